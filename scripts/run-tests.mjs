@@ -1,0 +1,37 @@
+// Runs every test file under test/ with node:test through tsx, and fails when no test ran.
+// (On Node 20, `node --test test/` finds no .ts files, so the files are listed here.)
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const only = process.argv.slice(2);
+const files =
+  only.length > 0
+    ? only
+    : readdirSync('test', { recursive: true })
+        .map(String)
+        .filter((file) => file.endsWith('.test.ts'))
+        .map((file) => join('test', file))
+        .sort();
+if (files.length === 0) {
+  console.error('no test files found under test/');
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let tail = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk).slice(-4096);
+});
+child.on('close', (code) => {
+  const passed = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
+  const failed = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
+  if (code === 0 && passed === 0) {
+    console.error('the test runner reported 0 passing tests: treating that as a failure');
+    process.exit(1);
+  }
+  if (code !== 0 || failed > 0) process.exit(code || 1);
+});

@@ -1,0 +1,114 @@
+/**
+ * Every failure the library reports is a {@link CognitoJwtError} with a stable `code`.
+ *
+ * ```ts
+ * try {
+ *   await verifier.verify(token);
+ * } catch (err) {
+ *   if (err instanceof CognitoJwtError) res.status(err.status).json({ code: err.code });
+ * }
+ * ```
+ */
+
+/** Suggested HTTP status for each error code; adapters use this table and nothing else. */
+export const ERROR_STATUS = {
+  // The token itself: 401.
+  ERR_TOKEN_MALFORMED: 401,
+  ERR_REFRESH_TOKEN_PRESENTED: 401,
+  ERR_ALG_UNSUPPORTED: 401,
+  ERR_HEADER_UNSUPPORTED: 401,
+  ERR_KEY_NOT_FOUND: 401,
+  ERR_KEY_INVALID: 401,
+  ERR_SIGNATURE_INVALID: 401,
+  ERR_TOKEN_EXPIRED: 401,
+  ERR_TOKEN_NOT_YET_VALID: 401,
+  ERR_TOKEN_ISSUED_IN_FUTURE: 401,
+  ERR_CLAIM_INVALID: 401,
+  ERR_ISSUER_MISMATCH: 401,
+  ERR_CLIENT_MISMATCH: 401,
+  ERR_TOKEN_USE_MISMATCH: 401,
+  ERR_TOKEN_REVOKED: 401,
+  ERR_TOKEN_MISSING: 401,
+  // A valid token that is not allowed to do this: 403.
+  ERR_GROUP_MISSING: 403,
+  ERR_SCOPE_MISSING: 403,
+  ERR_FORBIDDEN: 403,
+  // Keys we cannot get right now: 503.
+  ERR_JWKS_FETCH_FAILED: 503,
+  ERR_JWKS_INVALID: 503,
+  ERR_KEYS_NOT_LOADED: 503,
+  ERR_KID_COOLDOWN: 401,
+  // The caller's own mistake: 500.
+  ERR_CONFIG_INVALID: 500,
+  // The token endpoint (cognito-jwt/oauth).
+  ERR_OAUTH_INVALID_GRANT: 400,
+  ERR_OAUTH_INVALID_CLIENT: 401,
+  ERR_OAUTH_INVALID_REQUEST: 400,
+  ERR_OAUTH_UNAUTHORIZED_CLIENT: 400,
+  ERR_OAUTH_UNSUPPORTED_GRANT_TYPE: 400,
+  ERR_OAUTH_UNSUPPORTED_TOKEN_TYPE: 400,
+  ERR_OAUTH_INVALID_SCOPE: 400,
+  ERR_OAUTH_SERVER_ERROR: 502,
+  ERR_OAUTH_NETWORK: 503,
+  ERR_OAUTH_TIMEOUT: 504,
+} as const;
+
+/** Stable string code of every error; `switch (err.code)` narrows on it. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface CognitoJwtErrorOptions {
+  /** The claim (or header member) that failed, e.g. `exp`, `aud`, `kid`. */
+  claim?: string;
+  cause?: unknown;
+}
+
+/** Base class of every error the library throws. */
+export class CognitoJwtError extends Error {
+  readonly code: ErrorCode;
+  /** Suggested HTTP status: 401 bad token, 403 valid token lacking a right, 503 keys unavailable. */
+  readonly status: number;
+  readonly claim: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: CognitoJwtErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.claim = options.claim;
+  }
+}
+
+/** The token's `exp` has passed. */
+export class TokenExpiredError extends CognitoJwtError {
+  /** When the token expired. */
+  readonly expiredAt: Date;
+
+  constructor(expSeconds: number, nowSeconds: number) {
+    super(
+      'ERR_TOKEN_EXPIRED',
+      `token expired at ${new Date(expSeconds * 1000).toISOString()} (${Math.round(nowSeconds - expSeconds)} s ago)`,
+      { claim: 'exp' },
+    );
+    this.expiredAt = new Date(expSeconds * 1000);
+  }
+}
+
+/** A configuration mistake, thrown when the verifier (or middleware, client) is created. */
+export class ConfigError extends CognitoJwtError {
+  constructor(message: string, options: CognitoJwtErrorOptions = {}) {
+    super('ERR_CONFIG_INVALID', message, options);
+  }
+}
+
+/** Describe an untrusted value for an error message without echoing it at length. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    const shown = value.length > 64 ? `${value.slice(0, 61)}...` : value;
+    return JSON.stringify(shown);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}

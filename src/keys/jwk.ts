@@ -1,0 +1,135 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { CognitoJwtError, describeValue } from '../errors.ts';
+
+/** A JSON Web Key as found in a JWKS; every member is untrusted until {@link importJwk} checks it. */
+export interface Jwk {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  n?: string;
+  e?: string;
+  [member: string]: unknown;
+}
+
+/** A JSON Web Key Set: `{ "keys": [...] }`. */
+export interface Jwks {
+  keys: Jwk[];
+}
+
+/** A public key that passed every check, imported once and reused for every token it signed. */
+export interface VerificationKey {
+  readonly kid: string;
+  readonly key: KeyObject;
+  /** RSA signatures made with this key are exactly this many bytes. */
+  readonly signatureLength: number;
+  /** The JWK it was imported from (public members only), for snapshots and inspection. */
+  readonly jwk: Readonly<Jwk>;
+}
+
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 8192;
+/** Cognito kids are 44 characters; anything far longer is not a key id. */
+export const MAX_KID_LENGTH = 256;
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function invalidKey(kid: unknown, reason: string): CognitoJwtError {
+  return new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} is not usable: ${reason}`, {
+    claim: 'kid',
+  });
+}
+
+/** Check that a `kid` (from a token or a JWK) is a usable key id. */
+export function isKid(kid: unknown): kid is string {
+  return typeof kid === 'string' && kid.length > 0 && kid.length <= MAX_KID_LENGTH;
+}
+
+/**
+ * Check a JWK and import it as an RS256 verification key. Refuses anything that is not an RSA
+ * signing key of 2048 to 8192 bits with a sane exponent, and any key that carries private members.
+ */
+export function importJwk(jwk: unknown): VerificationKey {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
+    throw invalidKey(undefined, 'not an object');
+  const { kty, kid, alg, use, key_ops: keyOps, n, e } = jwk as Jwk;
+  if (!isKid(kid)) throw invalidKey(kid, `kid must be a string of 1 to ${MAX_KID_LENGTH} characters`);
+  if (kty !== 'RSA') throw invalidKey(kid, `kty must be "RSA", found ${describeValue(kty)}`);
+  if (alg !== undefined && alg !== 'RS256')
+    throw invalidKey(kid, `alg must be "RS256", found ${describeValue(alg)}`);
+  if (use !== undefined && use !== 'sig')
+    throw invalidKey(kid, `use must be "sig", found ${describeValue(use)}`);
+  if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) {
+    throw invalidKey(kid, 'key_ops does not include "verify"');
+  }
+  for (const member of PRIVATE_MEMBERS) {
+    if (member in jwk)
+      throw invalidKey(kid, `it carries the private member "${member}": a JWKS must hold public keys only`);
+  }
+  if (typeof n !== 'string' || !BASE64URL.test(n) || typeof e !== 'string' || !BASE64URL.test(e)) {
+    throw invalidKey(kid, 'n and e must be base64url strings');
+  }
+
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
+  } catch (cause) {
+    throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
+      claim: 'kid',
+      cause,
+    });
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  const exponent = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    throw invalidKey(kid, `the modulus has ${bits} bits, expected ${MIN_RSA_BITS} to ${MAX_RSA_BITS}`);
+  }
+  if (exponent < 3n || exponent % 2n === 0n)
+    throw invalidKey(kid, `the public exponent ${exponent} is not sane`);
+
+  const publicJwk: Jwk = { kty: 'RSA', kid, n, e, ...(alg ? { alg } : {}), ...(use ? { use } : {}) };
+  return Object.freeze({ kid, key, signatureLength: Math.ceil(bits / 8), jwk: Object.freeze(publicJwk) });
+}
+
+/** The outcome of reading a JWKS: the usable keys, and why each other key was refused. */
+export interface ImportedJwks {
+  keys: Map<string, VerificationKey>;
+  rejected: CognitoJwtError[];
+}
+
+export const MAX_KEYS_PER_JWKS = 100;
+
+/**
+ * Import every usable key of a JWKS. One bad key does not spoil the others; a kid that appears
+ * twice is refused both times (which one would be meant is ambiguous).
+ */
+export function importJwks(jwks: unknown, maxKeys = MAX_KEYS_PER_JWKS): ImportedJwks {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as Jwks).keys)) {
+    throw new CognitoJwtError('ERR_JWKS_INVALID', 'a JWKS must be a JSON object with a "keys" array');
+  }
+  const list = (jwks as Jwks).keys;
+  const keys = new Map<string, VerificationKey>();
+  const rejected: CognitoJwtError[] = [];
+  const duplicated = new Set<string>();
+  for (const [index, jwk] of list.entries()) {
+    if (index >= maxKeys) {
+      rejected.push(
+        new CognitoJwtError('ERR_JWKS_INVALID', `the JWKS has ${list.length} keys; only ${maxKeys} are kept`),
+      );
+      break;
+    }
+    try {
+      const key = importJwk(jwk);
+      if (keys.has(key.kid) || duplicated.has(key.kid)) {
+        keys.delete(key.kid);
+        duplicated.add(key.kid);
+        rejected.push(invalidKey(key.kid, 'the kid appears more than once in the JWKS'));
+      } else keys.set(key.kid, key);
+    } catch (error) {
+      rejected.push(error as CognitoJwtError);
+    }
+  }
+  return { keys, rejected };
+}

@@ -1,0 +1,39 @@
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import type { Jwk, Jwks } from '../keys/jwk.ts';
+
+/** An RSA key pair for signing test tokens, with its public JWK. */
+export interface TestKeyPair {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** The public key as Cognito publishes it: `{ kty, kid, alg: 'RS256', use: 'sig', n, e }`. */
+  readonly publicJwk: Jwk;
+}
+
+/**
+ * Make an RSA key pair (2048 bits by default, like Cognito's). The kid is random base64 with
+ * `+`, `/` and `=`, shaped like Cognito's, unless you pass one.
+ *
+ * ```ts
+ * const key = generateKeyPair();
+ * const token = mintAccessToken({ key, userPoolId: 'us-east-1_Example', clientId: 'my-client' });
+ * ```
+ */
+export function generateKeyPair(options: { kid?: string; modulusLength?: number } = {}): TestKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: options.modulusLength ?? 2048,
+  });
+  const kid = options.kid ?? randomBytes(32).toString('base64');
+  const { n, e } = publicKey.export({ format: 'jwk' });
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    publicJwk: { kty: 'RSA', kid, alg: 'RS256', use: 'sig', n: n!, e: e! },
+  };
+}
+
+/** The JWKS a pool with these keys would publish. */
+export function buildJwks(...keys: TestKeyPair[]): Jwks {
+  return { keys: keys.map((key) => ({ ...key.publicJwk })) };
+}

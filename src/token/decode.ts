@@ -1,0 +1,84 @@
+import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { decodeBase64url } from './base64url.ts';
+import type { CognitoClaims, DecodedToken, JwtHeader } from './claims.ts';
+import { parseJsonObject } from './json.ts';
+
+/** Largest token accepted by default (characters). Cognito tokens are 1-4 KiB. */
+export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** A JWS split, decoded and parsed; nothing about it is trusted yet. */
+export interface ParsedToken extends DecodedToken {
+  /** `header.payload` as ASCII bytes: what the signature covers. */
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
+/**
+ * Split and parse a compact JWS. Strict: a string of exactly 3 base64url segments, within the
+ * length limit, whose header and payload are JSON objects. A 5-segment JWE gets its own error:
+ * Cognito refresh tokens are JWEs, and users paste them where an ID or access token belongs.
+ */
+export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedToken {
+  if (typeof token !== 'string') {
+    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
+  }
+  if (token.length === 0) throw new CognitoJwtError('ERR_TOKEN_MALFORMED', 'the token is empty');
+  if (token.length > maxLength) {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
+    );
+  }
+  const dot1 = token.indexOf('.');
+  const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
+  if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) throw wrongSegmentCount(token);
+
+  const header = parseJsonObject(decodeBase64url(token.slice(0, dot1), 'header'), 'header');
+  const payload = parseJsonObject(decodeBase64url(token.slice(dot1 + 1, dot2), 'payload'), 'payload');
+  const signature = decodeBase64url(token.slice(dot2 + 1), 'signature');
+  return { header, payload, signingInput: Buffer.from(token.slice(0, dot2), 'latin1'), signature };
+}
+
+function wrongSegmentCount(token: string): CognitoJwtError {
+  const segments = token.split('.').length;
+  if (segments === 5) {
+    return new CognitoJwtError(
+      'ERR_REFRESH_TOKEN_PRESENTED',
+      'this looks like a refresh token (an encrypted 5-part JWE): refresh tokens cannot be verified, ' +
+        "exchange it for new tokens at the user pool's /oauth2/token endpoint",
+    );
+  }
+  return new CognitoJwtError(
+    'ERR_TOKEN_MALFORMED',
+    `a JWT has 3 dot-separated parts, this token has ${segments}`,
+  );
+}
+
+export interface DecodeOptions {
+  /** Largest token accepted (characters); default 16 KiB. */
+  maxTokenLength?: number;
+}
+
+/**
+ * Decode a token **without verifying it**, for logging and debugging. Never authorize on the result.
+ *
+ * ```ts
+ * const { header, payload } = decodeUnverified(token);
+ * console.log(header.kid, payload.token_use, payload.exp);
+ * ```
+ */
+export function decodeUnverified<Payload = Partial<CognitoClaims>>(
+  token: string,
+  options: DecodeOptions = {},
+): DecodedToken<Payload> {
+  const { header, payload } = parseToken(token, checkMaxTokenLength(options.maxTokenLength));
+  return { header: header as JwtHeader, payload: payload as Payload };
+}
+
+export function checkMaxTokenLength(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isInteger(value) || value < 64 || value > 1024 * 1024) {
+    throw new ConfigError(`maxTokenLength must be an integer from 64 to 1048576, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,131 @@
+import { CognitoJwtError, describeValue, TokenExpiredError } from '../errors.ts';
+import type { CognitoClaims } from '../token/claims.ts';
+import type { ClaimRules } from './config.ts';
+
+/** An `iat` up to this far ahead is ordinary clock drift between AWS and this host. */
+export const MAX_IAT_AHEAD_SECONDS = 300;
+
+function invalidClaim(claim: string, expected: string, found: unknown): CognitoJwtError {
+  return new CognitoJwtError(
+    'ERR_CLAIM_INVALID',
+    `${claim} must be ${expected}, found ${describeValue(found)}`,
+    {
+      claim,
+    },
+  );
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** `exp` (required), `nbf` and `iat` against the clock. */
+export function checkTimes(
+  payload: Record<string, unknown>,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): void {
+  const { exp, nbf, iat } = payload;
+  if (!isFiniteNumber(exp)) throw invalidClaim('exp', 'a number of seconds (it is required)', exp);
+  if (nowSeconds >= exp + toleranceSeconds) throw new TokenExpiredError(exp, nowSeconds);
+  if (nbf !== undefined) {
+    if (!isFiniteNumber(nbf)) throw invalidClaim('nbf', 'a number of seconds', nbf);
+    if (nbf > nowSeconds + toleranceSeconds) {
+      throw new CognitoJwtError(
+        'ERR_TOKEN_NOT_YET_VALID',
+        `token is not valid before ${new Date(nbf * 1000).toISOString()} (${Math.round(nbf - nowSeconds)} s from now)`,
+        { claim: 'nbf' },
+      );
+    }
+  }
+  if (iat !== undefined) {
+    if (!isFiniteNumber(iat)) throw invalidClaim('iat', 'a number of seconds', iat);
+    if (iat > nowSeconds + MAX_IAT_AHEAD_SECONDS + toleranceSeconds) {
+      throw new CognitoJwtError(
+        'ERR_TOKEN_ISSUED_IN_FUTURE',
+        `token claims to be issued at ${new Date(iat * 1000).toISOString()}, ${Math.round(iat - nowSeconds)} s from now`,
+        { claim: 'iat' },
+      );
+    }
+  }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Run every claim check of a config on a payload whose signature has been verified. */
+export function checkClaims(
+  payload: Record<string, unknown>,
+  rules: ClaimRules,
+  nowSeconds: number,
+): CognitoClaims {
+  checkTimes(payload, nowSeconds, rules.toleranceSeconds);
+
+  const use = payload.token_use;
+  if (use !== 'id' && use !== 'access') {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_USE_MISMATCH',
+      `token_use must be "id" or "access", found ${describeValue(use)}`,
+      {
+        claim: 'token_use',
+      },
+    );
+  }
+  if (rules.tokenUse !== null && use !== rules.tokenUse) {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_USE_MISMATCH',
+      `expected ${rules.tokenUse === 'id' ? 'an ID' : 'an access'} token, found ${use === 'id' ? 'an ID' : 'an access'} token`,
+      { claim: 'token_use' },
+    );
+  }
+
+  // Access tokens carry no aud: their client is client_id (choosing by token_use prevents confusion).
+  const clientClaim = use === 'id' ? 'aud' : 'client_id';
+  const client = payload[clientClaim];
+  if (typeof client !== 'string') throw invalidClaim(clientClaim, 'a string', client);
+  if (rules.clientIds !== null && !rules.clientIds.has(client)) {
+    throw new CognitoJwtError(
+      'ERR_CLIENT_MISMATCH',
+      `${clientClaim} ${describeValue(client)} is not an allowed client (expected ${[...rules.clientIds].map((id) => `"${id}"`).join(' or ')})`,
+      { claim: clientClaim },
+    );
+  }
+
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+    throw invalidClaim('sub', 'a non-empty string', payload.sub);
+  }
+  const groups = payload['cognito:groups'];
+  if (groups !== undefined && !isStringArray(groups))
+    throw invalidClaim('cognito:groups', 'an array of strings', groups);
+  const scope = payload.scope;
+  if (scope !== undefined && typeof scope !== 'string')
+    throw invalidClaim('scope', 'a space-separated string', scope);
+
+  if (rules.groups) checkGroups(groups ?? [], rules.groups);
+  if (rules.scopes) checkScopes(scope ?? '', rules.scopes);
+  return payload as unknown as CognitoClaims;
+}
+
+/** The token's groups must include at least one of `wanted`. */
+export function checkGroups(groups: readonly string[], wanted: readonly string[]): void {
+  if (!wanted.some((group) => groups.includes(group))) {
+    throw new CognitoJwtError(
+      'ERR_GROUP_MISSING',
+      `token is in none of the required groups (${wanted.join(', ')}); its groups: ${groups.length ? groups.join(', ') : 'none'}`,
+      { claim: 'cognito:groups' },
+    );
+  }
+}
+
+/** The token's space-separated `scope` must include at least one of `wanted`. */
+export function checkScopes(scope: string, wanted: readonly string[]): void {
+  const granted = scope.split(' ');
+  if (!wanted.some((item) => granted.includes(item))) {
+    throw new CognitoJwtError(
+      'ERR_SCOPE_MISSING',
+      `token has none of the required scopes (${wanted.join(', ')}); its scopes: ${scope || 'none'}`,
+      { claim: 'scope' },
+    );
+  }
+}

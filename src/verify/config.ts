@@ -1,0 +1,170 @@
+import { ConfigError, describeValue } from '../errors.ts';
+import type { JwksSnapshot } from '../keys/jwks-cache.ts';
+import type {
+  CognitoAccessTokenClaims,
+  CognitoClaims,
+  CognitoIdTokenClaims,
+  TokenUse,
+} from '../token/claims.ts';
+
+/**
+ * What tokens one verifier accepts. `clientId` and `tokenUse` must be written out: `null` opts
+ * out of the check explicitly, so a forgotten audience check cannot compile.
+ */
+export interface VerifierConfig {
+  /** `us-east-1_AbC123`; the region, issuer and JWKS URL derive from it. */
+  userPoolId: string;
+  /** Allowed app client ids (`aud` of ID tokens, `client_id` of access tokens); `null` allows any client. */
+  clientId: string | readonly string[] | null;
+  /** `'id'`, `'access'`, or `null` for either (`token_use` must still be one of them). */
+  tokenUse: TokenUse | null;
+  /** The token must be in at least one of these `cognito:groups` (403 otherwise). */
+  groups?: string | readonly string[];
+  /** The token's `scope` must hold at least one of these (403 otherwise). */
+  scopes?: string | readonly string[];
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default 0, at most 300. */
+  clockToleranceSeconds?: number;
+  /** Overrides the issuer (emulators such as cognito-local, custom set-ups). `http:` only on loopback. */
+  issuer?: string;
+  /** Overrides the JWKS URL (default `{issuer}/.well-known/jwks.json`). `http:` only on loopback. */
+  jwksUri?: string;
+  /** A JWKS snapshot (object, or path to a JSON file) loaded at construction: no network at cold start. */
+  jwks?: JwksSnapshot | string;
+}
+
+/** The claims a config's tokens carry, narrowed by `tokenUse`. */
+export type ClaimsFor<Use> = Use extends 'id'
+  ? CognitoIdTokenClaims
+  : Use extends 'access'
+    ? CognitoAccessTokenClaims
+    : CognitoClaims;
+
+/** The claims a verifier built from one config or a list of configs returns. */
+export type VerifiedClaims<Config> = Config extends readonly (infer Item)[]
+  ? Item extends { tokenUse: infer Use }
+    ? ClaimsFor<Use>
+    : never
+  : Config extends { tokenUse: infer Use }
+    ? ClaimsFor<Use>
+    : never;
+
+/** The checks to run on the claims of a token whose issuer matched a config. */
+export interface ClaimRules {
+  readonly tokenUse: TokenUse | null;
+  readonly clientIds: ReadonlySet<string> | null;
+  readonly groups: readonly string[] | undefined;
+  readonly scopes: readonly string[] | undefined;
+  readonly toleranceSeconds: number;
+}
+
+/** One accepted issuer and where its keys are. */
+export interface IssuerEntry {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly rules: ClaimRules;
+  /** Index of the config it came from (a config may accept two issuer forms). */
+  readonly configIndex: number;
+}
+
+const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
+const REGIONAL_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/;
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+/** `https:` anywhere, `http:` only on loopback (emulators and tests). */
+export function checkUrl(name: string, value: unknown): string {
+  if (typeof value !== 'string')
+    throw new ConfigError(`${name} must be a URL string, got ${describeValue(value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: ${describeValue(value)}`);
+  }
+  if (url.username || url.password) throw new ConfigError(`${name} must not carry credentials`);
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return value;
+  throw new ConfigError(
+    `${name} must use https: (http: is accepted for loopback hosts only), got ${describeValue(value)}`,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
+function stringList(name: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item.length > 0)
+  ) {
+    throw new ConfigError(`${name} must be a non-empty string or a non-empty array of non-empty strings`);
+  }
+  return [...list];
+}
+
+/** The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form. */
+export function poolIssuers(userPoolId: string): string[] {
+  const region = REGIONAL_POOL_ID.exec(userPoolId)?.[1];
+  if (!region) {
+    throw new ConfigError(
+      `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
+        'for an emulator pass its issuer as well',
+    );
+  }
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return [
+    `https://cognito-idp.${region}.${domain}/${userPoolId}`,
+    `https://issuer-cognito-idp.${region}.${domain}/${userPoolId}`,
+  ];
+}
+
+/** Check one config and turn it into the issuers it accepts. Throws {@link ConfigError} on any mistake. */
+export function resolveConfig(config: VerifierConfig, configIndex: number): IssuerEntry[] {
+  if (typeof config !== 'object' || config === null)
+    throw new ConfigError('a verifier config must be an object');
+  const where = `config ${configIndex}`;
+  if (!('clientId' in config))
+    throw new ConfigError(`${where}: clientId is required (use null to accept any client)`);
+  if (!('tokenUse' in config)) {
+    throw new ConfigError(`${where}: tokenUse is required ('id', 'access', or null for either)`);
+  }
+  const { userPoolId, clientId, tokenUse, groups, scopes, clockToleranceSeconds = 0 } = config;
+  if (typeof userPoolId !== 'string' || userPoolId.length > 55 || !POOL_ID.test(userPoolId)) {
+    throw new ConfigError(
+      `${where}: userPoolId must look like "us-east-1_AbC123", got ${describeValue(userPoolId)}`,
+    );
+  }
+  if (tokenUse !== null && tokenUse !== 'id' && tokenUse !== 'access') {
+    throw new ConfigError(
+      `${where}: tokenUse must be 'id', 'access' or null, got ${describeValue(tokenUse)}`,
+    );
+  }
+  if (
+    typeof clockToleranceSeconds !== 'number' ||
+    !(clockToleranceSeconds >= 0 && clockToleranceSeconds <= MAX_CLOCK_TOLERANCE_SECONDS)
+  ) {
+    throw new ConfigError(
+      `${where}: clockToleranceSeconds must be between 0 and ${MAX_CLOCK_TOLERANCE_SECONDS}`,
+    );
+  }
+  const rules: ClaimRules = {
+    tokenUse,
+    clientIds: clientId === null ? null : new Set(stringList(`${where}: clientId`, clientId)),
+    groups: groups === undefined ? undefined : stringList(`${where}: groups`, groups),
+    scopes: scopes === undefined ? undefined : stringList(`${where}: scopes`, scopes),
+    toleranceSeconds: clockToleranceSeconds,
+  };
+  const issuers =
+    config.issuer === undefined ? poolIssuers(userPoolId) : [checkUrl(`${where}: issuer`, config.issuer)];
+  const jwksUri = config.jwksUri === undefined ? undefined : checkUrl(`${where}: jwksUri`, config.jwksUri);
+  return issuers.map((issuer) => ({
+    issuer,
+    jwksUri: jwksUri ?? `${issuer}/.well-known/jwks.json`,
+    rules,
+    configIndex,
+  }));
+}
