@@ -15,8 +15,11 @@ function invalidClaim(claim: string, expected: string, found: unknown): CognitoJ
   );
 }
 
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+/** A `Date` holds ±8.64e15 ms; a numeric date beyond it is no date (and would break `toISOString`). */
+const MAX_EPOCH_SECONDS = 8.64e12;
+
+function isEpochSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Math.abs(value) <= MAX_EPOCH_SECONDS;
 }
 
 /** `exp` (required), `nbf` and `iat` against the clock. */
@@ -26,10 +29,10 @@ export function checkTimes(
   toleranceSeconds: number,
 ): void {
   const { exp, nbf, iat } = payload;
-  if (!isFiniteNumber(exp)) throw invalidClaim('exp', 'a number of seconds (it is required)', exp);
+  if (!isEpochSeconds(exp)) throw invalidClaim('exp', 'a number of seconds (it is required)', exp);
   if (nowSeconds >= exp + toleranceSeconds) throw new TokenExpiredError(exp, nowSeconds);
   if (nbf !== undefined) {
-    if (!isFiniteNumber(nbf)) throw invalidClaim('nbf', 'a number of seconds', nbf);
+    if (!isEpochSeconds(nbf)) throw invalidClaim('nbf', 'a number of seconds', nbf);
     if (nbf > nowSeconds + toleranceSeconds) {
       throw new CognitoJwtError(
         'ERR_TOKEN_NOT_YET_VALID',
@@ -39,7 +42,7 @@ export function checkTimes(
     }
   }
   if (iat !== undefined) {
-    if (!isFiniteNumber(iat)) throw invalidClaim('iat', 'a number of seconds', iat);
+    if (!isEpochSeconds(iat)) throw invalidClaim('iat', 'a number of seconds', iat);
     if (iat > nowSeconds + MAX_IAT_AHEAD_SECONDS + toleranceSeconds) {
       throw new CognitoJwtError(
         'ERR_TOKEN_ISSUED_IN_FUTURE',

@@ -48,6 +48,18 @@ export type VerifiedClaims<Config> = Config extends readonly (infer Item)[]
     ? ClaimsFor<Use>
     : never;
 
+/**
+ * A config (or list of configs) without members `VerifierConfig` does not have. The verifier's
+ * constructor is generic, which turns off TypeScript's excess-property check; this puts it back,
+ * so a misspelt `group` for `groups` does not compile.
+ */
+export type OnlyKnownKeys<Config> = Config extends readonly unknown[]
+  ? {
+      readonly [Index in keyof Config]: Config[Index] &
+        Record<Exclude<keyof Config[Index], keyof VerifierConfig>, never>;
+    }
+  : Config & Record<Exclude<keyof Config, keyof VerifierConfig>, never>;
+
 /** The checks to run on the claims of a token whose issuer matched a config. */
 export interface ClaimRules {
   readonly tokenUse: TokenUse | null;
@@ -69,6 +81,20 @@ export interface IssuerEntry {
 const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
 const REGIONAL_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+// `satisfies` makes adding a config option without listing it here a compile error.
+const CONFIG_KEYS: ReadonlySet<string> = new Set(
+  Object.keys({
+    userPoolId: true,
+    clientId: true,
+    tokenUse: true,
+    groups: true,
+    scopes: true,
+    clockToleranceSeconds: true,
+    issuer: true,
+    jwksUri: true,
+    jwks: true,
+  } satisfies Record<keyof VerifierConfig, true>),
+);
 
 /** `https:` anywhere, `http:` only on loopback (emulators and tests). */
 export function checkUrl(name: string, value: unknown): string {
@@ -94,7 +120,7 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-function stringList(name: string, value: unknown): string[] {
+export function stringList(name: string, value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (
     !Array.isArray(list) ||
@@ -127,6 +153,13 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
   if (typeof config !== 'object' || config === null)
     throw new ConfigError('a verifier config must be an object');
   const where = `config ${configIndex}`;
+  // A misspelt option (`group` for `groups`) would silently drop a check; generics skip TS's excess-property check.
+  const unknown = Object.keys(config).find((name) => !CONFIG_KEYS.has(name));
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `${where}: unknown option ${describeValue(unknown)} (known: ${[...CONFIG_KEYS].join(', ')})`,
+    );
+  }
   if (!('clientId' in config))
     throw new ConfigError(`${where}: clientId is required (use null to accept any client)`);
   if (!('tokenUse' in config)) {
