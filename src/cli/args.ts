@@ -1,0 +1,111 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { ConfigError, describeValue } from '../errors.ts';
+
+/**
+ * Options every command accepts: `--help`/`-h` and `--debug` (print the stack of an error).
+ *
+ * ```ts
+ * parseCommand('inspect', ['--debug', token], {}, 1).values.debug; // true
+ * ```
+ */
+export const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+} as const;
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+type OptionValue<Option> = Option extends { type: 'boolean' }
+  ? Option extends { multiple: true }
+    ? boolean[]
+    : boolean
+  : Option extends { multiple: true }
+    ? string[]
+    : string;
+
+/** What {@link parseCommand} returns: each option's value (absent when not given), and the positionals. */
+export interface ParsedCommand<Options extends OptionsConfig> {
+  values: {
+    [Name in keyof (Options & typeof COMMON_OPTIONS)]?: OptionValue<(Options & typeof COMMON_OPTIONS)[Name]>;
+  };
+  positionals: string[];
+}
+
+/**
+ * Parse a command's arguments strictly with `util.parseArgs`: unknown options, missing values and
+ * surplus positionals become a one-line {@link ConfigError} that points at `--help`.
+ *
+ * ```ts
+ * const { values, positionals } = parseCommand('inspect', argv, { json: { type: 'boolean' } }, 1);
+ * ```
+ */
+export function parseCommand<const Options extends OptionsConfig>(
+  command: string,
+  args: readonly string[],
+  options: Options,
+  maxPositionals: number,
+): ParsedCommand<Options> {
+  let parsed: ParsedCommand<Options>;
+  try {
+    // strict parsing guarantees each value has its declared type, which is what ParsedCommand states
+    parsed = parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    }) as ParsedCommand<Options>;
+  } catch (error) {
+    throw usageError(command, oneLine((error as Error).message));
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    const surplus = parsed.positionals[maxPositionals];
+    throw usageError(command, `unexpected argument ${describeValue(surplus)}`);
+  }
+  return parsed;
+}
+
+/**
+ * A usage mistake, worded as one line that points at the command's help.
+ *
+ * ```ts
+ * throw usageError('verify', '--client-id is required');
+ * ```
+ */
+export function usageError(command: string, message: string): ConfigError {
+  return new ConfigError(`${message} (see: cognito-jwt ${command} --help)`);
+}
+
+/**
+ * The value of an option the command cannot do without.
+ *
+ * ```ts
+ * const poolId = required('verify', '--user-pool-id', values['user-pool-id']);
+ * ```
+ */
+export function required<Value>(command: string, option: string, value: Value | undefined): Value {
+  if (value === undefined) throw usageError(command, `${option} is required`);
+  return value;
+}
+
+/**
+ * One of a fixed set of words.
+ *
+ * ```ts
+ * const use = oneOf('verify', '--token-use', values['token-use'], ['id', 'access', 'any']);
+ * ```
+ */
+export function oneOf<const Choice extends string>(
+  command: string,
+  option: string,
+  value: string,
+  choices: readonly Choice[],
+): Choice {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw usageError(command, `${option} must be ${choices.join(', ')}; got ${describeValue(value)}`);
+  }
+  return value as Choice;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
