@@ -1,3 +1,15 @@
+export type { AuthClaims, AuthRegistry } from './authz/request-claims.ts';
+export {
+  type ClaimsPredicate,
+  type Match,
+  type RequireOptions,
+  requireGroups,
+  requirePredicate,
+  requireScopes,
+} from './authz/require.ts';
+export { groupsOf, scopesOf } from './authz/rights.ts';
+export { defineRoles, type RoleMap, type Roles } from './authz/roles.ts';
+export { type AuthzRule, anyOf, authorize, type ClaimsRule } from './authz/rule.ts';
 export {
   CognitoJwtError,
   type CognitoJwtErrorOptions,
@@ -6,7 +18,7 @@ export {
   type ErrorCode,
   TokenExpiredError,
 } from './errors.ts';
-export { JWKS_EVENTS, type JwksEventName } from './keys/events.ts';
+export { type FetchReason, JWKS_EVENTS, type JwksEventMessages, type JwksEventName } from './keys/events.ts';
 export { JwksFetchError } from './keys/fetch-jwks.ts';
 export type { Jwk, Jwks, VerificationKey } from './keys/jwk.ts';
 export {

@@ -1,0 +1,90 @@
+/**
+ * `cognito-jwt/hono`: middleware for Hono 4. Hono itself is only needed for its types; responses
+ * are plain Fetch API `Response`s.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AuthClaims } from '../authz/request-claims.ts';
+import { type AuthzRule, checkRules } from '../authz/rule.ts';
+import { createHttpAuth, type HttpAuth, type HttpAuthOptions } from './http.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The verified claims, set by `cognitoAuth()`; `undefined` on anonymous requests. */
+    auth: AuthClaims | undefined;
+  }
+}
+
+export type { AuthClaims, AuthRegistry } from '../authz/request-claims.ts';
+export {
+  type BearerChallenge,
+  bearerChallenge,
+  bearerToken,
+  type HttpErrorResponse,
+  httpErrorResponse,
+  type TokenVerifier,
+  type VerifierInput,
+} from './http.ts';
+
+/** Options of {@link cognitoAuth}; `getToken` receives the Hono context (e.g. `getCookie(c, 'session')`). */
+export type HonoAuthOptions = HttpAuthOptions<Context>;
+
+/** A rule for a Hono guard: it sees the verified claims and the context. */
+export type HonoRule = AuthzRule<AuthClaims, Context>;
+
+/** The middleware, with guards that share its options. */
+export interface CognitoHonoMiddleware extends MiddlewareHandler {
+  /**
+   * A per-route guard: every rule must pass (403 otherwise); a request that the middleware did not
+   * authenticate gets 401. With no rules it only requires a verified token.
+   */
+  authorize(...rules: HonoRule[]): MiddlewareHandler;
+}
+
+/** The error as a JSON `Response`, or thrown on to `app.onError` (forwarding on, or not ours). */
+function fail(core: HttpAuth<Context>, error: unknown): Response {
+  const answer = core.respond(error);
+  if (!answer) throw error;
+  return Response.json(answer.body, { status: answer.status, headers: answer.headers });
+}
+
+/**
+ * Verify the bearer token and set the claims as `c.get('auth')`. Answers 401 (with
+ * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON;
+ * `forwardErrors: true` throws the error to `app.onError` instead.
+ *
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { requireGroups } from 'cognito-jwt';
+ * import { cognitoAuth } from 'cognito-jwt/hono';
+ *
+ * const auth = cognitoAuth({ verifier: { userPoolId: 'eu-west-1_AbC123', clientId: 'app-client-id', tokenUse: 'id' } });
+ * const app = new Hono();
+ * app.use('/api/*', auth);
+ * app.get('/api/me', (c) => c.json({ sub: c.get('auth')?.sub }));
+ * app.get('/api/admin', auth.authorize(requireGroups('admins')), (c) => c.text('hello admin'));
+ * ```
+ */
+export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
+  const core = createHttpAuth<Context>(options, (c) => c.req.header('authorization'), 'cognitoAuth()');
+  const middleware: MiddlewareHandler = async (c, next) => {
+    try {
+      c.set('auth', await core.authenticate(c));
+    } catch (error) {
+      return fail(core, error);
+    }
+    return next();
+  };
+  return Object.assign(middleware, {
+    authorize(...rules: HonoRule[]): MiddlewareHandler {
+      checkRules(rules, 'authorize()');
+      return async (c, next) => {
+        try {
+          await core.authorize(c.get('auth'), rules, c);
+        } catch (error) {
+          return fail(core, error);
+        }
+        return next();
+      };
+    },
+  });
+}

@@ -1,0 +1,116 @@
+import { CognitoJwtError, ConfigError } from '../errors.ts';
+import type { CognitoClaims } from '../token/claims.ts';
+import { checkGroups, checkScopes } from '../verify/claims.ts';
+import { stringList } from '../verify/config.ts';
+import { groupsOf, scopesOf } from './rights.ts';
+import type { AuthzRule, ClaimsRule } from './rule.ts';
+
+/** `'any'`: at least one of the listed groups or scopes (the default); `'all'`: every one of them. */
+export type Match = 'any' | 'all';
+
+export interface RequireOptions {
+  /** Default `'any'`. */
+  match?: Match;
+}
+
+/** Group names and scopes never contain whitespace; a space means two names were written as one. */
+function nameList(name: string, value: unknown): string[] {
+  const list = stringList(name, value);
+  const spaced = list.find((item) => /\s/.test(item));
+  if (spaced !== undefined) {
+    throw new ConfigError(
+      `${name}: ${JSON.stringify(spaced)} contains whitespace; list each name separately`,
+    );
+  }
+  return list;
+}
+
+function matchOf(where: string, options: RequireOptions): Match {
+  const match = options.match ?? 'any';
+  if (match !== 'any' && match !== 'all') {
+    throw new ConfigError(`${where}: match must be 'any' or 'all', got ${JSON.stringify(match)}`);
+  }
+  return match;
+}
+
+function requireEvery(
+  kind: 'groups' | 'scopes',
+  granted: readonly string[],
+  wanted: readonly string[],
+): void {
+  const missing = wanted.filter((item) => !granted.includes(item));
+  if (missing.length === 0) return;
+  const [code, claim] =
+    kind === 'groups'
+      ? (['ERR_GROUP_MISSING', 'cognito:groups'] as const)
+      : (['ERR_SCOPE_MISSING', 'scope'] as const);
+  throw new CognitoJwtError(
+    code,
+    `token lacks the required ${kind} ${missing.join(', ')} (all of ${wanted.join(', ')} are required); ` +
+      `its ${kind}: ${granted.length ? granted.join(', ') : 'none'}`,
+    { claim },
+  );
+}
+
+/**
+ * A rule: the token must be in one of these `cognito:groups` (or in all of them with
+ * `{ match: 'all' }`). Fails with `ERR_GROUP_MISSING` (403) naming the missing groups.
+ *
+ * ```ts
+ * const admins = requireGroups('admins');
+ * const both = requireGroups(['editors', 'reviewers'], { match: 'all' });
+ * await authorize(claims, [admins]);
+ * ```
+ */
+export function requireGroups(groups: string | readonly string[], options: RequireOptions = {}): ClaimsRule {
+  const wanted = nameList('requireGroups()', groups);
+  if (matchOf('requireGroups()', options) === 'any') return (claims) => checkGroups(groupsOf(claims), wanted);
+  return (claims) => requireEvery('groups', groupsOf(claims), wanted);
+}
+
+/**
+ * A rule: the access token's `scope` must hold one of these scopes (or all of them with
+ * `{ match: 'all' }`). Fails with `ERR_SCOPE_MISSING` (403) naming the missing scopes; an ID
+ * token has no scopes, so it always fails.
+ *
+ * ```ts
+ * const readOrders = requireScopes('orders/read');
+ * const readAndWrite = requireScopes(['orders/read', 'orders/write'], { match: 'all' });
+ * ```
+ */
+export function requireScopes(scopes: string | readonly string[], options: RequireOptions = {}): ClaimsRule {
+  const wanted = nameList('requireScopes()', scopes);
+  if (matchOf('requireScopes()', options) === 'any') {
+    return (claims) => checkScopes(scopesOf(claims).join(' '), wanted);
+  }
+  return (claims) => requireEvery('scopes', scopesOf(claims), wanted);
+}
+
+/** A yes/no question about verified claims and the request (or event) they came with. */
+export type ClaimsPredicate<Claims extends CognitoClaims = CognitoClaims, Context = unknown> = (
+  claims: Claims,
+  context: Context,
+) => boolean | Promise<boolean>;
+
+/**
+ * A rule from a predicate, for attribute-based checks. Only `true` allows: a predicate that
+ * returns anything else (including a forgotten `return`) refuses with `ERR_FORBIDDEN` (403).
+ * An error thrown by the predicate propagates unchanged.
+ *
+ * ```ts
+ * // The caller may only read their own profile: GET /users/:userId
+ * const ownProfile = requirePredicate((claims, req: Request) => claims.sub === req.params.userId, 'own profile');
+ * ```
+ */
+export function requirePredicate<Claims extends CognitoClaims = CognitoClaims, Context = unknown>(
+  predicate: ClaimsPredicate<Claims, Context>,
+  description: string = predicate.name,
+): AuthzRule<Claims, Context> {
+  if (typeof predicate !== 'function') throw new ConfigError('requirePredicate() needs a function');
+  const what = description ? `the rule "${description}"` : 'a custom rule';
+  return async (claims, context) => {
+    if ((await predicate(claims, context)) !== true) {
+      throw new CognitoJwtError('ERR_FORBIDDEN', `${what} does not allow this token`);
+    }
+  };
+}
