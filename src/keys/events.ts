@@ -1,9 +1,19 @@
 import { channel } from 'node:diagnostics_channel';
+import type { CognitoJwtError, ErrorCode } from '../errors.ts';
 
 /**
- * What the JWKS cache publishes on `node:diagnostics_channel`. Subscribe with
- * `diagnostics_channel.subscribe(JWKS_EVENTS.fetchFailure, (message) => ...)`.
- * Every message carries the `jwksUri` it is about.
+ * The `node:diagnostics_channel` names the JWKS cache publishes on. Publishing costs nothing
+ * while nobody subscribes; every message carries the `jwksUri` it is about.
+ *
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * import { JWKS_EVENTS, type JwksEventMessages } from 'cognito-jwt';
+ *
+ * subscribe(JWKS_EVENTS.fetchFailure, (message) => {
+ *   const { jwksUri, httpStatus, durationMs, code } = message as JwksEventMessages['fetchFailure'];
+ *   console.warn(`JWKS ${jwksUri} failed (${code}, HTTP ${httpStatus ?? '-'}) after ${durationMs.toFixed(0)} ms`);
+ * });
+ * ```
  */
 export const JWKS_EVENTS = {
   fetchStart: 'cognito-jwt:jwks:fetch-start',
@@ -18,14 +28,72 @@ export const JWKS_EVENTS = {
   backoff: 'cognito-jwt:jwks:backoff',
 } as const;
 
+/** One of the keys of {@link JWKS_EVENTS}, e.g. `'fetchFailure'`. */
 export type JwksEventName = keyof typeof JWKS_EVENTS;
+
+/**
+ * Why a fetch started: the first `load` of a key set (or one whose keys can no longer be used),
+ * an explicit `refresh()`, the keys passing their `max-age`, or a token naming an unknown kid.
+ *
+ * ```ts
+ * const reason: FetchReason = 'kid-miss';
+ * ```
+ */
+export type FetchReason = 'load' | 'refresh' | 'max-age' | 'kid-miss';
+
+/**
+ * The message published on each channel of {@link JWKS_EVENTS}.
+ *
+ * ```ts
+ * subscribe(JWKS_EVENTS.cooldownSkip, (message) => {
+ *   const { kid, retryInMs } = message as JwksEventMessages['cooldownSkip'];
+ *   metrics.increment('jwks.cooldown_skip');
+ * });
+ * ```
+ */
+export interface JwksEventMessages {
+  fetchStart: { jwksUri: string; reason: FetchReason };
+  fetchSuccess: {
+    jwksUri: string;
+    reason: FetchReason;
+    durationMs: number;
+    httpStatus: number;
+    kids: string[];
+    /** How long these keys stay fresh: `maxAgeMs`, or the server's `Cache-Control: max-age` within bounds. */
+    maxAgeMs: number;
+  };
+  fetchFailure: {
+    jwksUri: string;
+    reason: FetchReason;
+    durationMs: number;
+    /** The HTTP status when the server answered with one (undefined for timeouts and network errors). */
+    httpStatus: number | undefined;
+    code: ErrorCode;
+    error: CognitoJwtError;
+  };
+  keysAdded: { jwksUri: string; kids: string[] };
+  keysRemoved: { jwksUri: string; kids: string[] };
+  /** One key of a JWKS was refused (the others stay usable). */
+  keyRejected: { jwksUri: string; error: CognitoJwtError };
+  /** A kid is not in the keys even after the one fetch it was allowed (or the keys are pinned). */
+  kidMiss: { jwksUri: string; kid: string };
+  /** A kid is unknown and the JWKS was fetched for an unknown kid too recently: no request was made. */
+  cooldownSkip: { jwksUri: string; kid: string; retryInMs: number };
+  /** A refresh failed and the keys already held are kept (stale-if-error) for up to `usableForMs` more. */
+  staleServed: { jwksUri: string; ageMs: number; usableForMs: number; kids: string[] };
+  /** After `failures` failed fetches in a row, no fetch is made for `retryInMs`. */
+  backoff: { jwksUri: string; failures: number; retryInMs: number };
+}
 
 const channels = Object.fromEntries(
   Object.entries(JWKS_EVENTS).map(([event, name]) => [event, channel(name)]),
 ) as Record<JwksEventName, ReturnType<typeof channel>>;
 
-/** Publish only when someone listens, so an unobserved cache pays nothing. */
-export function publish(event: JwksEventName, message: () => object): void {
+/** Publish only when someone listens, so an unobserved cache does not even build the message. */
+export function publish<Event extends JwksEventName>(
+  event: Event,
+  message: () => JwksEventMessages[Event],
+): void {
   const target = channels[event];
   if (target.hasSubscribers) target.publish(message());
 }

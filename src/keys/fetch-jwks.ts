@@ -1,5 +1,12 @@
 import { CognitoJwtError } from '../errors.ts';
 
+/**
+ * How {@link fetchJwks} reads a JWKS.
+ *
+ * ```ts
+ * const options: FetchJwksOptions = { fetch, timeoutMs: 5_000, maxBytes: 1024 * 1024 };
+ * ```
+ */
 export interface FetchJwksOptions {
   fetch: typeof fetch;
   /** Covers connecting, the headers and the whole body. */
@@ -8,13 +15,32 @@ export interface FetchJwksOptions {
   maxBytes: number;
 }
 
+/**
+ * A JWKS response body (parsed JSON, not yet checked) and how long the server says to cache it.
+ *
+ * ```ts
+ * const { body, maxAgeSeconds } = await fetchJwks(jwksUri, options);
+ * ```
+ */
 export interface FetchedJwks {
   body: unknown;
   /** `Cache-Control: max-age`, when the server sent one. */
   maxAgeSeconds: number | undefined;
 }
 
-/** The JWKS endpoint could not be read; `httpStatus` is set when it answered with an error status. */
+/**
+ * The JWKS endpoint could not be read (timeout, network error, error status, redirect, body too
+ * large); `httpStatus` is set when it answered with a status. Its `code` is `ERR_JWKS_FETCH_FAILED`
+ * (HTTP 503). A body that arrives but is not a JWKS is an `ERR_JWKS_INVALID` instead.
+ *
+ * ```ts
+ * try {
+ *   await cache.refresh(jwksUri);
+ * } catch (err) {
+ *   if (err instanceof JwksFetchError) console.warn(err.httpStatus, err.message);
+ * }
+ * ```
+ */
 export class JwksFetchError extends CognitoJwtError {
   readonly httpStatus: number | undefined;
 
@@ -39,7 +65,20 @@ function maxAgeOf(cacheControl: string | null): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** GET a JWKS: no redirects, a deadline for the whole exchange, a size cap enforced while streaming. */
+/**
+ * GET a JWKS: no redirects, one deadline for the whole exchange (connect, headers and body), a
+ * size cap enforced while streaming (the rest is never read), and only `application/json`,
+ * `application/jwk-set+json` or no content type parsed. The body is returned unchecked; the
+ * cache imports its keys.
+ *
+ * ```ts
+ * const { body } = await fetchJwks('https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json', {
+ *   fetch,
+ *   timeoutMs: 5_000,
+ *   maxBytes: 1024 * 1024,
+ * });
+ * ```
+ */
 export async function fetchJwks(jwksUri: string, options: FetchJwksOptions): Promise<FetchedJwks> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;

@@ -1,46 +1,98 @@
 import { readFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
-import { publish } from './events.ts';
-import { fetchJwks } from './fetch-jwks.ts';
+import { type FetchReason, publish } from './events.ts';
+import { fetchJwks, JwksFetchError } from './fetch-jwks.ts';
 import { importJwks, type Jwk, type Jwks, type VerificationKey } from './jwk.ts';
 
+/**
+ * Tuning of a {@link JwksCache}; every field has a safe default.
+ *
+ * ```ts
+ * const cache = new JwksCache({ timeoutMs: 2_000, staleIfErrorMs: 6 * 3_600_000 });
+ * ```
+ */
 export interface JwksCacheOptions {
   /** Replaces the global `fetch` (proxies, tests). */
   fetch?: typeof fetch;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
-  /** Deadline for one JWKS request, body included. Default 5 000 ms. */
+  /** Deadline for one JWKS request: connect, headers and body. Default 5 000 ms. */
   timeoutMs?: number;
-  /** Largest JWKS body accepted. Default 1 MiB. */
+  /** Largest JWKS body accepted; the stream is abandoned past it. Default 1 MiB. */
   maxBytes?: number;
-  /** After a fetch, unknown kids fail fast for this long instead of fetching again. Default 30 000 ms. */
+  /**
+   * After a fetch caused by an unknown kid ends, further unknown kids fail fast with
+   * `ERR_KID_COOLDOWN` for this long instead of fetching again. Default 30 000 ms.
+   */
   cooldownMs?: number;
-  /** Keys are refreshed in the background once they are this old. Default 600 000 ms (10 min); a `Cache-Control: max-age` from the server is honoured between 1 min and 1 h. */
+  /**
+   * Keys are refreshed in the background once they are this old. Default 600 000 ms (10 min); a
+   * `Cache-Control: max-age` from the server replaces it, kept between 1 min and 1 h.
+   */
   maxAgeMs?: number;
-  /** How long past `maxAgeMs` known keys keep being served while refreshes fail. Default 24 h; 0 disables. */
+  /**
+   * How long past their max age keys are still used while refreshing them fails (stale-if-error).
+   * Default 24 h; `0` means keys past their max age are never used: callers wait for the refresh.
+   */
   staleIfErrorMs?: number;
-  /** First delay after a failed fetch; doubles per failure (with jitter) up to `maxBackoffMs`. Default 1 000 ms. */
+  /** First pause after a failed fetch; doubles per failure (with jitter) up to `maxBackoffMs`. Default 1 000 ms. */
   backoffMs?: number;
-  /** Default 300 000 ms (5 min). */
+  /** Longest pause between failed fetches. Default 300 000 ms (5 min). */
   maxBackoffMs?: number;
+  /** Never fetch: only snapshots (which are then pinned) provide keys. For air-gapped hosts. Default false. */
+  offline?: boolean;
 }
 
-/** Where a key set stands; see {@link JwksCache.inspect}. */
-export type KeySetState = 'empty' | 'fresh' | 'stale' | 'failing' | 'pinned';
+/**
+ * Where a key set stands; see {@link JwksCache.inspect}.
+ * - `empty`: no keys yet.
+ * - `fresh`: keys younger than their max age.
+ * - `stale`: past their max age, still used while a refresh is due or under way.
+ * - `failing`: the last fetch failed; known keys are used while `usable` says so (stale-if-error).
+ * - `expired`: past max age + stale-if-error; not used until a fetch succeeds.
+ * - `pinned`: a snapshot loaded as pinned (or an offline cache): used as is, never refreshed.
+ *
+ * ```ts
+ * if (cache.inspect(jwksUri).state === 'failing') alert('JWKS endpoint failing');
+ * ```
+ */
+export type KeySetState = 'empty' | 'fresh' | 'stale' | 'failing' | 'expired' | 'pinned';
 
+/**
+ * A read-only view of one key set, for health checks and debugging.
+ *
+ * ```ts
+ * const { kids, fetchedAt, state } = cache.inspect(jwksUri);
+ * ```
+ */
 export interface KeySetInfo {
   readonly jwksUri: string;
   readonly kids: readonly string[];
-  /** When the keys were last loaded (fetched, or read from a snapshot). */
+  /** When the keys were fetched (for a snapshot: when it was fetched, as saved in it). */
   readonly fetchedAt: Date | undefined;
   readonly state: KeySetState;
+  /** Whether tokens are verified with these keys right now. */
+  readonly usable: boolean;
+  /** A fetch is under way. */
+  readonly refreshing: boolean;
   /** Consecutive failed fetches. */
   readonly failures: number;
+  /** Why the last fetch failed, while it is failing. */
+  readonly lastError: CognitoJwtError | undefined;
 }
 
-/** A JWKS snapshot as saved by {@link JwksCache.snapshot}: a plain JWKS plus where and when it came from. */
+/**
+ * A JWKS snapshot as saved by {@link JwksCache.snapshot}: a plain JWKS plus where and when it came
+ * from. Any JWKS object is a valid snapshot (its age then counts from when it is loaded).
+ *
+ * ```ts
+ * const snapshot: JwksSnapshot = { jwksUri, fetchedAt: '2025-01-01T00:00:00.000Z', keys: [jwk] };
+ * ```
+ */
 export interface JwksSnapshot extends Jwks {
   jwksUri?: string;
+  /** ISO 8601. */
   fetchedAt?: string;
 }
 
@@ -49,20 +101,20 @@ const MAX_AGE_CEILING_MS = 3_600_000;
 
 function option(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < min)
-    throw new ConfigError(`${name} must be a number ≥ ${min}, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+    throw new ConfigError(`${name} must be a finite number ≥ ${min}, got ${describeValue(value)}`);
   return value;
 }
 
 /** The keys of one JWKS URL and the state of fetching them. */
 class KeySet {
   keys = new Map<string, VerificationKey>();
-  loaded = false;
   pinned = false;
   fetchedAt = 0;
   maxAgeMs: number;
   inFlight: Promise<void> | undefined;
-  lastFetchStartedAt = Number.NEGATIVE_INFINITY;
+  /** The cooldown for unknown kids counts from here: the end of the last fetch an unknown kid caused. */
+  kidFetchEndedAt = Number.NEGATIVE_INFINITY;
   failures = 0;
   retryAt = 0;
   lastError: CognitoJwtError | undefined;
@@ -76,6 +128,48 @@ class KeySet {
   ) {
     this.maxAgeMs = maxAgeMs;
   }
+
+  get loaded(): boolean {
+    return this.keys.size > 0;
+  }
+}
+
+function readSnapshotFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new CognitoJwtError(
+      'ERR_JWKS_INVALID',
+      `could not read the JWKS snapshot ${path}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+/** Check the snapshot's own metadata; returns when its keys were fetched, if it says. */
+function snapshotFetchedAt(snapshot: unknown, jwksUri: string, now: number): number | undefined {
+  if (typeof snapshot !== 'object' || snapshot === null) return undefined; // importJwks reports it
+  const { jwksUri: savedFor, fetchedAt } = snapshot as Record<string, unknown>;
+  if (savedFor !== undefined) {
+    // Compare paths only: a multi-Region pool serves the same keys on two hosts.
+    const path = (url: unknown) =>
+      typeof url === 'string' && URL.canParse(url) ? new URL(url).pathname : url;
+    if (path(savedFor) !== path(jwksUri)) {
+      throw new CognitoJwtError(
+        'ERR_JWKS_INVALID',
+        `the JWKS snapshot was saved for ${describeValue(savedFor)}, not for ${jwksUri}`,
+      );
+    }
+  }
+  if (fetchedAt === undefined) return undefined;
+  const time = typeof fetchedAt === 'string' ? Date.parse(fetchedAt) : Number.NaN;
+  if (!Number.isFinite(time)) {
+    throw new CognitoJwtError(
+      'ERR_JWKS_INVALID',
+      `the JWKS snapshot's fetchedAt must be an ISO date, found ${describeValue(fetchedAt)}`,
+    );
+  }
+  return Math.min(time, now);
 }
 
 /**
@@ -83,9 +177,19 @@ class KeySet {
  * instance between verifiers to share the keys and the fetches.
  *
  * - Keys are imported once; the hot path is a `Map` lookup.
- * - An unknown kid causes at most one fetch per cooldown; concurrent callers share it.
- * - Old keys are refreshed in the background; known kids never wait for it.
- * - When refreshes fail, known keys keep working for `staleIfErrorMs` and fetches back off.
+ * - Keys older than their max age are refreshed in the background; known kids never wait for it.
+ * - An unknown kid causes at most one fetch per cooldown; concurrent callers share it, and
+ *   unknown kids during the cooldown fail fast without a request.
+ * - When fetching fails, known keys keep working for `staleIfErrorMs` and fetches back off.
+ * - Snapshots save the keys to a file and load them back (cold starts, offline hosts).
+ *
+ * ```ts
+ * const cache = new JwksCache({ cooldownMs: 30_000 });
+ * const ids = new CognitoVerifier({ userPoolId, clientId, tokenUse: 'id' }, { jwksCache: cache });
+ * const access = new CognitoVerifier({ userPoolId, clientId, tokenUse: 'access' }, { jwksCache: cache });
+ * await ids.hydrate();
+ * console.log(cache.inspect(ids.issuers[0].jwksUri).state); // 'fresh'
+ * ```
  */
 export class JwksCache {
   readonly #fetch: typeof fetch;
@@ -97,6 +201,7 @@ export class JwksCache {
   readonly #staleIfErrorMs: number;
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #offline: boolean;
   readonly #sets = new Map<string, KeySet>();
 
   constructor(options: JwksCacheOptions = {}) {
@@ -109,6 +214,7 @@ export class JwksCache {
     this.#staleIfErrorMs = option('staleIfErrorMs', options.staleIfErrorMs, 24 * 3_600_000);
     this.#backoffMs = option('backoffMs', options.backoffMs, 1_000);
     this.#maxBackoffMs = option('maxBackoffMs', options.maxBackoffMs, 300_000);
+    this.#offline = options.offline === true;
   }
 
   #set(jwksUri: string): KeySet {
@@ -120,51 +226,68 @@ export class JwksCache {
     return set;
   }
 
-  /** Keys may be used: loaded, and not older than max age + stale-if-error (pinned keys never age). */
+  /** Keys may be used: loaded, and younger than max age + stale-if-error (pinned keys never age). */
   #usable(set: KeySet, now: number): boolean {
     return set.loaded && (set.pinned || now < set.fetchedAt + set.maxAgeMs + this.#staleIfErrorMs);
   }
 
   /**
-   * The key for `kid` if it is loaded and usable, without waiting; `undefined` otherwise.
-   * Starts a background refresh when the keys have passed their max age.
+   * The key for `kid` if it is loaded and usable, without waiting; `undefined` otherwise. Starts a
+   * background refresh when the keys have passed their max age (unless backing off).
+   *
+   * ```ts
+   * const key = cache.getKeySync(jwksUri, header.kid); // VerificationKey | undefined
+   * ```
    */
   getKeySync(jwksUri: string, kid: string): VerificationKey | undefined {
     const set = this.#sets.get(jwksUri);
     if (!set?.loaded) return undefined;
     const now = this.#clock();
     if (!set.pinned && now >= set.fetchedAt + set.maxAgeMs && !set.inFlight && now >= set.retryAt) {
-      this.#fetchInBackground(set);
+      // Nobody awaits a background refresh; its failure is recorded on the set and published.
+      this.#startFetch(set, 'max-age').catch(() => {});
     }
     return this.#usable(set, now) ? set.keys.get(kid) : undefined;
   }
 
-  /** The key for `kid`, fetching the JWKS when the kid is unknown (once per cooldown) or the keys are too old. */
+  /**
+   * The key for `kid`. A known kid returns at once. An unknown kid joins the fetch under way, or
+   * starts one when none was caused by an unknown kid within the cooldown; otherwise it fails fast
+   * with `ERR_KID_COOLDOWN`. Keys that cannot be used and cannot be fetched give a 503 error
+   * (`ERR_JWKS_FETCH_FAILED`, `ERR_JWKS_INVALID` or `ERR_KEYS_NOT_LOADED`).
+   *
+   * ```ts
+   * const key = await cache.getKey(jwksUri, header.kid);
+   * ```
+   */
   async getKey(jwksUri: string, kid: string): Promise<VerificationKey> {
     const known = this.getKeySync(jwksUri, kid);
     if (known) return known;
     const set = this.#set(jwksUri);
-    if (set.pinned) throw this.#notFound(set, kid, 'the keys are pinned (offline), so no fetch is made');
+    if (set.pinned) throw this.#notFound(set, kid, 'the keys are pinned, so no fetch is made');
+    if (this.#offline) throw this.#offlineError(set);
     if (!set.inFlight) {
       const now = this.#clock();
-      if (now < set.retryAt) {
-        throw new CognitoJwtError(
-          'ERR_JWKS_FETCH_FAILED',
-          `the JWKS at ${jwksUri} is unavailable; next attempt in ${Math.ceil(set.retryAt - now)} ms`,
-          { cause: set.lastError },
-        );
-      }
-      if (this.#usable(set, now) && now - set.lastFetchStartedAt < this.#cooldownMs) {
-        const retryInMs = Math.ceil(set.lastFetchStartedAt + this.#cooldownMs - now);
+      const usable = this.#usable(set, now);
+      if (usable && now < set.kidFetchEndedAt + this.#cooldownMs) {
+        const retryInMs = Math.ceil(set.kidFetchEndedAt + this.#cooldownMs - now);
         publish('cooldownSkip', () => ({ jwksUri, kid, retryInMs }));
         throw new CognitoJwtError(
           'ERR_KID_COOLDOWN',
-          `no key with kid ${describeValue(kid)}; the JWKS was fetched ${Math.round(now - set.lastFetchStartedAt)} ms ago, ` +
-            `so it is not fetched again for another ${retryInMs} ms`,
+          `no key with kid ${describeValue(kid)} in the JWKS at ${jwksUri}, which was fetched for an unknown kid ` +
+            `${Math.round(now - set.kidFetchEndedAt)} ms ago; it is not fetched again for another ${retryInMs} ms`,
           { claim: 'kid' },
         );
       }
-      this.#startFetch(set, 'kid-miss');
+      if (now < set.retryAt) {
+        throw new CognitoJwtError(
+          'ERR_JWKS_FETCH_FAILED',
+          `the JWKS at ${jwksUri} is unavailable (${set.lastError?.message ?? 'fetching failed'}); ` +
+            `next attempt in ${Math.ceil(set.retryAt - now)} ms`,
+          { cause: set.lastError },
+        );
+      }
+      this.#startFetch(set, usable ? 'kid-miss' : 'load');
     }
     await set.inFlight;
     const key = set.keys.get(kid);
@@ -181,41 +304,72 @@ export class JwksCache {
     );
   }
 
-  /** Fetch the keys now unless they are loaded and fresh enough; shares a fetch already under way. */
-  async load(jwksUri: string): Promise<void> {
-    const set = this.#set(jwksUri);
-    if (set.pinned || (set.loaded && this.#usable(set, this.#clock()))) return;
-    await (set.inFlight ?? this.#startFetch(set, 'load'));
-  }
-
-  /** Fetch the keys now, whatever their age (single-flight). */
-  refresh(jwksUri: string): Promise<void> {
-    const set = this.#set(jwksUri);
-    return set.inFlight ?? this.#startFetch(set, 'refresh');
+  #offlineError(set: KeySet): CognitoJwtError {
+    return new CognitoJwtError(
+      'ERR_KEYS_NOT_LOADED',
+      `no keys are loaded for ${set.jwksUri} and this cache is offline: load a snapshot with loadSnapshot()`,
+    );
   }
 
   /**
-   * Load keys from a JWKS object or a JSON file (a snapshot saved by {@link snapshot}), without
-   * fetching. `pinned: true` means offline: these keys are used as they are and never refreshed.
-   * Throws when the snapshot holds no usable key.
+   * Fetch the keys now unless they are loaded and usable; shares a fetch already under way.
+   *
+   * ```ts
+   * await cache.load(jwksUri); // at start-up
+   * ```
    */
-  loadSnapshot(jwksUri: string, snapshot: JwksSnapshot | string, options: { pinned?: boolean } = {}): void {
-    let jwks: unknown = snapshot;
-    if (typeof snapshot === 'string') {
-      try {
-        jwks = JSON.parse(readFileSync(snapshot, 'utf8'));
-      } catch (cause) {
-        throw new CognitoJwtError('ERR_JWKS_INVALID', `could not read the JWKS snapshot ${snapshot}`, {
-          cause,
-        });
-      }
-    }
+  async load(jwksUri: string): Promise<void> {
     const set = this.#set(jwksUri);
-    this.#apply(set, jwks, ++set.generation, undefined);
-    set.pinned = options.pinned === true;
+    if (set.pinned || this.#usable(set, this.#clock())) return;
+    if (this.#offline) throw this.#offlineError(set);
+    await (set.inFlight ?? this.#startFetch(set, 'load'));
   }
 
-  /** The keys currently held for a JWKS URL, as a snapshot that {@link loadSnapshot} reads back. */
+  /**
+   * Fetch the keys now, whatever their age, ignoring cooldown and backoff (single-flight: a fetch
+   * under way is shared). Rejects for pinned keys and offline caches, which never fetch.
+   *
+   * ```ts
+   * await cache.refresh(jwksUri);
+   * ```
+   */
+  async refresh(jwksUri: string): Promise<void> {
+    const set = this.#set(jwksUri);
+    if (set.pinned || this.#offline) {
+      throw new ConfigError(`the keys of ${jwksUri} are pinned (offline), so they are never fetched`);
+    }
+    await (set.inFlight ?? this.#startFetch(set, 'refresh'));
+  }
+
+  /**
+   * Load keys from a snapshot (a JWKS object, or the path of a JSON file saved by
+   * {@link saveSnapshot}) without fetching. The JWKS is validated like a fetched one and must hold
+   * at least one usable key; a snapshot saved for another JWKS path is refused. Its age counts
+   * from its `fetchedAt`, so an old snapshot is refreshed at first use, like fetched keys.
+   * `pinned: true` (always, in an offline cache) uses the keys as they are and never fetches.
+   *
+   * ```ts
+   * cache.loadSnapshot(jwksUri, '/opt/app/jwks.json');                   // refreshed when old
+   * cache.loadSnapshot(jwksUri, '/opt/app/jwks.json', { pinned: true }); // never fetched
+   * ```
+   */
+  loadSnapshot(jwksUri: string, snapshot: JwksSnapshot | string, options: { pinned?: boolean } = {}): void {
+    const value = typeof snapshot === 'string' ? readSnapshotFile(snapshot) : snapshot;
+    const now = this.#clock();
+    const fetchedAt = snapshotFetchedAt(value, jwksUri, now);
+    const set = this.#set(jwksUri);
+    this.#apply(set, value, ++set.generation, undefined, fetchedAt ?? now);
+    set.pinned = this.#offline || options.pinned === true;
+  }
+
+  /**
+   * The keys currently held for a JWKS URL, as a snapshot that {@link loadSnapshot} reads back.
+   * Throws `ERR_KEYS_NOT_LOADED` when there are none.
+   *
+   * ```ts
+   * const snapshot = cache.snapshot(jwksUri); // { jwksUri, fetchedAt, keys: [...] }
+   * ```
+   */
   snapshot(jwksUri: string): JwksSnapshot {
     const set = this.#sets.get(jwksUri);
     if (!set?.loaded) throw new CognitoJwtError('ERR_KEYS_NOT_LOADED', `no keys are loaded for ${jwksUri}`);
@@ -226,94 +380,145 @@ export class JwksCache {
     };
   }
 
-  /** Read-only view of one key set. */
+  /**
+   * Write {@link snapshot} to a JSON file, atomically (a reader never sees half a file).
+   *
+   * ```ts
+   * await cache.load(jwksUri);
+   * await cache.saveSnapshot(jwksUri, './jwks.json'); // ship it with the Lambda bundle
+   * ```
+   */
+  async saveSnapshot(jwksUri: string, path: string): Promise<void> {
+    const text = `${JSON.stringify(this.snapshot(jwksUri), null, 2)}\n`;
+    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await writeFile(temporary, text, { mode: 0o644 });
+      await rename(temporary, path);
+    } catch (cause) {
+      await rm(temporary, { force: true });
+      throw new ConfigError(`could not write the JWKS snapshot ${path}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+
+  /**
+   * A read-only view of one key set: `kids`, `fetchedAt`, `state` and more.
+   *
+   * ```ts
+   * const { kids, fetchedAt, state, usable } = cache.inspect(jwksUri);
+   * ```
+   */
   inspect(jwksUri: string): KeySetInfo {
     const set = this.#sets.get(jwksUri);
     const now = this.#clock();
-    let state: KeySetState = 'empty';
-    if (set?.pinned) state = 'pinned';
-    else if (set && set.failures > 0) state = 'failing';
-    else if (set?.loaded) state = now < set.fetchedAt + set.maxAgeMs ? 'fresh' : 'stale';
     return {
       jwksUri,
       kids: set ? [...set.keys.keys()] : [],
       fetchedAt: set?.loaded ? new Date(set.fetchedAt) : undefined,
-      state,
+      state: set ? this.#state(set, now) : 'empty',
+      usable: set ? this.#usable(set, now) : false,
+      refreshing: set?.inFlight !== undefined,
       failures: set?.failures ?? 0,
+      lastError: set?.lastError,
     };
   }
 
-  /** The JWKS URLs this cache knows. */
+  #state(set: KeySet, now: number): KeySetState {
+    if (set.pinned) return 'pinned';
+    if (set.failures > 0) return 'failing';
+    if (!set.loaded) return 'empty';
+    if (now < set.fetchedAt + set.maxAgeMs) return 'fresh';
+    return this.#usable(set, now) ? 'stale' : 'expired';
+  }
+
+  /**
+   * The JWKS URLs this cache knows.
+   *
+   * ```ts
+   * for (const uri of cache.jwksUris) console.log(uri, cache.inspect(uri).state);
+   * ```
+   */
   get jwksUris(): string[] {
     return [...this.#sets.keys()];
   }
 
-  #fetchInBackground(set: KeySet): void {
-    // Failures are recorded on the set and published; nobody awaits a background refresh.
-    this.#startFetch(set, 'max-age').catch(() => {});
-  }
-
-  #startFetch(set: KeySet, reason: string): Promise<void> {
+  #startFetch(set: KeySet, reason: FetchReason): Promise<void> {
     const generation = ++set.generation;
-    const started = this.#clock();
     const startedAt = performance.now();
-    set.lastFetchStartedAt = started;
     publish('fetchStart', () => ({ jwksUri: set.jwksUri, reason }));
     const fetching = fetchJwks(set.jwksUri, {
       fetch: this.#fetch,
       timeoutMs: this.#timeoutMs,
       maxBytes: this.#maxBytes,
     })
+      .then(({ body, maxAgeSeconds }) => this.#apply(set, body, generation, maxAgeSeconds, this.#clock()))
       .then(
-        ({ body, maxAgeSeconds }) => {
-          this.#apply(set, body, generation, maxAgeSeconds);
+        () => {
           set.failures = 0;
           set.retryAt = 0;
           set.lastError = undefined;
           publish('fetchSuccess', () => ({
             jwksUri: set.jwksUri,
+            reason,
             durationMs: performance.now() - startedAt,
+            httpStatus: 200,
             kids: [...set.keys.keys()],
+            maxAgeMs: set.maxAgeMs,
           }));
         },
         (error: unknown) => {
           const failure =
             error instanceof CognitoJwtError
               ? error
-              : new CognitoJwtError('ERR_JWKS_FETCH_FAILED', `could not fetch the JWKS from ${set.jwksUri}`, {
-                  cause: error,
-                });
-          this.#recordFailure(set, failure, performance.now() - startedAt);
+              : new JwksFetchError(set.jwksUri, String((error as Error)?.message ?? error), { cause: error });
+          this.#recordFailure(set, failure, reason, performance.now() - startedAt);
           throw failure;
         },
       )
       .finally(() => {
+        if (reason === 'kid-miss') set.kidFetchEndedAt = this.#clock();
         if (set.inFlight === fetching) set.inFlight = undefined;
       });
     set.inFlight = fetching;
     return fetching;
   }
 
-  #recordFailure(set: KeySet, error: CognitoJwtError, durationMs: number): void {
+  #recordFailure(set: KeySet, error: CognitoJwtError, reason: FetchReason, durationMs: number): void {
+    const now = this.#clock();
     set.failures++;
     set.lastError = error;
     const ceiling = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** Math.min(set.failures - 1, 30));
     const retryInMs = ceiling * (0.5 + Math.random() / 2); // jitter spreads a fleet's retries apart
-    set.retryAt = this.#clock() + retryInMs;
-    const httpStatus = (error as { httpStatus?: number }).httpStatus;
-    publish('fetchFailure', () => ({ jwksUri: set.jwksUri, durationMs, httpStatus, error }));
+    set.retryAt = now + retryInMs;
+    const httpStatus = error instanceof JwksFetchError ? error.httpStatus : undefined;
+    publish('fetchFailure', () => ({
+      jwksUri: set.jwksUri,
+      reason,
+      durationMs,
+      httpStatus,
+      code: error.code,
+      error,
+    }));
     publish('backoff', () => ({ jwksUri: set.jwksUri, failures: set.failures, retryInMs }));
-    if (this.#usable(set, this.#clock())) {
+    if (this.#usable(set, now) && !set.pinned && now >= set.fetchedAt + set.maxAgeMs) {
       publish('staleServed', () => ({
         jwksUri: set.jwksUri,
-        ageMs: this.#clock() - set.fetchedAt,
+        ageMs: now - set.fetchedAt,
+        usableForMs: set.fetchedAt + set.maxAgeMs + this.#staleIfErrorMs - now,
         kids: [...set.keys.keys()],
       }));
     }
   }
 
   /** Replace the keys with a fetched or loaded JWKS; a JWKS without one usable key changes nothing. */
-  #apply(set: KeySet, body: unknown, generation: number, maxAgeSeconds: number | undefined): void {
+  #apply(
+    set: KeySet,
+    body: unknown,
+    generation: number,
+    maxAgeSeconds: number | undefined,
+    fetchedAt: number,
+  ): void {
     const { keys, rejected } = importJwks(body);
     for (const error of rejected) publish('keyRejected', () => ({ jwksUri: set.jwksUri, error }));
     if (keys.size === 0) {
@@ -328,8 +533,7 @@ export class JwksCache {
     const added = [...keys.keys()].filter((kid) => !set.keys.has(kid));
     const removed = [...set.keys.keys()].filter((kid) => !keys.has(kid));
     set.keys = keys;
-    set.loaded = true;
-    set.fetchedAt = this.#clock();
+    set.fetchedAt = fetchedAt;
     set.maxAgeMs =
       maxAgeSeconds === undefined
         ? this.#maxAgeMs
