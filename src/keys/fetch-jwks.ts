@@ -1,4 +1,5 @@
 import { CognitoJwtError } from '../errors.ts';
+import { boundedFetch } from '../net/bounded-fetch.ts';
 
 /**
  * How {@link fetchJwks} reads a JWKS.
@@ -80,83 +81,28 @@ function maxAgeOf(cacheControl: string | null): number | undefined {
  * ```
  */
 export async function fetchJwks(jwksUri: string, options: FetchJwksOptions): Promise<FetchedJwks> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new JwksFetchError(jwksUri, `no complete answer within ${options.timeoutMs} ms`);
-      controller.abort(error);
-      reject(error);
-    }, options.timeoutMs);
-  });
-  try {
-    return await Promise.race([download(jwksUri, options, controller), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function download(
-  jwksUri: string,
-  options: FetchJwksOptions,
-  controller: AbortController,
-): Promise<FetchedJwks> {
-  let response: Response;
-  try {
-    response = await options.fetch(jwksUri, {
-      redirect: 'manual',
-      signal: controller.signal,
-      headers: { accept: 'application/json' },
-    });
-  } catch (cause) {
-    if (controller.signal.aborted) throw controller.signal.reason;
-    throw new JwksFetchError(jwksUri, `the request failed (${(cause as Error)?.message ?? cause})`, {
-      cause,
-    });
-  }
-  const fail = (reason: string, httpStatus?: number): never => {
-    controller.abort();
-    throw new JwksFetchError(jwksUri, reason, httpStatus === undefined ? {} : { httpStatus });
-  };
-  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
-    fail(`redirects are refused (HTTP ${response.status})`, response.status);
-  }
-  if (response.status !== 200) fail(`HTTP ${response.status}`, response.status);
-  const contentType = response.headers.get('content-type');
-  if (!isJsonType(contentType)) {
-    controller.abort();
-    throw new CognitoJwtError(
-      'ERR_JWKS_INVALID',
-      `the JWKS at ${jwksUri} has content type "${contentType}", expected application/json`,
-    );
-  }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > options.maxBytes)
-    fail(`the body is ${declared} bytes, more than the ${options.maxBytes} allowed`);
-
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    if (response.body) {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        size += chunk.byteLength;
-        if (size > options.maxBytes) fail(`the body is larger than the ${options.maxBytes} bytes allowed`);
-        chunks.push(chunk);
+  const answer = await boundedFetch(jwksUri, {
+    ...options,
+    headers: { accept: 'application/json' },
+    failure: (_kind, reason, details) => new JwksFetchError(jwksUri, reason, details),
+    onHeaders(response) {
+      if (response.status !== 200) {
+        throw new JwksFetchError(jwksUri, `HTTP ${response.status}`, { httpStatus: response.status });
       }
-    }
-  } catch (cause) {
-    if (cause instanceof CognitoJwtError) throw cause;
-    if (controller.signal.aborted) throw controller.signal.reason;
-    throw new JwksFetchError(jwksUri, `reading the body failed (${(cause as Error)?.message ?? cause})`, {
-      cause,
-    });
-  }
-
+      const contentType = response.headers.get('content-type');
+      if (!isJsonType(contentType)) {
+        throw new CognitoJwtError(
+          'ERR_JWKS_INVALID',
+          `the JWKS at ${jwksUri} has content type "${contentType}", expected application/json`,
+        );
+      }
+    },
+  });
   let body: unknown;
   try {
-    body = JSON.parse(utf8.decode(Buffer.concat(chunks, size)));
+    body = JSON.parse(utf8.decode(answer.body));
   } catch (cause) {
     throw new CognitoJwtError('ERR_JWKS_INVALID', `the JWKS at ${jwksUri} is not valid JSON`, { cause });
   }
-  return { body, maxAgeSeconds: maxAgeOf(response.headers.get('cache-control')) };
+  return { body, maxAgeSeconds: maxAgeOf(answer.headers.get('cache-control')) };
 }

@@ -155,7 +155,7 @@ describe('fetchJwks', () => {
   test('a declared content-length over the cap is refused before the body is read', async () => {
     server.behaveOnce({ kind: 'huge', bytes: 8 * MiB, declareLength: true });
     const error = await failure(fetchJwks(uri, options));
-    assert.match(error.message, /the body is 8388608 bytes, more than the 1048576 allowed/);
+    assert.match(error.message, /the body is 8388608 bytes, larger than the 1048576 bytes allowed/);
   });
 
   test('a JWKS just under the cap is read; one byte over is refused', async () => {
