@@ -109,6 +109,8 @@ function option(name: string, value: number | undefined, fallback: number, min =
 /** The keys of one JWKS URL and the state of fetching them. */
 class KeySet {
   keys = new Map<string, VerificationKey>();
+  /** Keys of the JWKS that were refused at import, by kid, with the reason. */
+  refusedKids = new Map<string, CognitoJwtError>();
   pinned = false;
   fetchedAt = 0;
   maxAgeMs: number;
@@ -269,6 +271,9 @@ export class JwksCache {
     if (!set.inFlight) {
       const now = this.#clock();
       const usable = this.#usable(set, now);
+      // The pool publishes this kid but its key is unusable: say why, and don't refetch for it.
+      if (usable && set.refusedKids.has(kid)) throw this.#refused(set, kid);
+
       if (usable && now < set.kidFetchEndedAt + this.#cooldownMs) {
         const retryInMs = Math.ceil(set.kidFetchEndedAt + this.#cooldownMs - now);
         publish('cooldownSkip', () => ({ jwksUri, kid, retryInMs }));
@@ -291,8 +296,17 @@ export class JwksCache {
     }
     await set.inFlight;
     const key = set.keys.get(kid);
-    if (!key) throw this.#notFound(set, kid, 'not even after fetching the JWKS again');
+    if (!key)
+      throw set.refusedKids.get(kid) ?? this.#notFound(set, kid, 'not even after fetching the JWKS again');
     return key;
+  }
+
+  #refused(set: KeySet, kid: string): CognitoJwtError {
+    const reason = set.refusedKids.get(kid);
+    return new CognitoJwtError('ERR_KEY_INVALID', reason?.message ?? 'the key is not usable', {
+      claim: 'kid',
+      cause: reason,
+    });
   }
 
   #notFound(set: KeySet, kid: string, detail: string): CognitoJwtError {
@@ -519,7 +533,7 @@ export class JwksCache {
     maxAgeSeconds: number | undefined,
     fetchedAt: number,
   ): void {
-    const { keys, rejected } = importJwks(body);
+    const { keys, rejected, refusedKids } = importJwks(body);
     for (const error of rejected) publish('keyRejected', () => ({ jwksUri: set.jwksUri, error }));
     if (keys.size === 0) {
       throw new CognitoJwtError(
@@ -533,6 +547,7 @@ export class JwksCache {
     const added = [...keys.keys()].filter((kid) => !set.keys.has(kid));
     const removed = [...set.keys.keys()].filter((kid) => !keys.has(kid));
     set.keys = keys;
+    set.refusedKids = refusedKids;
     set.fetchedAt = fetchedAt;
     set.maxAgeMs =
       maxAgeSeconds === undefined

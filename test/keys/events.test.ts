@@ -68,12 +68,17 @@ test('a life of a key set, event by event, with the documented fields', async (t
     },
   );
 
+  // b's key was refused: the kid is known to be unusable, so it says why and does not refetch.
+  await assert.rejects(cache.getKey(uri, b.kid), { code: 'ERR_KEY_INVALID', message: /alg must be "RS256"/ });
+  assert.equal(recorder.of('fetchStart').length, 1);
+
   server.setKeys([c]);
-  await assert.rejects(cache.getKey(uri, b.kid), { code: 'ERR_KEY_NOT_FOUND' });
+  await assert.rejects(cache.getKey(uri, b.kid), { code: 'ERR_KEY_INVALID' });
+  await assert.rejects(cache.getKey(uri, 'unpublished'), { code: 'ERR_KEY_NOT_FOUND' });
   assert.deepEqual(recorder.of('fetchStart')[1], { jwksUri: uri, reason: 'kid-miss' });
   assert.deepEqual(recorder.of('keysAdded')[1], { jwksUri: uri, kids: [c.kid] });
   assert.deepEqual(recorder.of('keysRemoved'), [{ jwksUri: uri, kids: [a.kid] }]);
-  assert.deepEqual(recorder.of('kidMiss'), [{ jwksUri: uri, kid: b.kid }]);
+  assert.deepEqual(recorder.of('kidMiss'), [{ jwksUri: uri, kid: 'unpublished' }]);
 
   await assert.rejects(cache.getKey(uri, 'another'), { code: 'ERR_KID_COOLDOWN' });
   assert.deepEqual(recorder.of('cooldownSkip'), [{ jwksUri: uri, kid: 'another', retryInMs: 30_000 }]);

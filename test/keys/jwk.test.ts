@@ -156,7 +156,7 @@ describe('importJwk: only RSA signing keys that verify RS256', () => {
 describe('importJwks: one bad key does not spoil the others', () => {
   test('valid keys are kept by kid, and each refused key says why', () => {
     const other = generateKeyPair({ kid: 'second' });
-    const { keys, rejected } = importJwks({
+    const { keys, rejected, refusedKids } = importJwks({
       keys: [
         cognitoJwk,
         { ...cognitoJwk, kid: 'ec', kty: 'EC' },
@@ -172,6 +172,7 @@ describe('importJwks: one bad key does not spoil the others', () => {
     );
     assert.match(rejected[0]!.message, /kty/);
     assert.match(rejected[1]!.message, /private member/);
+    assert.deepEqual([...refusedKids.keys()], ['ec', 'private']); // 'junk' has no kid to name
   });
 
   test('a kid that appears twice is refused both times (which one is meant is ambiguous)', () => {
@@ -231,6 +232,12 @@ describe('importJwks: one bad key does not spoil the others', () => {
           claim: 'kid',
         },
       );
+      // verify() knows the pool publishes that kid and says why its key is refused, without refetching.
+      await assert.rejects(verifier.verify(mintIdToken({ key: weak, issuer, clientId: 'c1' })), {
+        code: 'ERR_KEY_INVALID',
+        claim: 'kid',
+        message: /1024 bits/,
+      });
       assert.equal(server.requestCount, 1);
     } finally {
       await server.close();
