@@ -13,7 +13,8 @@ import {
 } from '../src/testing/index.ts';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (format: Parameters<typeof styleText>[0], text: string) => (color ? styleText(format, text) : text);
+const paint = (format: Parameters<typeof styleText>[0], text: string) =>
+  color ? styleText(format, text) : text;
 const ok = (text: string) => console.log(`${paint('green', '  ✔ accepted')}  ${text}`);
 const refused = (text: string, error: unknown) => {
   if (!(error instanceof CognitoJwtError)) throw error;
@@ -65,12 +66,21 @@ try {
   const tampered = `${head}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${signature}`;
   const cases: [string, () => Promise<unknown>][] = [
     ['an ID token whose groups were edited', () => idVerifier.verify(tampered)],
-    ['an ID token that expired an hour ago', () => idVerifier.verify(mintIdToken({ ...user, expiresIn: -3600 }))],
+    [
+      'an ID token that expired an hour ago',
+      () => idVerifier.verify(mintIdToken({ ...user, expiresIn: -3600 })),
+    ],
     ['an access token where an ID token is expected', () => idVerifier.verify(accessToken)],
     ['an access token without the orders/read scope', () => accessVerifier.verify(mintAccessToken(user))],
-    ['a token from another user pool', () => idVerifier.verify(mintIdToken({ ...user, issuer: server.issuer('local_Other') }))],
+    [
+      'a token from another user pool',
+      () => idVerifier.verify(mintIdToken({ ...user, issuer: server.issuer('local_Other') })),
+    ],
     ['a refresh token', () => idVerifier.verify(mintRefreshToken())],
-    ['a token with alg "none"', () => idVerifier.verify(`${Buffer.from('{"alg":"none","kid":"x"}').toString('base64url')}.${payload}.`)],
+    [
+      'a token with alg "none"',
+      () => idVerifier.verify(`${Buffer.from('{"alg":"none","kid":"x"}').toString('base64url')}.${payload}.`),
+    ],
   ];
   for (const [label, attempt] of cases) {
     try {
