@@ -8,6 +8,8 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** A JWS split, decoded and parsed; nothing about it is trusted yet. */
 export interface ParsedToken extends DecodedToken {
+  /** The header as written (base64url): a verifier remembers the few its pools use. */
+  headerSegment: string;
   /** `header.payload` as ASCII bytes: what the signature covers. */
   signingInput: Buffer;
   signature: Buffer;
@@ -17,8 +19,14 @@ export interface ParsedToken extends DecodedToken {
  * Split and parse a compact JWS. Strict: a string of exactly 3 base64url segments, within the
  * length limit, whose header and payload are JSON objects. A 5-segment JWE gets its own error:
  * Cognito refresh tokens are JWEs, and users paste them where an ID or access token belongs.
+ * `knownHeaders` holds headers parsed before, by their segment: a pool signs with two or three
+ * headers, so a verifier parses each once.
  */
-export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH): ParsedToken {
+export function parseToken(
+  token: unknown,
+  maxLength = DEFAULT_MAX_TOKEN_LENGTH,
+  knownHeaders?: ReadonlyMap<string, JwtHeader>,
+): ParsedToken {
   if (typeof token !== 'string') {
     throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
   }
@@ -33,10 +41,18 @@ export function parseToken(token: unknown, maxLength = DEFAULT_MAX_TOKEN_LENGTH)
   const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
   if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) throw wrongSegmentCount(token);
 
-  const header = parseJsonObject(decodeBase64url(token.slice(0, dot1), 'header'), 'header');
+  const headerSegment = token.slice(0, dot1);
+  const header =
+    knownHeaders?.get(headerSegment) ?? parseJsonObject(decodeBase64url(headerSegment, 'header'), 'header');
   const payload = parseJsonObject(decodeBase64url(token.slice(dot1 + 1, dot2), 'payload'), 'payload');
   const signature = decodeBase64url(token.slice(dot2 + 1), 'signature');
-  return { header, payload, signingInput: Buffer.from(token.slice(0, dot2), 'latin1'), signature };
+  return {
+    headerSegment,
+    header,
+    payload,
+    signingInput: Buffer.from(token.slice(0, dot2), 'latin1'),
+    signature,
+  };
 }
 
 function wrongSegmentCount(token: string): CognitoJwtError {

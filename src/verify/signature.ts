@@ -50,13 +50,36 @@ export function verifySignature(token: ParsedToken, key: VerificationKey): void 
   }
 }
 
+/** Signatures being checked on libuv's thread pool right now, by every verifier in the process. */
+let pooled = 0;
+/** A signature was checked in this synchronous stretch already (callers started in one tick). */
+let burst = false;
+const endBurst = (): void => {
+  burst = false;
+};
+
 /** The same check on libuv's thread pool, so several verifications can use several cores. */
 export function verifySignatureAsync(token: ParsedToken, key: VerificationKey): Promise<void> {
   if (token.signature.length !== key.signatureLength) return Promise.reject(invalidSignature());
+  pooled++;
   return new Promise((resolve, reject) => {
     cryptoVerify('sha256', token.signingInput, key.key, token.signature, (error, valid) => {
+      pooled--;
       if (error || !valid) reject(invalidSignature());
       else resolve();
     });
   });
+}
+
+/**
+ * The check for `verify()`: on the calling thread when no other verification is under way (a
+ * thread-pool round trip would only add latency), on the thread pool while others are (then the
+ * cores verify at once). Returns `undefined` when the check is already done.
+ */
+export function verifySignatureShared(token: ParsedToken, key: VerificationKey): Promise<void> | undefined {
+  if (pooled > 0 || burst) return verifySignatureAsync(token, key);
+  burst = true;
+  queueMicrotask(endBurst);
+  verifySignature(token, key);
+  return undefined;
 }

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Build, moduleUrl } from './build.ts';
+import { CLIENT_ID, type Fixture, USER_POOL_ID } from './fixtures.ts';
+import { median } from './measure.ts';
+
+const run = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./cold-start-child.mjs', import.meta.url));
+
+/** What a cold start is measured with: the library defaults, each fetch explicitly, and the peer. */
+export const COLD_START_VARIANTS = [
+  'cognito-jwt',
+  'cognito-jwt, fetch: global fetch',
+  'aws-jwt-verify',
+] as const;
+
+export interface ColdStart {
+  readonly variant: string;
+  /** Median, from the first line of the entry script to the first verified token. */
+  readonly importToVerifiedMs: number;
+  /** Median, from the process start (Node's own boot included) to the first verified token. */
+  readonly processStartToVerifiedMs: number;
+  readonly runs: number;
+}
+
+/**
+ * Cold starts in fresh processes, interleaved: each run starts one process per variant, in a
+ * rotating order; one unmeasured run first warms the disk cache. The plain-JS build stands in
+ * for the published package.
+ */
+export async function measureColdStarts(build: Build, fixture: Fixture, runs: number): Promise<ColdStart[]> {
+  const samples = new Map<string, { importMs: number[]; processMs: number[] }>(
+    COLD_START_VARIANTS.map((variant) => [variant, { importMs: [], processMs: [] }]),
+  );
+  for (let round = -1; round < runs; round++) {
+    for (let i = 0; i < COLD_START_VARIANTS.length; i++) {
+      const variant = COLD_START_VARIANTS[(i + Math.max(round, 0)) % COLD_START_VARIANTS.length]!;
+      const params = {
+        variant,
+        indexUrl: moduleUrl(build, 'index.js'),
+        jwksUri: fixture.jwksUri,
+        token: fixture.warmup.access,
+        userPoolId: USER_POOL_ID,
+        clientId: CLIENT_ID,
+      };
+      const { stdout } = await run(process.execPath, [CHILD, JSON.stringify(params)], { timeout: 30_000 });
+      const result = JSON.parse(stdout) as { importToVerifiedMs: number; processStartToVerifiedMs: number };
+      if (round < 0) continue;
+      samples.get(variant)!.importMs.push(result.importToVerifiedMs);
+      samples.get(variant)!.processMs.push(result.processStartToVerifiedMs);
+    }
+  }
+  return COLD_START_VARIANTS.map((variant) => {
+    const { importMs, processMs } = samples.get(variant)!;
+    return {
+      variant,
+      importToVerifiedMs: median(importMs),
+      processStartToVerifiedMs: median(processMs),
+      runs,
+    };
+  });
+}
