@@ -226,9 +226,10 @@ describe('verify() and verifySync()', () => {
         clientId: 'c1',
         tokenUse: 'id',
       } as const;
+      // A snapshot named in the config is configuration: one that cannot be used fails construction (500).
       throwsCode(
         () => new CognitoVerifier({ ...config, jwks: join(folder, 'missing.json') }),
-        'ERR_JWKS_INVALID',
+        'ERR_CONFIG_INVALID',
         {
           message: 'could not read the JWKS snapshot',
         },
@@ -236,12 +237,12 @@ describe('verify() and verifySync()', () => {
       await writeFile(join(folder, 'broken.json'), '{"keys": [');
       throwsCode(
         () => new CognitoVerifier({ ...config, jwks: join(folder, 'broken.json') }),
-        'ERR_JWKS_INVALID',
+        'ERR_CONFIG_INVALID',
       );
       await writeFile(join(folder, 'empty.json'), '{"keys": []}');
       throwsCode(
         () => new CognitoVerifier({ ...config, jwks: join(folder, 'empty.json') }),
-        'ERR_JWKS_INVALID',
+        'ERR_CONFIG_INVALID',
         {
           message: 'holds no usable key',
         },

@@ -1,0 +1,123 @@
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/**
+ * `fetch` over `node:http` / `node:https`, for the JWKS download of a cold start: on Node 20 the
+ * first call of the global `fetch` loads its HTTP client (undici) and costs 20-30 ms by itself;
+ * this one costs what the request costs.
+ *
+ * It does what a JWKS or token endpoint needs and no more: `method`, `headers`, a string, bytes
+ * or `URLSearchParams` body, and `signal`. Redirects are never followed: a 3xx is answered as it
+ * is (`redirect: 'error'` rejects it instead). The response has `status`, `ok`, `statusText`,
+ * `url`, `headers.get/has`, `body` (an async iterable of bytes) and `text()`, `json()`,
+ * `arrayBuffer()`. Network failures reject with a `TypeError` like `fetch`; an abort rejects with
+ * the signal's reason.
+ *
+ * ```ts
+ * const cache = new JwksCache({ fetch: httpsFetch });
+ * const response = await httpsFetch('https://example.com/.well-known/jwks.json', { signal: AbortSignal.timeout(5000) });
+ * console.log(response.status, await response.json());
+ * ```
+ */
+export const httpsFetch: typeof fetch = (input, init = {}) => {
+  const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+  const signal = init.signal ?? undefined;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
+  if (send === undefined)
+    return Promise.reject(new TypeError(`fetch failed: ${url.protocol} is not supported`));
+  let body: string | Uint8Array | undefined;
+  const headers = headersOf(init.headers);
+  try {
+    body = bodyOf(init.body, headers);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+
+  return new Promise<Response>((resolve, reject) => {
+    let message: IncomingMessage | undefined;
+    const onAbort = () => {
+      message?.destroy(signal?.reason);
+      request.destroy(signal?.reason);
+      reject(signal?.reason);
+    };
+    const request = send(url, { method: init.method ?? 'GET', headers }, (response) => {
+      message = response;
+      // Errors reach whoever reads the body; an abort with nobody reading must not crash the process.
+      response.on('error', () => {});
+      response.once('close', () => signal?.removeEventListener('abort', onAbort));
+      const status = response.statusCode ?? 0;
+      if (init.redirect === 'error' && status >= 300 && status < 400) {
+        response.destroy();
+        reject(new TypeError(`fetch failed: redirected (HTTP ${status}) and redirect is "error"`));
+        return;
+      }
+      resolve(toResponse(url, response));
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(
+        signal?.aborted ? signal.reason : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
+      );
+    });
+    request.end(body);
+  });
+};
+
+/** Plain object, `[name, value]` pairs, or anything with `forEach` (a `Headers`), without loading `Headers`. */
+function headersOf(headers: RequestInit['headers']): OutgoingHttpHeaders {
+  const result: OutgoingHttpHeaders = {};
+  if (headers === undefined) return result;
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers) result[name!.toLowerCase()] = value;
+  } else if (typeof (headers as Headers).forEach === 'function') {
+    (headers as Headers).forEach((value, name) => {
+      result[name.toLowerCase()] = value;
+    });
+  } else {
+    for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
+  }
+  return result;
+}
+
+function bodyOf(body: RequestInit['body'], headers: OutgoingHttpHeaders): string | Uint8Array | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof URLSearchParams) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
+    return body.toString();
+  }
+  throw new TypeError('httpsFetch sends a string, bytes or URLSearchParams body only');
+}
+
+function toResponse(url: URL, message: IncomingMessage): Response {
+  const status = message.statusCode ?? 0;
+  const header = (name: string): string | null => {
+    const value = message.headers[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const bytes = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of message) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const response = {
+    status,
+    ok: status >= 200 && status < 300,
+    statusText: message.statusMessage ?? '',
+    url: url.href,
+    redirected: false,
+    type: 'basic',
+    headers: { get: header, has: (name: string) => header(name) !== null },
+    body: message,
+    text: async () => (await bytes()).toString('utf8'),
+    json: async () => JSON.parse((await bytes()).toString('utf8')) as unknown,
+    arrayBuffer: async () => {
+      const buffer = await bytes();
+      return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
+    },
+  };
+  return response as unknown as Response;
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { CognitoJwtError, CognitoVerifier } from '../../src/index.ts';
+import { httpsFetch } from '../../src/net/https-fetch.ts';
+import { generateKeyPair, mintAccessToken, startJwksServer } from '../../src/testing/index.ts';
+
+type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
+
+const routes: Record<string, Handler> = {
+  '/json': (_request, _body, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=60' });
+    response.end('{"keys":[]}');
+  },
+  '/missing': (_request, _body, response) => {
+    response.writeHead(404, 'Not Here', { 'content-type': 'text/plain' });
+    response.end('no');
+  },
+  '/redirect': (_request, _body, response) => {
+    response.writeHead(302, { location: 'http://127.0.0.1:1/elsewhere' });
+    response.end();
+  },
+  '/cookies': (_request, _body, response) => {
+    response.setHeader('set-cookie', ['a=1', 'b=2']);
+    response.end('ok');
+  },
+  '/echo': (request, body, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ method: request.method, headers: request.headers, body }));
+  },
+  '/hang': () => {},
+  '/half': (_request, _body, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.write('{"keys":');
+  },
+};
+
+let server: Server;
+let origin: string;
+before(async () => {
+  server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    request.on('end', () => (routes[request.url ?? ''] ?? routes['/missing']!)(request, body, response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function readAll(body: unknown): Promise<string> {
+  let text = '';
+  for await (const chunk of body as AsyncIterable<Uint8Array>) text += Buffer.from(chunk).toString('utf8');
+  return text;
+}
+
+describe('httpsFetch', () => {
+  test('answers like fetch: status, headers, and the body as text, JSON or bytes', async () => {
+    const response = await httpsFetch(`${origin}/json`);
+    assert.equal(response.status, 200);
+    assert.equal(response.ok, true);
+    assert.equal(response.url, `${origin}/json`);
+    assert.equal(response.headers.get('Content-Type'), 'application/json');
+    assert.equal(response.headers.get('x-absent'), null);
+    assert.equal(response.headers.has('cache-control'), true);
+    assert.deepEqual(await response.json(), { keys: [] });
+    assert.equal(await (await httpsFetch(new URL(`${origin}/json`))).text(), '{"keys":[]}');
+    const bytes = await (await httpsFetch(`${origin}/json`)).arrayBuffer();
+    assert.equal(Buffer.from(bytes).toString(), '{"keys":[]}');
+  });
+
+  test('the body is an async iterable of bytes, as fetchJwks reads it', async () => {
+    const response = await httpsFetch(`${origin}/json`);
+    assert.equal(await readAll(response.body), '{"keys":[]}');
+  });
+
+  test('an error status resolves (ok false) and repeated headers are joined', async () => {
+    const missing = await httpsFetch(`${origin}/missing`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.ok, false);
+    assert.equal(missing.statusText, 'Not Here');
+    await missing.text();
+    const cookies = await httpsFetch(`${origin}/cookies`);
+    assert.equal(cookies.headers.get('set-cookie'), 'a=1, b=2');
+    await cookies.text();
+  });
+
+  test('never follows a redirect; redirect: "error" rejects it', async () => {
+    for (const redirect of [undefined, 'manual', 'follow'] as const) {
+      const response = await httpsFetch(`${origin}/redirect`, redirect ? { redirect } : {});
+      assert.equal(response.status, 302);
+      assert.equal(response.headers.get('location'), 'http://127.0.0.1:1/elsewhere');
+      await response.text();
+    }
+    await assert.rejects(httpsFetch(`${origin}/redirect`, { redirect: 'error' }), TypeError);
+  });
+
+  test('sends the method, headers (object, pairs or Headers) and a string or form body', async () => {
+    const form = await httpsFetch(`${origin}/echo`, {
+      method: 'POST',
+      headers: { 'X-One': '1' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', token: 'a b' }),
+    });
+    const sent = (await form.json()) as { method: string; headers: Record<string, string>; body: string };
+    assert.equal(sent.method, 'POST');
+    assert.equal(sent.headers['x-one'], '1');
+    assert.equal(sent.headers['content-type'], 'application/x-www-form-urlencoded;charset=UTF-8');
+    assert.equal(sent.body, 'grant_type=refresh_token&token=a+b');
+
+    const pairs = await httpsFetch(`${origin}/echo`, {
+      method: 'PUT',
+      headers: [['X-Two', '2']],
+      body: 'plain',
+    });
+    const echoed = (await pairs.json()) as { headers: Record<string, string>; body: string };
+    assert.equal(echoed.headers['x-two'], '2');
+    assert.equal(echoed.body, 'plain');
+
+    const headers = new Headers({ 'x-three': '3' });
+    const viaHeaders = (await (await httpsFetch(`${origin}/echo`, { headers })).json()) as {
+      headers: Record<string, string>;
+    };
+    assert.equal(viaHeaders.headers['x-three'], '3');
+
+    await assert.rejects(
+      httpsFetch(`${origin}/echo`, { method: 'POST', body: new Blob(['x']) }),
+      /string, bytes or URLSearchParams/,
+    );
+  });
+
+  test('an abort rejects with the signal reason: before, while waiting, while reading', async () => {
+    const reason = new Error('stop');
+    await assert.rejects(httpsFetch(`${origin}/json`, { signal: AbortSignal.abort(reason) }), (error) => {
+      return error === reason;
+    });
+
+    const waiting = new AbortController();
+    const pending = httpsFetch(`${origin}/hang`, { signal: waiting.signal });
+    setTimeout(() => waiting.abort(reason), 20);
+    await assert.rejects(pending, (error) => error === reason);
+
+    const reading = new AbortController();
+    const response = await httpsFetch(`${origin}/half`, { signal: reading.signal });
+    setTimeout(() => reading.abort(reason), 20);
+    await assert.rejects(readAll(response.body), (error) => error === reason);
+  });
+
+  test('an abort with nobody reading the body does not crash the process', async () => {
+    const controller = new AbortController();
+    const response = await httpsFetch(`${origin}/half`, { signal: controller.signal });
+    assert.equal(response.status, 200);
+    controller.abort(new Error('not reading'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+
+  test('network failures reject with a TypeError that carries the cause', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(
+      httpsFetch(`http://127.0.0.1:${port}/`),
+      (error: unknown) =>
+        error instanceof TypeError && (error.cause as NodeJS.ErrnoException).code === 'ECONNREFUSED',
+    );
+    await assert.rejects(httpsFetch('ftp://127.0.0.1/'), /ftp: is not supported/);
+  });
+});
+
+describe('httpsFetch behind the JWKS cache', () => {
+  test('a verifier fetches its keys with it', async () => {
+    const key = generateKeyPair();
+    const jwks = await startJwksServer({ keys: [key] });
+    try {
+      const issuer = jwks.issuer('local_pool1');
+      const verifier = new CognitoVerifier(
+        { userPoolId: 'local_pool1', issuer, clientId: 'c1', tokenUse: 'access' },
+        { fetch: httpsFetch },
+      );
+      const claims = await verifier.verify(mintAccessToken({ key, issuer, clientId: 'c1' }));
+      assert.equal(claims.client_id, 'c1');
+      assert.equal(jwks.requestCount, 1);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  test('the cache deadline and size cap still apply', async () => {
+    const slow = new CognitoVerifier(
+      {
+        userPoolId: 'local_pool1',
+        issuer: origin,
+        jwksUri: `${origin}/hang`,
+        clientId: 'c1',
+        tokenUse: 'access',
+      },
+      { fetch: httpsFetch, timeoutMs: 100 },
+    );
+    const started = performance.now();
+    await assert.rejects(slow.hydrate(), (error: unknown) => {
+      return error instanceof CognitoJwtError && error.code === 'ERR_JWKS_FETCH_FAILED';
+    });
+    assert.ok(performance.now() - started < 5_000);
+
+    const small = new CognitoVerifier(
+      {
+        userPoolId: 'local_pool1',
+        issuer: origin,
+        jwksUri: `${origin}/json`,
+        clientId: 'c1',
+        tokenUse: 'access',
+      },
+      { fetch: httpsFetch, maxBytes: 4 },
+    );
+    await assert.rejects(small.hydrate(), (error: unknown) => {
+      return error instanceof CognitoJwtError && error.code === 'ERR_JWKS_FETCH_FAILED';
+    });
+  });
+});
