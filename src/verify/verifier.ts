@@ -1,16 +1,47 @@
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
 import { JwksCache, type JwksCacheOptions } from '../keys/jwks-cache.ts';
+import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkClaims } from './claims.ts';
-import { type IssuerEntry, resolveConfig, type VerifiedClaims, type VerifierConfig } from './config.ts';
-import { checkHeader, verifySignature, verifySignatureAsync } from './signature.ts';
+import {
+  type IssuerEntry,
+  type OnlyKnownKeys,
+  resolveConfig,
+  type VerifiedClaims,
+  type VerifierConfig,
+} from './config.ts';
+import { checkHeader, verifySignature, verifySignatureShared } from './signature.ts';
+import {
+  freezeClaims,
+  type TokenCacheSetting,
+  type TokenCacheView,
+  tokenCacheSize,
+  VerifiedTokenCache,
+} from './token-cache.ts';
 
 export interface VerifierOptions extends JwksCacheOptions {
   /** A key cache shared with other verifiers. Without one the verifier owns a cache (no global state). */
   jwksCache?: JwksCache;
   /** Largest token accepted (characters). Default 16 KiB. */
   maxTokenLength?: number;
+  /**
+   * Remember verified tokens so a token seen again skips the signature (every hit still re-checks
+   * `exp`/`nbf` and that its key is still served). Default on, 10 000 tokens; `false` turns it off.
+   */
+  verifiedTokenCache?: TokenCacheSetting;
+  /**
+   * A revocation check, run on every token that passed all other checks, cache hits included:
+   * return `true` to reject it with `ERR_TOKEN_REVOKED`. Locally verified tokens stay valid until
+   * `exp` even after sign-out; a deny-list of `origin_jti` (one entry per revoked session) closes
+   * that gap. Synchronous, so it must be a fast local lookup (keep a remote list synced in memory).
+   *
+   * ```ts
+   * const revokedSessions = new Set<string>(); // fill on sign-out, expire after the token lifetime
+   * new CognitoVerifier(config, { isRevoked: (claims) => revokedSessions.has(claims.origin_jti ?? '') });
+   * ```
+   */
+  isRevoked?: (claims: CognitoClaims) => boolean;
 }
 
 const CACHE_OPTIONS = [
@@ -22,7 +53,11 @@ const CACHE_OPTIONS = [
   'staleIfErrorMs',
   'backoffMs',
   'maxBackoffMs',
+  'offline',
 ] as const;
+
+/** Header segments a verifier remembers (oldest dropped first); key rotations add one per new key. */
+const MAX_KNOWN_HEADERS = 16;
 
 /** A token that passed the structural and issuer checks, with the config its issuer selected. */
 interface Candidate {
@@ -47,8 +82,12 @@ export class CognitoVerifier<
   readonly #cache: JwksCache;
   readonly #clock: () => number;
   readonly #maxTokenLength: number;
+  readonly #isRevoked: ((claims: CognitoClaims) => boolean) | undefined;
+  readonly #tokens: VerifiedTokenCache<VerifiedClaims<Config>> | undefined;
+  /** Headers of tokens whose signature matched, by segment: a pool signs with a few, each parsed once. */
+  readonly #headers = new Map<string, JwtHeader>();
 
-  constructor(config: Config, options: VerifierOptions = {}) {
+  constructor(config: Config & OnlyKnownKeys<Config>, options: VerifierOptions = {}) {
     const configs: readonly VerifierConfig[] = Array.isArray(config) ? config : [config as VerifierConfig];
     if (configs.length === 0) throw new ConfigError('at least one verifier config is needed');
     for (const [index, item] of configs.entries()) {
@@ -67,12 +106,37 @@ export class CognitoVerifier<
         throw new ConfigError(`${clash} belongs to the shared jwksCache; set it when creating the JwksCache`);
     }
     this.#clock = options.clock ?? Date.now;
+    if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') {
+      throw new ConfigError(`isRevoked must be a function, got ${describeValue(options.isRevoked)}`);
+    }
+    this.#isRevoked = options.isRevoked;
     this.#cache = options.jwksCache ?? new JwksCache(options);
     this.#maxTokenLength = checkMaxTokenLength(options.maxTokenLength);
+    const maxEntries = tokenCacheSize(options.verifiedTokenCache);
+    this.#tokens =
+      maxEntries === undefined
+        ? undefined
+        : new VerifiedTokenCache({
+            maxEntries,
+            clock: this.#clock,
+            currentKey: (jwksUri, kid) => this.#cache.getKeySync(jwksUri, kid),
+            recheck: (claims) => this.#checkRevoked(claims as CognitoClaims),
+          });
     for (const [index, item] of configs.entries()) {
       if (item.jwks === undefined) continue;
       for (const entry of this.#issuers.values()) {
-        if (entry.configIndex === index) this.#cache.loadSnapshot(entry.jwksUri, item.jwks);
+        if (entry.configIndex !== index) continue;
+        try {
+          this.#cache.loadSnapshot(entry.jwksUri, item.jwks);
+        } catch (cause) {
+          // A snapshot given at construction is configuration: fail now, as a config mistake.
+          throw new ConfigError(
+            `config ${index}: the jwks snapshot cannot be used: ${(cause as Error).message}`,
+            {
+              cause,
+            },
+          );
+        }
       }
     }
   }
@@ -80,6 +144,11 @@ export class CognitoVerifier<
   /** The key cache this verifier uses (to inspect it, save a snapshot, or share it). */
   get jwksCache(): JwksCache {
     return this.#cache;
+  }
+
+  /** The verified-token cache (its size, its bound, and `clear()`), or `undefined` when it is off. */
+  get tokenCache(): TokenCacheView | undefined {
+    return this.#tokens?.view;
   }
 
   /** The issuers this verifier accepts, with the JWKS URL of each. */
@@ -92,11 +161,14 @@ export class CognitoVerifier<
    * after the signature and every configured check passed; rejects with a {@link CognitoJwtError}.
    */
   async verify(token: string): Promise<VerifiedClaims<Config>> {
+    const cached = this.#tokens?.lookup(token);
+    if (cached !== undefined) return cached;
     const candidate = this.#prepare(token);
     const { entry, kid } = candidate;
     const key = this.#cache.getKeySync(entry.jwksUri, kid) ?? (await this.#cache.getKey(entry.jwksUri, kid));
-    await verifySignatureAsync(candidate.token, key);
-    return this.#claims(candidate);
+    const checking = verifySignatureShared(candidate.token, key);
+    if (checking) await checking;
+    return this.#accept(token, candidate, key);
   }
 
   /**
@@ -104,9 +176,12 @@ export class CognitoVerifier<
    * `verify`); never touches the network. Throws a {@link CognitoJwtError}.
    */
   verifySync(token: string): VerifiedClaims<Config> {
+    const cached = this.#tokens?.lookup(token);
+    if (cached !== undefined) return cached;
     const candidate = this.#prepare(token);
-    verifySignature(candidate.token, this.#keySync(candidate));
-    return this.#claims(candidate);
+    const key = this.#keySync(candidate);
+    verifySignature(candidate.token, key);
+    return this.#accept(token, candidate, key);
   }
 
   /** Fetch the keys of every configured issuer now (for example at start-up). */
@@ -124,8 +199,31 @@ export class CognitoVerifier<
     );
   }
 
+  /**
+   * Save the loaded keys of this verifier's pool to a JSON file that the `jwks` config option (or
+   * `JwksCache.loadSnapshot`) reads back. With several pools, name the `issuer` whose keys to save.
+   *
+   * ```ts
+   * await verifier.hydrate();
+   * await verifier.saveSnapshot('./jwks.json');
+   * // next cold start: new CognitoVerifier({ ...config, jwks: './jwks.json' })
+   * ```
+   */
+  async saveSnapshot(path: string, issuer?: string): Promise<void> {
+    const entries = [...this.#issuers.values()].filter(
+      (entry) => issuer === undefined || entry.issuer === issuer,
+    );
+    if (entries.length === 0)
+      throw new ConfigError(`${describeValue(issuer)} is not an issuer of this verifier`);
+    if (new Set(entries.map((entry) => entry.configIndex)).size > 1) {
+      throw new ConfigError('this verifier accepts several pools: name the issuer whose keys to save');
+    }
+    const loaded = entries.find((entry) => this.#cache.inspect(entry.jwksUri).kids.length > 0) ?? entries[0]!;
+    await this.#cache.saveSnapshot(loaded.jwksUri, path);
+  }
+
   #prepare(token: string): Candidate {
-    const parsed = parseToken(token, this.#maxTokenLength);
+    const parsed = parseToken(token, this.#maxTokenLength, this.#headers);
     const kid = checkHeader(parsed.header);
     const iss = parsed.payload.iss;
     // The issuer picks the config before any key lookup: an unknown issuer never causes a request.
@@ -146,10 +244,10 @@ export class CognitoVerifier<
   #keySync({ entry, kid }: Candidate): VerificationKey {
     const key = this.#cache.getKeySync(entry.jwksUri, kid);
     if (key) return key;
-    if (this.#cache.inspect(entry.jwksUri).kids.length === 0) {
+    if (!this.#cache.inspect(entry.jwksUri).usable) {
       throw new CognitoJwtError(
         'ERR_KEYS_NOT_LOADED',
-        `the keys of ${entry.issuer} are not loaded: call hydrate() first, load a snapshot, or use verify()`,
+        `the keys of ${entry.issuer} are not loaded (or too old to use): call hydrate() first, load a snapshot, or use verify()`,
       );
     }
     throw new CognitoJwtError(
@@ -159,7 +257,39 @@ export class CognitoVerifier<
     );
   }
 
-  #claims({ token, entry }: Candidate): VerifiedClaims<Config> {
-    return checkClaims(token.payload, entry.rules, this.#clock() / 1000) as VerifiedClaims<Config>;
+  #checkRevoked(claims: CognitoClaims): void {
+    if (this.#isRevoked?.(claims)) {
+      throw new CognitoJwtError(
+        'ERR_TOKEN_REVOKED',
+        'the token was revoked (the isRevoked check refused it)',
+      );
+    }
+  }
+
+  #rememberHeader({ headerSegment, header }: ParsedToken): void {
+    if (this.#headers.has(headerSegment)) return;
+    if (this.#headers.size >= MAX_KNOWN_HEADERS) this.#headers.delete(this.#headers.keys().next().value!);
+    this.#headers.set(headerSegment, Object.freeze(header));
+  }
+
+  /** The claims of a token whose signature matched: checked, frozen (cached or not), remembered. */
+  #accept(
+    token: string,
+    { token: parsed, entry, kid }: Candidate,
+    key: VerificationKey,
+  ): VerifiedClaims<Config> {
+    this.#rememberHeader(parsed);
+    const claims = freezeClaims(
+      checkClaims(parsed.payload, entry.rules, this.#clock() / 1000) as VerifiedClaims<Config>,
+    );
+    this.#checkRevoked(claims);
+    this.#tokens?.remember(token, {
+      claims,
+      jwksUri: entry.jwksUri,
+      kid,
+      key,
+      toleranceSeconds: entry.rules.toleranceSeconds,
+    });
+    return claims;
   }
 }
