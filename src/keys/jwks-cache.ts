@@ -546,6 +546,11 @@ export class JwksCache {
     }
     if (generation <= set.appliedGeneration) return; // an answer older than the keys in place
     set.appliedGeneration = generation;
+    for (const [kid, key] of keys) {
+      // The same key as before keeps its object, so tokens cached with it stay cache hits.
+      const held = set.keys.get(kid);
+      if (held && held.jwk.n === key.jwk.n && held.jwk.e === key.jwk.e) keys.set(kid, held);
+    }
     const added = [...keys.keys()].filter((kid) => !set.keys.has(kid));
     const removed = [...set.keys.keys()].filter((kid) => !keys.has(kid));
     set.keys = keys;
