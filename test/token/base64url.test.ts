@@ -39,6 +39,18 @@ describe('strict base64url segments', () => {
     }
   });
 
+  test('any character outside the alphabet is refused, ASCII or not, whatever the length', () => {
+    for (const odd of ['!', '\u0000', '.', '%', '"', 'é', '\u0100', '\u{1F600}', 'é!', '!!!', '====']) {
+      for (const at of [0, 8, payload.length]) {
+        const bent = `${payload.slice(0, at)}${odd}${payload.slice(at)}`;
+        if (bent.includes('.')) continue; // a dot splits the token instead: covered by the segment tests
+        throwsCode(() => decodeUnverified(tokenWith({ payload: bent })), 'ERR_TOKEN_MALFORMED', {
+          message: 'payload is not base64url',
+        });
+      }
+    }
+  });
+
   test('whitespace anywhere in a segment is refused (Node would skip it)', () => {
     for (const blank of [' ', '\n', '\t', '\r\n', '\u00a0']) {
       const bent = `${payload.slice(0, 8)}${blank}${payload.slice(8)}`;
