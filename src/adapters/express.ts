@@ -16,16 +16,7 @@ declare global {
   }
 }
 
-export type { AuthClaims, AuthRegistry } from '../authz/request-claims.ts';
-export {
-  type BearerChallenge,
-  bearerChallenge,
-  bearerToken,
-  type HttpErrorResponse,
-  httpErrorResponse,
-  type TokenVerifier,
-  type VerifierInput,
-} from './http.ts';
+export * from './http-exports.ts';
 
 /** Options of {@link cognitoAuth}; `getToken` receives the Express request. */
 export type ExpressAuthOptions = HttpAuthOptions<Request>;

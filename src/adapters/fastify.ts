@@ -34,16 +34,7 @@ declare module 'fastify' {
   }
 }
 
-export type { AuthClaims, AuthRegistry } from '../authz/request-claims.ts';
-export {
-  type BearerChallenge,
-  bearerChallenge,
-  bearerToken,
-  type HttpErrorResponse,
-  httpErrorResponse,
-  type TokenVerifier,
-  type VerifierInput,
-} from './http.ts';
+export * from './http-exports.ts';
 
 /** A rule for a Fastify guard: it sees the verified claims and the request. */
 export type FastifyRule = AuthzRule<AuthClaims, FastifyRequest>;

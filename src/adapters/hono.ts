@@ -14,16 +14,7 @@ declare module 'hono' {
   }
 }
 
-export type { AuthClaims, AuthRegistry } from '../authz/request-claims.ts';
-export {
-  type BearerChallenge,
-  bearerChallenge,
-  bearerToken,
-  type HttpErrorResponse,
-  httpErrorResponse,
-  type TokenVerifier,
-  type VerifierInput,
-} from './http.ts';
+export * from './http-exports.ts';
 
 /** Options of {@link cognitoAuth}; `getToken` receives the Hono context (e.g. `getCookie(c, 'session')`). */
 export type HonoAuthOptions = HttpAuthOptions<Context>;

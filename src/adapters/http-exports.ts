@@ -1,0 +1,11 @@
+/** What every HTTP door (express, fastify, hono) re-exports, so each needs one import only. */
+export type { AuthClaims, AuthRegistry } from '../authz/request-claims.ts';
+export {
+  type BearerChallenge,
+  bearerChallenge,
+  bearerToken,
+  type HttpErrorResponse,
+  httpErrorResponse,
+  type TokenVerifier,
+  type VerifierInput,
+} from './http.ts';
