@@ -10,7 +10,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
-import express, { type ErrorRequestHandler, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { type Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -33,47 +33,52 @@ function forwardedBody(error: unknown): { forwarded: string } {
   return { forwarded: error instanceof CognitoJwtError ? error.code : String(error) };
 }
 
-/** The suite app on Express 5. */
-export const startExpressApp: StartApp = async ({ cookie, ...options }) => {
-  const auth = expressAuth({
-    ...options,
-    ...(cookie ? { getToken: (req: Request) => cookieValue(req.headers.cookie, cookie) } : {}),
-  });
-  const app = express();
-  app.use(auth);
-  app.get('/me', (req, res) => {
-    res.json(describeClaims(req.auth));
-  });
-  app.get('/admin', auth.authorize(requireGroups('admins')), (_req, res) => {
-    res.json(OK);
-  });
-  app.get('/orders', auth.authorize(requireScopes('orders/read')), (_req, res) => {
-    res.json(OK);
-  });
-  app.get('/editor', auth.authorize(ROLES.requireRole('editor')), (_req, res) => {
-    res.json(OK);
-  });
-  app.get(
-    '/users/:id',
-    auth.authorize(
-      anyOf(
-        requireGroups('admins'),
-        requirePredicate((claims, req) => claims.sub === req.params.id),
-      ),
-    ),
-    (_req, res) => {
+/** The suite app on Express (5 by default; pass Express 4's factory to run it there). */
+export const expressSuiteApp =
+  (createApp: () => Express = express): StartApp =>
+  async ({ cookie, ...options }) => {
+    const auth = expressAuth({
+      ...options,
+      ...(cookie ? { getToken: (req: Request) => cookieValue(req.headers.cookie, cookie) } : {}),
+    });
+    const app = createApp();
+    app.use(auth);
+    app.get('/me', (req, res) => {
+      res.json(describeClaims(req.auth));
+    });
+    app.get('/admin', auth.authorize(requireGroups('admins')), (_req, res) => {
       res.json(OK);
-    },
-  );
-  app.get('/signed-in', auth.authorize(), (_req, res) => {
-    res.json(OK);
-  });
-  const forwarded: ErrorRequestHandler = (error, _req, res, _next) => {
-    res.status(418).json(forwardedBody(error));
+    });
+    app.get('/orders', auth.authorize(requireScopes('orders/read')), (_req, res) => {
+      res.json(OK);
+    });
+    app.get('/editor', auth.authorize(ROLES.requireRole('editor')), (_req, res) => {
+      res.json(OK);
+    });
+    app.get(
+      '/users/:id',
+      auth.authorize(
+        anyOf(
+          requireGroups('admins'),
+          requirePredicate((claims, req) => claims.sub === req.params.id),
+        ),
+      ),
+      (_req, res) => {
+        res.json(OK);
+      },
+    );
+    app.get('/signed-in', auth.authorize(), (_req, res) => {
+      res.json(OK);
+    });
+    const forwarded: ErrorRequestHandler = (error, _req, res, _next) => {
+      res.status(418).json(forwardedBody(error));
+    };
+    app.use(forwarded);
+    return listen(createServer(app));
   };
-  app.use(forwarded);
-  return listen(createServer(app));
-};
+
+/** The suite app on Express 5. */
+export const startExpressApp: StartApp = expressSuiteApp();
 
 /** Listen a Fastify app on a random loopback port; the app is closed if that fails. */
 export async function startFastify(app: ReturnType<typeof Fastify>): Promise<RunningApp> {
