@@ -94,11 +94,15 @@ test('colours: on in a terminal, off in a terminal with NO_COLOR', {
 }, async () => {
   const token = mintAccessToken({ key });
   const command = `'${process.execPath}' '${CLI}' inspect ${token}`;
-  const tty = await runProcess('script', ['-qec', command, '/dev/null']);
+  // Node decides a terminal's colours from TERM and CI (a bare CI=true means none): pin a colour terminal.
+  const terminal = { TERM: 'xterm-256color', CI: undefined };
+  const tty = await runProcess('script', ['-qec', command, '/dev/null'], { env: terminal });
   assert.equal(tty.code, 0, tty.stderr);
   assert.ok(tty.stdout.includes(`${ESCAPE}1m`), 'bold in a terminal');
 
-  const noColor = await runProcess('script', ['-qec', command, '/dev/null'], { env: { NO_COLOR: '1' } });
+  const noColor = await runProcess('script', ['-qec', command, '/dev/null'], {
+    env: { ...terminal, NO_COLOR: '1' },
+  });
   assert.equal(noColor.code, 0, noColor.stderr);
   assert.match(noColor.stdout, /access token {2}NOT VERIFIED/);
   assert.ok(!noColor.stdout.includes(ESCAPE));
