@@ -18,7 +18,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// A test that never settles fails after two minutes (with its name) instead of holding CI until its limit.
+const args = ['--import', 'tsx', '--test', '--test-timeout=120000', '--test-reporter=spec', ...files];
+const child = spawn(process.execPath, args, {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let tail = '';
