@@ -106,7 +106,7 @@ async function exchange(
 }
 
 /** `fetch failed: ECONNREFUSED`: undici hides the useful part in `cause`. */
-export function describeCause(cause: unknown): string {
+function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const inner = cause.cause as { code?: unknown; message?: unknown } | undefined;
   const detail =
