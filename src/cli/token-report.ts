@@ -3,6 +3,7 @@ import { isKid } from '../keys/jwk.ts';
 import { decodeBase64url } from '../token/base64url.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
+import { isUserPoolId, poolIssuers, poolRegion } from '../verify/config.ts';
 import { TOKEN_PREFIX_LENGTH } from './text.ts';
 import { relativeWords, spanWords } from './time.ts';
 
@@ -47,9 +48,6 @@ const EMULATOR_REFRESH_EXPLANATION =
 
 const TIME_CLAIMS = ['iat', 'auth_time', 'nbf', 'exp'] as const;
 const KEY_BEARING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
-const COGNITO_ISSUER =
-  /^https:\/\/(?:issuer-)?cognito-idp\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.amazonaws\.com(?:\.cn)?\/([\w-]+_[0-9A-Za-z]+)$/;
-const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
 
 /** A time claim with its date and what it means now. */
 export interface TimeClaim {
@@ -148,15 +146,12 @@ export function describeToken(token: string, nowSeconds: number): TokenReport {
  * ```
  */
 export function issuerInfo(issuer: string): IssuerInfo {
-  const match = COGNITO_ISSUER.exec(issuer);
-  if (match) return { issuer, userPoolId: match[2], region: match[1], cognito: true };
   const lastSegment = issuer.replace(/\/+$/, '').split('/').pop() ?? '';
-  return {
-    issuer,
-    userPoolId: POOL_ID.test(lastSegment) ? lastSegment : undefined,
-    region: undefined,
-    cognito: false,
-  };
+  const userPoolId = isUserPoolId(lastSegment) ? lastSegment : undefined;
+  const region = userPoolId === undefined ? undefined : poolRegion(userPoolId);
+  // A real Cognito issuer is one the verifier would derive from that pool id.
+  const cognito = region !== undefined && poolIssuers(userPoolId!).includes(issuer);
+  return { issuer, userPoolId, region: cognito ? region : undefined, cognito };
 }
 
 function kindOf(payload: Record<string, unknown>): TokenKind {

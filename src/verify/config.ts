@@ -132,9 +132,19 @@ export function stringList(name: string, value: unknown): string[] {
   return [...list];
 }
 
+/** Whether a string has the shape of a user pool id (`us-east-1_AbC123`, or an emulator's `local_AbC123`). */
+export function isUserPoolId(value: string): boolean {
+  return value.length <= 55 && POOL_ID.test(value);
+}
+
+/** The region a pool id starts with (`us-east-1_AbC123` → `us-east-1`); `undefined` for emulator ids. */
+export function poolRegion(userPoolId: string): string | undefined {
+  return REGIONAL_POOL_ID.exec(userPoolId)?.[1];
+}
+
 /** The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form. */
 export function poolIssuers(userPoolId: string): string[] {
-  const region = REGIONAL_POOL_ID.exec(userPoolId)?.[1];
+  const region = poolRegion(userPoolId);
   if (!region) {
     throw new ConfigError(
       `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
@@ -166,7 +176,7 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
     throw new ConfigError(`${where}: tokenUse is required ('id', 'access', or null for either)`);
   }
   const { userPoolId, clientId, tokenUse, groups, scopes, clockToleranceSeconds = 0 } = config;
-  if (typeof userPoolId !== 'string' || userPoolId.length > 55 || !POOL_ID.test(userPoolId)) {
+  if (typeof userPoolId !== 'string' || !isUserPoolId(userPoolId)) {
     throw new ConfigError(
       `${where}: userPoolId must look like "us-east-1_AbC123", got ${describeValue(userPoolId)}`,
     );
