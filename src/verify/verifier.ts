@@ -44,17 +44,22 @@ export interface VerifierOptions extends JwksCacheOptions {
   isRevoked?: (claims: CognitoClaims) => boolean;
 }
 
-const CACHE_OPTIONS = [
-  'fetch',
-  'timeoutMs',
-  'maxBytes',
-  'cooldownMs',
-  'maxAgeMs',
-  'staleIfErrorMs',
-  'backoffMs',
-  'maxBackoffMs',
-  'offline',
-] as const;
+// Options that configure the verifier's own key cache (`clock` serves the verifier too). `satisfies`
+// makes a new JwksCache option that is missing here a compile error.
+const CACHE_OPTIONS = Object.keys({
+  fetch: true,
+  timeoutMs: true,
+  maxBytes: true,
+  cooldownMs: true,
+  maxAgeMs: true,
+  staleIfErrorMs: true,
+  backoffMs: true,
+  maxBackoffMs: true,
+  offline: true,
+} satisfies Record<Exclude<keyof JwksCacheOptions, 'clock'>, true>) as Exclude<
+  keyof JwksCacheOptions,
+  'clock'
+>[];
 
 /** Header segments a verifier remembers (oldest dropped first); key rotations add one per new key. */
 const MAX_KNOWN_HEADERS = 16;
