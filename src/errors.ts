@@ -56,6 +56,53 @@ export const ERROR_STATUS = {
 /** Stable string code of every error; `switch (err.code)` narrows on it. */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * What a client may be told for each code: a fixed sentence that names no configuration (issuers,
+ * pool or client ids, groups, scopes, key URLs) and repeats nothing from the token. Adapters and
+ * the verification service send this; the detailed `message` stays on the error for server logs.
+ */
+export const CLIENT_MESSAGES = {
+  ERR_TOKEN_MALFORMED: 'the token is not a well-formed JWT',
+  ERR_REFRESH_TOKEN_PRESENTED: 'a refresh token was sent; send an ID or access token',
+  ERR_ALG_UNSUPPORTED: 'the token is signed with an algorithm this API does not accept',
+  ERR_HEADER_UNSUPPORTED: 'the token header is not supported',
+  ERR_KEY_NOT_FOUND: 'the token is signed with an unknown key',
+  ERR_KID_COOLDOWN: 'the token is signed with an unknown key',
+  ERR_KEY_INVALID: 'the token is signed with an unusable key',
+  ERR_SIGNATURE_INVALID: 'the token signature is invalid',
+  ERR_TOKEN_EXPIRED: 'the token has expired',
+  ERR_TOKEN_NOT_YET_VALID: 'the token is not valid yet',
+  ERR_TOKEN_ISSUED_IN_FUTURE: 'the token is issued in the future',
+  ERR_CLAIM_INVALID: 'the token has an invalid claim',
+  ERR_ISSUER_MISMATCH: 'the token was not issued for this API',
+  ERR_CLIENT_MISMATCH: 'the token was not issued for this API',
+  ERR_TOKEN_USE_MISMATCH: 'the token is of the wrong kind for this API',
+  ERR_TOKEN_REVOKED: 'the token has been revoked',
+  ERR_TOKEN_MISSING: 'a "Bearer <token>" Authorization header is expected',
+  ERR_GROUP_MISSING: 'the token lacks a required group',
+  ERR_SCOPE_MISSING: 'the token lacks a required scope',
+  ERR_FORBIDDEN: 'the token does not allow this request',
+  ERR_JWKS_FETCH_FAILED: 'the service cannot check tokens right now',
+  ERR_JWKS_INVALID: 'the service cannot check tokens right now',
+  ERR_KEYS_NOT_LOADED: 'the service cannot check tokens right now',
+  ERR_CONFIG_INVALID: 'the service is misconfigured',
+  ERR_OAUTH_INVALID_GRANT: 'the grant is invalid or expired',
+  ERR_OAUTH_INVALID_CLIENT: 'client authentication failed',
+  ERR_OAUTH_INVALID_REQUEST: 'the token request is invalid',
+  ERR_OAUTH_UNAUTHORIZED_CLIENT: 'the client may not use this grant',
+  ERR_OAUTH_UNSUPPORTED_GRANT_TYPE: 'the grant type is not supported',
+  ERR_OAUTH_UNSUPPORTED_TOKEN_TYPE: 'the token type is not supported',
+  ERR_OAUTH_INVALID_SCOPE: 'the requested scope is invalid',
+  ERR_OAUTH_SERVER_ERROR: 'the token endpoint failed',
+  ERR_OAUTH_NETWORK: 'the token endpoint cannot be reached',
+  ERR_OAUTH_TIMEOUT: 'the token endpoint did not answer in time',
+} as const satisfies Record<ErrorCode, string>;
+
+/** The fixed, configuration-free sentence a client may be shown for `code`. */
+export function clientMessage(code: ErrorCode): string {
+  return CLIENT_MESSAGES[code];
+}
+
 export interface CognitoJwtErrorOptions {
   /** The claim (or header member) that failed, e.g. `exp`, `aud`, `kid`. */
   claim?: string;
