@@ -14,11 +14,11 @@ export interface Build {
 }
 
 /**
- * Transpile `src/**\/*.ts` to ES modules in a temporary folder, for the child processes and
+ * Transpile `src/**\/*.ts` (or another copy of it: `source`) to ES modules in a temporary folder, for the child processes and
  * workers of the benchmark: a cold start must not pay for a TypeScript loader the package
  * never uses. Syntax only (no type check): `npx tsc` does that.
  */
-export function buildPlainJs(): Build {
+export function buildPlainJs(source: string = SRC): Build {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-bench-'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   const compilerOptions: ts.CompilerOptions = {
@@ -27,10 +27,10 @@ export function buildPlainJs(): Build {
     rewriteRelativeImportExtensions: true,
     verbatimModuleSyntax: true,
   };
-  for (const file of readdirSync(SRC, { recursive: true }).map(String)) {
+  for (const file of readdirSync(source, { recursive: true }).map(String)) {
     if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-    const source = readFileSync(join(SRC, file), 'utf8');
-    const { outputText } = ts.transpileModule(source, { compilerOptions, fileName: file });
+    const text = readFileSync(join(source, file), 'utf8');
+    const { outputText } = ts.transpileModule(text, { compilerOptions, fileName: file });
     const target = join(dir, file.replace(/\.ts$/, '.js'));
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);

@@ -79,3 +79,21 @@ test('the benchmark runs with --quick and its JSON holds every variant, workload
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the revision comparison runs with --quick and prints both revisions against the limit', async () => {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'bench/compare-revisions.ts', '--quick', '--base', 'HEAD'],
+    { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  for (const row of [
+    'limit',
+    'HEAD, cache',
+    'working tree, cache',
+    'HEAD, no cache',
+    'working tree, no cache',
+  ]) {
+    assert.match(stdout, new RegExp(`^\\| ${row} \\| \\d+ \\| \\d+\\.\\d{3} \\|$`, 'm'), row);
+  }
+  assert.match(stdout, /^working tree \/ HEAD, no cache: \d+\.\d{3}$/m);
+});
