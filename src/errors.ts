@@ -40,6 +40,8 @@ export const ERROR_STATUS = {
   ERR_KEYS_NOT_LOADED: 503,
   // The caller's own mistake: 500.
   ERR_CONFIG_INVALID: 500,
+  /** `verifySync()` (or another synchronous check) where only Web Crypto's asynchronous one exists. */
+  ERR_SYNC_UNSUPPORTED: 500,
   // The token endpoint (cognito-jwt/oauth).
   ERR_OAUTH_INVALID_GRANT: 400,
   ERR_OAUTH_INVALID_CLIENT: 401,
@@ -86,6 +88,7 @@ export const CLIENT_MESSAGES = {
   ERR_JWKS_INVALID: 'the service cannot check tokens right now',
   ERR_KEYS_NOT_LOADED: 'the service cannot check tokens right now',
   ERR_CONFIG_INVALID: 'the service is misconfigured',
+  ERR_SYNC_UNSUPPORTED: 'the service is misconfigured',
   ERR_OAUTH_INVALID_GRANT: 'the grant is invalid or expired',
   ERR_OAUTH_INVALID_CLIENT: 'client authentication failed',
   ERR_OAUTH_INVALID_REQUEST: 'the token request is invalid',

@@ -1,0 +1,197 @@
+/**
+ * The Web implementation of the platform seam (see `./types.ts`), for Cloudflare Workers (no
+ * `nodejs_compat` needed), Vercel Edge, Deno and browsers: Web Crypto (`crypto.subtle`), the
+ * global `fetch`, `Uint8Array` instead of `Buffer`, and no `node:*` import at all. Web Crypto is
+ * asynchronous only, so the synchronous checks throw `ERR_SYNC_UNSUPPORTED`.
+ *
+ * ```ts
+ * import { importRsaKey, verifyRs256 } from '#platform'; // this file under workerd, Deno, browsers
+ * const key = importRsaKey(jwk.n, jwk.e); // the import has started
+ * const valid = await verifyRs256(signingInput, signature, key);
+ * ```
+ */
+import { CognitoJwtError, ConfigError } from '../errors.ts';
+import type { EventChannel, EventListener } from './types.ts';
+
+/** The part of a Web Crypto `CryptoKey` this library reads. */
+export interface WebCryptoKey {
+  readonly type: string;
+  readonly algorithm: { readonly name: string };
+}
+
+/** The part of `crypto.subtle` this library calls (typed here so no DOM or Node types are needed). */
+interface Subtle {
+  importKey(
+    format: 'jwk' | 'spki',
+    keyData: object,
+    algorithm: object,
+    extractable: boolean,
+    usages: string[],
+  ): Promise<WebCryptoKey>;
+  verify(algorithm: object, key: WebCryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
+}
+
+/** An RSA public key being imported (or imported): awaited at its first use. */
+export type RsaKey = Promise<WebCryptoKey>;
+/** An EC public key being imported (or imported): awaited at its first use. */
+export type EcKey = Promise<WebCryptoKey>;
+
+export const PLATFORM = 'web';
+export const SYNC_SIGNATURES = false;
+
+const subtle = (): Subtle => (globalThis as unknown as { crypto: { subtle: Subtle } }).crypto.subtle;
+
+/** Value of each character in either base64 alphabet (both, like Node's decoder), -1 otherwise. */
+const SEXTETS = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++)
+  SEXTETS['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+SEXTETS[45] = 62; // '-'
+SEXTETS[95] = 63; // '_'
+
+/** Node's decoding rules, so `token/base64url.ts` sees the same bytes on both platforms. */
+function decodeLenient(text: string): Uint8Array {
+  const out = new Uint8Array((text.length * 3) >>> 2);
+  let length = 0;
+  let bits = 0;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 61 /* = */) break;
+    const value = code < 128 ? SEXTETS[code]! : -1;
+    if (value < 0) continue;
+    bits = (bits << 6) | value;
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out[length++] = (bits >>> count) & 0xff;
+    }
+  }
+  return length === out.length ? out : out.subarray(0, length);
+}
+
+export function base64urlBytes(text: string): Uint8Array {
+  return decodeLenient(text);
+}
+
+export function base64Bytes(text: string): Uint8Array {
+  return decodeLenient(text);
+}
+
+export function asciiBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk.subarray(0, size - offset), offset);
+    offset += chunk.byteLength;
+    if (offset >= size) break;
+  }
+  return bytes;
+}
+
+/** A promise that may never be awaited must not be reported as an unhandled rejection. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+function syncUnsupported(): CognitoJwtError {
+  return new CognitoJwtError(
+    'ERR_SYNC_UNSUPPORTED',
+    'Web Crypto verifies signatures asynchronously only: use verify() instead of verifySync() in this runtime',
+  );
+}
+
+const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+const ES256_KEY = { name: 'ECDSA', namedCurve: 'P-256' };
+const ES256 = { name: 'ECDSA', hash: 'SHA-256' };
+
+export function importRsaKey(n: string, e: string): RsaKey {
+  return quiet(
+    subtle().importKey('jwk', { kty: 'RSA', n, e, alg: 'RS256', ext: true }, RS256, false, ['verify']),
+  );
+}
+
+export function verifyRs256Sync(_data: Uint8Array, _signature: Uint8Array, _key: RsaKey): boolean {
+  throw syncUnsupported();
+}
+
+export async function verifyRs256(data: Uint8Array, signature: Uint8Array, key: RsaKey): Promise<boolean> {
+  return subtle().verify(RS256, await key, signature, data);
+}
+
+export function importEcP256Spki(der: Uint8Array): EcKey {
+  return quiet(subtle().importKey('spki', der, ES256_KEY, false, ['verify']));
+}
+
+export function verifyEs256Sync(_data: Uint8Array, _signature: Uint8Array, _key: EcKey): boolean {
+  throw syncUnsupported();
+}
+
+export async function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey): Promise<boolean> {
+  // Web Crypto reads ECDSA signatures as R‖S natively, and refuses any other length by answering false.
+  return subtle().verify(ES256, await key, signature, data);
+}
+
+// Late-bound, so a runtime (or a test) that replaces the global fetch is honoured.
+export const defaultFetch: typeof fetch = (input, init) => fetch(input, init);
+
+/** Channels by name; there is no process-wide registry to share with other libraries on the Web. */
+class WebChannel implements EventChannel {
+  readonly listeners = new Set<EventListener>();
+  constructor(readonly name: string) {}
+  get hasSubscribers(): boolean {
+    return this.listeners.size > 0;
+  }
+  publish(message: unknown): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(message, this.name);
+      } catch (error) {
+        // Like node:diagnostics_channel: a throwing listener neither stops the others nor the publisher.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+const channels = new Map<string, WebChannel>();
+
+export function channel(name: string): WebChannel {
+  let found = channels.get(name);
+  if (!found) {
+    found = new WebChannel(name);
+    channels.set(name, found);
+  }
+  return found;
+}
+
+export function subscribe(name: string, listener: EventListener): void {
+  channel(name).listeners.add(listener);
+}
+
+export function unsubscribe(name: string, listener: EventListener): boolean {
+  return channel(name).listeners.delete(listener);
+}
+
+function noFileSystem(path: string): ConfigError {
+  return new ConfigError(
+    `this runtime has no file system, so the JWKS snapshot ${path} cannot be read or written: ` +
+      'pass the snapshot object instead, or persist it with the snapshotStore option',
+  );
+}
+
+export function readTextFileSync(path: string): string {
+  throw noFileSystem(path);
+}
+
+export async function writeTextFileAtomic(path: string, _text: string): Promise<void> {
+  throw noFileSystem(path);
+}
