@@ -30,6 +30,11 @@ export const ERROR_STATUS = {
   ERR_TOKEN_USE_MISMATCH: 401,
   ERR_TOKEN_REVOKED: 401,
   ERR_TOKEN_MISSING: 401,
+  // Behind an Application Load Balancer (cognito-jwt/alb).
+  ERR_ALB_DATA_MISSING: 401,
+  ERR_ALB_SIGNER_MISMATCH: 401,
+  ERR_ALB_IDENTITY_MISMATCH: 401,
+  ERR_ALB_ACCESS_TOKEN_MISMATCH: 401,
   // A valid token that is not allowed to do this: 403.
   ERR_GROUP_MISSING: 403,
   ERR_SCOPE_MISSING: 403,
@@ -38,6 +43,8 @@ export const ERROR_STATUS = {
   ERR_JWKS_FETCH_FAILED: 503,
   ERR_JWKS_INVALID: 503,
   ERR_KEYS_NOT_LOADED: 503,
+  // The revocation list cannot be trusted right now (cognito-jwt/revocation): 503.
+  ERR_REVOCATION_UNAVAILABLE: 503,
   // The caller's own mistake: 500.
   ERR_CONFIG_INVALID: 500,
   /** `verifySync()` (or another synchronous check) where only Web Crypto's asynchronous one exists. */
@@ -81,12 +88,17 @@ export const CLIENT_MESSAGES = {
   ERR_TOKEN_USE_MISMATCH: 'the token is of the wrong kind for this API',
   ERR_TOKEN_REVOKED: 'the token has been revoked',
   ERR_TOKEN_MISSING: 'a "Bearer <token>" Authorization header is expected',
+  ERR_ALB_DATA_MISSING: 'the request did not pass the load balancer authentication',
+  ERR_ALB_SIGNER_MISMATCH: 'the token was not issued for this API',
+  ERR_ALB_IDENTITY_MISMATCH: 'the identity headers disagree',
+  ERR_ALB_ACCESS_TOKEN_MISMATCH: 'the identity headers disagree',
   ERR_GROUP_MISSING: 'the token lacks a required group',
   ERR_SCOPE_MISSING: 'the token lacks a required scope',
   ERR_FORBIDDEN: 'the token does not allow this request',
   ERR_JWKS_FETCH_FAILED: 'the service cannot check tokens right now',
   ERR_JWKS_INVALID: 'the service cannot check tokens right now',
   ERR_KEYS_NOT_LOADED: 'the service cannot check tokens right now',
+  ERR_REVOCATION_UNAVAILABLE: 'the service cannot check tokens right now',
   ERR_CONFIG_INVALID: 'the service is misconfigured',
   ERR_SYNC_UNSUPPORTED: 'the service is misconfigured',
   ERR_OAUTH_INVALID_GRANT: 'the grant is invalid or expired',

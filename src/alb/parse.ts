@@ -1,0 +1,54 @@
+import { CognitoJwtError } from '../errors.ts';
+import { parseJsonObject } from '../token/json.ts';
+import { decodePaddedBase64url } from './base64url.ts';
+
+/** Largest `x-amzn-oidc-data` accepted by default (characters). The load balancer caps it at 16 KiB. */
+export const DEFAULT_MAX_ALB_TOKEN_LENGTH = 16 * 1024;
+
+/** An `x-amzn-oidc-data` token split, decoded and parsed; nothing about it is trusted yet. */
+export interface ParsedAlbToken {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  /** The first two segments exactly as transmitted, padding included: what the signature covers. */
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
+/**
+ * Split and parse an `x-amzn-oidc-data` token: exactly 3 segments, each base64url with the
+ * padding an encoder writes ({@link decodePaddedBase64url}); header and payload strict JSON objects
+ * (valid UTF-8, no duplicate members, bounded depth). Nothing is verified here.
+ *
+ * ```ts
+ * const { header, payload } = parseAlbToken(request.headers['x-amzn-oidc-data']);
+ * ```
+ */
+export function parseAlbToken(token: unknown, maxLength = DEFAULT_MAX_ALB_TOKEN_LENGTH): ParsedAlbToken {
+  if (typeof token !== 'string') {
+    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
+  }
+  if (token.length === 0) throw new CognitoJwtError('ERR_TOKEN_MALFORMED', 'the token is empty');
+  if (token.length > maxLength) {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
+    );
+  }
+  const dot1 = token.indexOf('.');
+  const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
+  if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      `a load balancer token has 3 dot-separated parts, this one has ${token.split('.').length}`,
+    );
+  }
+  const header = parseJsonObject(decodePaddedBase64url(token.slice(0, dot1), 'header'), 'header');
+  const payload = parseJsonObject(decodePaddedBase64url(token.slice(dot1 + 1, dot2), 'payload'), 'payload');
+  const signature = decodePaddedBase64url(token.slice(dot2 + 1), 'signature');
+  return {
+    header,
+    payload,
+    signingInput: Buffer.from(token.slice(0, dot2), 'ascii'), // checked to be base64url, '=' and dots
+    signature,
+  };
+}
