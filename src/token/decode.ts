@@ -1,4 +1,5 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { firstForeignChar } from './alphabet.ts';
 import { decodeBase64url } from './base64url.ts';
 import type { CognitoClaims, DecodedToken, JwtHeader } from './claims.ts';
 import { parseJsonObject } from './json.ts';
@@ -37,6 +38,9 @@ export function parseToken(
       `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
     );
   }
+  // One spelling per token: no decoder ever sees a character outside base64url and '.'.
+  const foreign = firstForeignChar(token);
+  if (foreign !== -1) throw foreignCharacter(token, foreign);
   const dot1 = token.indexOf('.');
   const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
   if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) throw wrongSegmentCount(token);
@@ -53,6 +57,26 @@ export function parseToken(
     signingInput: Buffer.from(token.slice(0, dot2), 'ascii'), // checked to be base64url and dots by now
     signature,
   };
+}
+
+const SEGMENT_NAMES = ['header', 'payload', 'signature'];
+
+/** The error for a character outside base64url and '.', naming the usual mistake when it is one. */
+function foreignCharacter(token: string, at: number): CognitoJwtError {
+  if (/^bearer\s/i.test(token)) {
+    return new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      'the token starts with "Bearer ": pass the token alone, without the "Bearer " prefix of the Authorization header',
+    );
+  }
+  const segments = token.split('.').length;
+  if (segments !== 3) return wrongSegmentCount(token);
+  const segment = SEGMENT_NAMES[token.slice(0, at).split('.').length - 1];
+  const code = token.codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0');
+  return new CognitoJwtError(
+    'ERR_TOKEN_MALFORMED',
+    `the ${segment} is not base64url (no padding, no whitespace): U+${code} at character ${at} of the token`,
+  );
 }
 
 function wrongSegmentCount(token: string): CognitoJwtError {

@@ -193,6 +193,57 @@ describe('a refresh token (5-segment JWE)', () => {
   });
 });
 
+describe('one spelling per token: only base64url characters and dots', () => {
+  test('a character written with another high byte (same low byte, same bytes for Node) is refused with its position', () => {
+    const token = mintIdToken({ key, clientId: 'c1' });
+    const at = token.indexOf('.') + 3;
+    const bent = `${token.slice(0, at)}${String.fromCharCode(token.charCodeAt(at) + 0x100)}${token.slice(at + 1)}`;
+    assert.deepEqual(
+      Buffer.from(bent.split('.')[1]!, 'base64url'),
+      Buffer.from(token.split('.')[1]!, 'base64url'),
+    );
+    throwsCode(() => decodeUnverified(bent), 'ERR_TOKEN_MALFORMED', {
+      message: `the payload is not base64url (no padding, no whitespace): U+01${token.charCodeAt(at).toString(16).toUpperCase()} at character ${at} of the token`,
+    });
+  });
+
+  test('the segment named is where the character is; a lone surrogate is named by its code', () => {
+    const token = mintIdToken({ key, clientId: 'c1' });
+    throwsCode(() => decodeUnverified(`\ud800${token.slice(1)}`), 'ERR_TOKEN_MALFORMED', {
+      message: 'the header is not base64url (no padding, no whitespace): U+D800 at character 0',
+    });
+    throwsCode(() => decodeUnverified(`${token.slice(0, -1)}\uff41`), 'ERR_TOKEN_MALFORMED', {
+      message: 'the signature is not base64url',
+    });
+  });
+});
+
+describe('a token passed with its "Bearer " prefix', () => {
+  const token = mintIdToken({ key, clientId: 'c1' });
+  const verifier = new CognitoVerifier(
+    { userPoolId: DEFAULT_TEST_POOL_ID, clientId: 'c1', tokenUse: 'id', jwks: buildJwks(key) },
+    { fetch: noFetch().fetch },
+  );
+  const advice = 'pass the token alone, without the "Bearer " prefix';
+
+  test('the token itself verifies (so the refusal below is the prefix)', () => {
+    assert.equal(verifier.verifySync(token).token_use, 'id');
+  });
+
+  for (const prefix of ['Bearer ', 'bearer ', 'BEARER ', 'Bearer  ', 'Bearer\t']) {
+    test(`${JSON.stringify(prefix)}: decode, verifySync and verify say to drop the prefix`, async () => {
+      throwsCode(() => decodeUnverified(`${prefix}${token}`), 'ERR_TOKEN_MALFORMED', { message: advice });
+      throwsCode(() => verifier.verifySync(`${prefix}${token}`), 'ERR_TOKEN_MALFORMED', { message: advice });
+      await rejectsCode(verifier.verify(`${prefix}${token}`), 'ERR_TOKEN_MALFORMED', { message: advice });
+    });
+  }
+
+  test('other junk in front gets the plain message, not the Bearer advice', () => {
+    const error = throwsCode(() => decodeUnverified(`Basic ${token}`), 'ERR_TOKEN_MALFORMED');
+    assert.equal(error.message.includes('Bearer'), false, error.message);
+  });
+});
+
 describe('decodeUnverified returns the header and typed payload', () => {
   test('of an ID token and of an access token, unverified and unchanged', () => {
     const now = Date.UTC(2026, 0, 1);
