@@ -34,7 +34,13 @@ export interface VerifierOptions extends JwksCacheOptions {
    * A revocation check, run on every token that passed all other checks, cache hits included:
    * return `true` to reject it with `ERR_TOKEN_REVOKED`. Locally verified tokens stay valid until
    * `exp` even after sign-out; a deny-list of `origin_jti` (one entry per revoked session) closes
-   * that gap. Synchronous, so it must be a fast local lookup (keep a remote list synced in memory).
+   * that gap. Synchronous, so it must be a fast local lookup (keep a remote list synced in memory:
+   * `RevocationList` from `cognito-jwt/revocation` does).
+   *
+   * When the list itself cannot be trusted the hook may throw a `CognitoJwtError`, normally
+   * `ERR_REVOCATION_UNAVAILABLE` (503); it reaches the caller as is, and anything else it throws
+   * becomes `ERR_REVOCATION_UNAVAILABLE`. A throw also drops the token from the verified-token
+   * cache, so once the list is back each such token pays one full verification again.
    *
    * ```ts
    * const revokedSessions = new Set<string>(); // fill on sign-out, expire after the token lifetime
@@ -263,7 +269,16 @@ export class CognitoVerifier<
   }
 
   #checkRevoked(claims: CognitoClaims): void {
-    if (this.#isRevoked?.(claims)) {
+    if (this.#isRevoked === undefined) return;
+    let revoked: boolean;
+    try {
+      revoked = this.#isRevoked(claims);
+    } catch (cause) {
+      if (cause instanceof CognitoJwtError) throw cause;
+      // Fail closed, with a code: a broken revocation check must not let a token through.
+      throw new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the isRevoked check failed', { cause });
+    }
+    if (revoked) {
       throw new CognitoJwtError(
         'ERR_TOKEN_REVOKED',
         'the token was revoked (the isRevoked check refused it)',

@@ -1,0 +1,90 @@
+/**
+ * What a revocation list holds, and how an entry is spelled in a store. Two kinds:
+ * - a revoked **session**: every token carrying this `origin_jti` (one refresh token and all the
+ *   ID and access tokens issued from it);
+ * - a user **cut-off**: every token of this `sub` in this user pool with `iat` at or before the
+ *   cut-off second (what `GlobalSignOut` / `AdminUserGlobalSignOut` mean locally).
+ */
+import { ConfigError, describeValue } from '../errors.ts';
+import { isUserPoolId } from '../verify/config.ts';
+
+/**
+ * One entry of a revocation list, as {@link RevocationList.entries} lists it. `expiresAt` is when
+ * the entry can no longer reject anything (epoch milliseconds).
+ *
+ * ```ts
+ * for (const entry of list.entries()) {
+ *   if (entry.kind === 'user') console.log(entry.userPoolId, entry.sub, new Date(entry.cutoffSeconds * 1000));
+ * }
+ * ```
+ */
+export type RevocationEntry =
+  | { kind: 'session'; originJti: string; expiresAt: number }
+  | { kind: 'user'; userPoolId: string; sub: string; cutoffSeconds: number; expiresAt: number };
+
+/** Longest identifier accepted (an `origin_jti` or a `sub` is a 36-character UUID). */
+export const MAX_ID_LENGTH = 512;
+
+// Members are tab-separated: a tab or any other control character in an id is refused on input.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** `value` when it is a usable identifier (non-empty, at most 512 characters, no control characters). */
+export function checkId(name: string, value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_ID_LENGTH ||
+    CONTROL.test(value)
+  ) {
+    throw new ConfigError(
+      `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters without control characters, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** `value` when it has the shape of a user pool id (`eu-west-1_AbC123`, or an emulator's `local_AbC123`). */
+export function checkUserPoolId(value: unknown): string {
+  if (typeof value !== 'string' || !isUserPoolId(value)) {
+    throw new ConfigError(`userPoolId must look like "eu-west-1_AbC123", got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The user pool a token's issuer belongs to: the last path segment of `iss` when it has the shape
+ * of a pool id. Both issuers of one pool (`https://cognito-idp.{region}.amazonaws.com/{pool}` and
+ * the multi-Region `https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`) give the same pool,
+ * and so do emulators (`http://127.0.0.1:9229/local_AbC`); anything else gives `undefined`.
+ *
+ * ```ts
+ * poolIdOfIssuer('https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123'); // 'eu-west-1_AbC123'
+ * ```
+ */
+export function poolIdOfIssuer(issuer: unknown): string | undefined {
+  if (typeof issuer !== 'string') return undefined;
+  const lastSegment = issuer.slice(issuer.lastIndexOf('/') + 1);
+  return isUserPoolId(lastSegment) ? lastSegment : undefined;
+}
+
+/** The store's spelling of an entry: `s\t{originJti}` or `u\t{pool}\t{sub}\t{cutoffSeconds}`. */
+export function encodeEntry(entry: RevocationEntry): string {
+  return entry.kind === 'session'
+    ? `s\t${entry.originJti}`
+    : `u\t${entry.userPoolId}\t${entry.sub}\t${entry.cutoffSeconds}`;
+}
+
+/** Read an entry back from the store; `undefined` for anything this library did not write. */
+export function decodeEntry(member: string, expiresAt: number): RevocationEntry | undefined {
+  if (!Number.isFinite(expiresAt)) return undefined;
+  const parts = member.split('\t');
+  if (parts[0] === 's' && parts.length === 2 && parts[1]) {
+    return { kind: 'session', originJti: parts[1], expiresAt };
+  }
+  if (parts[0] === 'u' && parts.length === 4 && parts[1] && parts[2]) {
+    const cutoffSeconds = Number(parts[3]);
+    if (!Number.isSafeInteger(cutoffSeconds)) return undefined;
+    return { kind: 'user', userPoolId: parts[1], sub: parts[2], cutoffSeconds, expiresAt };
+  }
+  return undefined;
+}

@@ -1,0 +1,497 @@
+import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
+import { MAX_CLOCK_TOLERANCE_SECONDS } from '../verify/config.ts';
+import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
+import { publish } from './events.ts';
+import { type RevocationClaims, RevocationMirror } from './mirror.ts';
+import type { MirrorSink, RevocationStore } from './store.ts';
+
+/** Cognito's longest ID and access token lifetime: one day. */
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_400;
+export const DEFAULT_MAX_STALENESS_MS = 5_000;
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+export const DEFAULT_RECONCILE_INTERVAL_MS = 300_000;
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+
+/** How a Redis store is reached. Plain JSON: a service can read it from its config file. */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+  url: string;
+  /** Prefix of every key and of the channel. Default `cognito-jwt:revocation:`; wrap it in `{…}` on a cluster. */
+  keyPrefix?: string;
+  /** Deadline for one connection attempt. Default 5 000 ms. */
+  connectTimeoutMs?: number;
+  /** Deadline for one command (a revocation, a heartbeat). Default 2 000 ms. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * What to do with a token while the list cannot be trusted (before `ready`, the store unreachable,
+ * or the mirror older than `maxStalenessMs`): `'reject'` fails it with `ERR_REVOCATION_UNAVAILABLE`
+ * (503); `'accept'` lets it through (unless the mirror already holds it) and publishes
+ * `REVOCATION_EVENTS.acceptedUnchecked`.
+ */
+export type UnavailableBehaviour = 'reject' | 'accept';
+
+/**
+ * Options of a {@link RevocationList}. Plain JSON apart from `clock`. With `redis`, the choice of
+ * `onUnavailable` is required, as `clientId` and `tokenUse` are for the verifier.
+ */
+export type RevocationListOptions = MemoryRevocationListOptions | RedisRevocationListOptions;
+
+interface CommonOptions {
+  /**
+   * The longest ID or access token lifetime over the app clients of any pool not named in
+   * `poolTokenLifetimeSeconds`, in seconds. Default one day (Cognito's maximum). An entry lives this
+   * long (plus the largest clock tolerance, 300 s) after its revocation or cut-off.
+   */
+  tokenLifetimeSeconds?: number;
+  /** The same bound per user pool id (the longest over that pool's app clients). */
+  poolTokenLifetimeSeconds?: Record<string, number>;
+  /** How often expired entries are dropped from the mirror. Default 60 000 ms. */
+  sweepIntervalMs?: number;
+  /** Epoch milliseconds; replaces `Date.now` (tests). */
+  clock?: () => number;
+}
+
+/** One process: the list lives in memory only. */
+export interface MemoryRevocationListOptions extends CommonOptions {
+  store?: 'memory';
+  redis?: undefined;
+  /** Never needed in memory (the list is always current); accepted so a config can switch stores. */
+  onUnavailable?: UnavailableBehaviour;
+}
+
+/** A fleet: the list lives in Redis and every process keeps a mirror of it. */
+export interface RedisRevocationListOptions extends CommonOptions {
+  store?: 'redis';
+  redis: RedisStoreOptions;
+  /** Required: what a verifier does while the list cannot be trusted. */
+  onUnavailable: UnavailableBehaviour;
+  /** The mirror is trusted while its last confirmation by the store is at most this old. Default 5 000 ms. */
+  maxStalenessMs?: number;
+  /** How often the store's version is read to confirm the mirror (a quiet channel vs a dead one). Default 1 000 ms. */
+  heartbeatMs?: number;
+  /** How often the whole store is read again even when nothing looked lost. Default 300 000 ms. */
+  reconcileIntervalMs?: number;
+}
+
+type AllOptions = Omit<MemoryRevocationListOptions, 'store' | 'redis'> &
+  Omit<RedisRevocationListOptions, 'store'> & { store?: 'memory' | 'redis' };
+
+const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
+  store: true,
+  redis: true,
+  onUnavailable: true,
+  maxStalenessMs: true,
+  heartbeatMs: true,
+  reconcileIntervalMs: true,
+  tokenLifetimeSeconds: true,
+  poolTokenLifetimeSeconds: true,
+  sweepIntervalMs: true,
+  clock: true,
+});
+const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
+  url: true,
+  keyPrefix: true,
+  connectTimeoutMs: true,
+  commandTimeoutMs: true,
+});
+
+/** The checked settings a store runs with. */
+export interface ResolvedRedisSettings {
+  url: string;
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  heartbeatMs: number;
+  reconcileIntervalMs: number;
+  staleAfterMs: number;
+}
+
+/** What a session revocation may say about where the session lives. */
+export interface RevokeSessionOptions {
+  /** The pool the session belongs to: its entry then lives for that pool's token lifetime instead of the longest one. */
+  userPoolId?: string;
+}
+
+/** A per-user cut-off: every token of `sub` in `userPoolId` issued at or before `cutoff` is revoked. */
+export interface RevokeUserInput {
+  userPoolId: string;
+  sub: string;
+  /** Default now. One-second resolution, inclusive: a token whose `iat` is that second is revoked too. */
+  cutoff?: Date | number;
+}
+
+/** Where a list stands: `starting` until the first full read, then `current` or `stale`; `closed` after `close()`. */
+export interface RevocationListStatus {
+  state: 'starting' | 'current' | 'stale' | 'closed';
+  store: 'memory' | 'redis';
+  /** Milliseconds since the store last confirmed the mirror (0 in memory; Infinity before the first confirmation). */
+  stalenessMs: number;
+  size: number;
+}
+
+const FUTURE_CUTOFF_LIMIT_MS = MAX_CLOCK_TOLERANCE_SECONDS * 1000;
+
+/**
+ * A deny-list of revoked Cognito sessions (`origin_jti`) and per-user cut-offs, answered from
+ * memory in O(1) so it can run on every verification, cache hits included. In memory for one
+ * process, or in Redis for a fleet: each process then keeps a local mirror that pub/sub keeps
+ * current, that is read in full again after every reconnect and periodically, and whose freshness
+ * a heartbeat confirms.
+ *
+ * Before `ready` resolves (and whenever the store cannot be trusted) `isRevoked` does what
+ * `onUnavailable` says: throw `ERR_REVOCATION_UNAVAILABLE`, or answer from what the mirror holds
+ * and publish `acceptedUnchecked`. The in-memory list is ready at once.
+ *
+ * ```ts
+ * import { CognitoVerifier } from 'cognito-jwt';
+ * import { RevocationList } from 'cognito-jwt/revocation';
+ *
+ * const revocations = new RevocationList({ redis: { url: 'redis://127.0.0.1:6379' }, onUnavailable: 'reject' });
+ * await revocations.ready;
+ * const verifier = new CognitoVerifier(
+ *   { userPoolId: 'eu-west-1_AbC123', clientId: 'app-client-id', tokenUse: 'access' },
+ *   { isRevoked: revocations.isRevoked },
+ * );
+ * await revocations.revokeSession(claims.origin_jti); // every process refuses that session within milliseconds
+ * ```
+ */
+export class RevocationList {
+  /** Resolves once the mirror holds the whole store; rejects only if the list is closed first. */
+  readonly ready: Promise<void>;
+  readonly #mirror = new RevocationMirror();
+  readonly #clock: () => number;
+  readonly #kind: 'memory' | 'redis';
+  readonly #onUnavailable: UnavailableBehaviour;
+  readonly #maxStalenessMs: number;
+  readonly #defaultLifetimeMs: number;
+  readonly #poolLifetimeMs: ReadonlyMap<string, number>;
+  readonly #longestLifetimeMs: number;
+  readonly #store: Promise<RevocationStore>;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #isReady = false;
+  #closed = false;
+  #trusted: boolean;
+  #confirmedAt = -Infinity;
+
+  constructor(options: RevocationListOptions) {
+    checkOptions(OPTION_KEYS, options);
+    if (options === undefined) throw new ConfigError('RevocationList options are required');
+    const all = options as AllOptions;
+    this.#clock = all.clock === undefined ? Date.now : checkFunction('clock', all.clock);
+    const store = all.store ?? (all.redis === undefined ? 'memory' : 'redis');
+    if (store !== 'memory' && store !== 'redis') {
+      throw new ConfigError(`store must be 'memory' or 'redis', got ${typeName(store)}`);
+    }
+    if (store === 'redis' && all.redis === undefined)
+      throw new ConfigError("store 'redis' needs redis: { url }");
+    if (store === 'memory' && all.redis !== undefined) {
+      throw new ConfigError(
+        "store 'memory' does not take redis options; leave out store, or set it to 'redis'",
+      );
+    }
+    this.#kind = store;
+    if (all.onUnavailable === undefined && store === 'redis') {
+      throw new ConfigError(
+        "onUnavailable is required with a Redis store: 'reject' (503 while the list cannot be trusted) or 'accept' (let tokens through and publish an event)",
+      );
+    }
+    if (all.onUnavailable !== undefined && all.onUnavailable !== 'reject' && all.onUnavailable !== 'accept') {
+      throw new ConfigError(`onUnavailable must be 'reject' or 'accept', got ${typeName(all.onUnavailable)}`);
+    }
+    this.#onUnavailable = all.onUnavailable ?? 'reject';
+    this.#defaultLifetimeMs = lifetimeMs('tokenLifetimeSeconds', all.tokenLifetimeSeconds);
+    this.#poolLifetimeMs = poolLifetimes(all.poolTokenLifetimeSeconds);
+    this.#longestLifetimeMs = Math.max(this.#defaultLifetimeMs, ...this.#poolLifetimeMs.values());
+    const sweepIntervalMs = interval('sweepIntervalMs', all.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS);
+    this.#maxStalenessMs = interval('maxStalenessMs', all.maxStalenessMs, DEFAULT_MAX_STALENESS_MS);
+    const heartbeatMs = interval('heartbeatMs', all.heartbeatMs, DEFAULT_HEARTBEAT_MS);
+    if (heartbeatMs >= this.#maxStalenessMs) {
+      throw new ConfigError(
+        `heartbeatMs (${heartbeatMs}) must be shorter than maxStalenessMs (${this.#maxStalenessMs}): a heartbeat confirms the mirror`,
+      );
+    }
+    const reconcileIntervalMs = interval(
+      'reconcileIntervalMs',
+      all.reconcileIntervalMs,
+      DEFAULT_RECONCILE_INTERVAL_MS,
+    );
+    this.#addTimer(() => this.#mirror.sweep(this.#clock()), sweepIntervalMs);
+
+    if (store === 'memory') {
+      this.#trusted = true;
+      this.#isReady = true;
+      this.#store = Promise.resolve(MEMORY_STORE);
+      this.ready = Promise.resolve();
+      return;
+    }
+    this.#trusted = false;
+    checkOptions(REDIS_KEYS, all.redis, 'RevocationList: ');
+    const redis = all.redis as RedisStoreOptions;
+    const settings: ResolvedRedisSettings = {
+      url: redisUrl(redis.url),
+      keyPrefix:
+        redis.keyPrefix === undefined
+          ? 'cognito-jwt:revocation:'
+          : checkId('redis.keyPrefix', redis.keyPrefix),
+      connectTimeoutMs: interval('redis.connectTimeoutMs', redis.connectTimeoutMs, 5_000),
+      commandTimeoutMs: interval('redis.commandTimeoutMs', redis.commandTimeoutMs, 2_000),
+      heartbeatMs,
+      reconcileIntervalMs,
+      staleAfterMs: this.#maxStalenessMs,
+    };
+    const sink: MirrorSink = {
+      now: this.#clock,
+      apply: (entry) => this.#mirror.apply(entry, this.#clock()),
+      entries: () => this.#mirror.entries(),
+      confirmed: (at) => this.#confirm(at),
+    };
+    // The Redis client is an optional peer dependency: load it only when a Redis store is asked for.
+    this.#store = import('./redis-store.ts').then(({ RedisStore }) => new RedisStore(settings, sink));
+    this.ready = this.#store
+      .then((opened) => opened.ready)
+      .then(() => {
+        if (this.#closed) throw closedError();
+        this.#isReady = true;
+        this.#reviewTrust('ready');
+      });
+    this.ready.catch(() => {}); // a caller who never awaits `ready` gets no unhandled rejection
+    // Staleness is decided here, off the hot path: isRevoked only reads a boolean.
+    this.#addTimer(
+      () => this.#reviewTrust('stale'),
+      Math.max(10, Math.min(heartbeatMs, this.#maxStalenessMs / 4)),
+    );
+  }
+
+  /**
+   * The verifier's `isRevoked` hook (bound: pass it as is). Synchronous and O(1): two map lookups.
+   * `true` when the token's session is revoked or it was issued at or before its user's cut-off.
+   * While the list cannot be trusted it throws `ERR_REVOCATION_UNAVAILABLE` (`onUnavailable:
+   * 'reject'`), or answers from the mirror and publishes `acceptedUnchecked` (`'accept'`).
+   *
+   * ```ts
+   * new CognitoVerifier(config, { isRevoked: revocations.isRevoked });
+   * ```
+   */
+  readonly isRevoked = (claims: RevocationClaims): boolean => {
+    if (this.#mirror.has(claims)) return true;
+    if (!this.#trusted) this.#untrusted(claims);
+    return false;
+  };
+
+  /** Entries held by this process's mirror (expired ones are dropped every `sweepIntervalMs`). */
+  get size(): number {
+    return this.#mirror.size;
+  }
+
+  /** Where the list stands, for health checks and metrics. */
+  get status(): RevocationListStatus {
+    const stalenessMs = this.#kind === 'memory' ? 0 : Math.max(0, this.#clock() - this.#confirmedAt);
+    return {
+      state: this.#closed ? 'closed' : !this.#isReady ? 'starting' : this.#trusted ? 'current' : 'stale',
+      store: this.#kind,
+      stalenessMs,
+      size: this.#mirror.size,
+    };
+  }
+
+  /**
+   * Revoke one session: every ID and access token carrying this `origin_jti` (one refresh token
+   * and every token issued from it). This process refuses them at once; the promise resolves once
+   * the store holds the entry and has told every mirror, and rejects with
+   * `ERR_REVOCATION_UNAVAILABLE` when it could not (the fleet does not know: retry).
+   *
+   * ```ts
+   * await revocations.revokeSession(claims.origin_jti, { userPoolId: 'eu-west-1_AbC123' });
+   * ```
+   */
+  async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<void> {
+    checkId('originJti', originJti);
+    checkOptions(SESSION_KEYS, options);
+    const pool = options.userPoolId === undefined ? undefined : checkUserPoolId(options.userPoolId);
+    const now = this.#clock();
+    await this.#add({ kind: 'session', originJti, expiresAt: now + this.#entryLifetimeMs(pool) });
+  }
+
+  /**
+   * Revoke every token of one user in one pool issued at or before `cutoff` (default now, one-second
+   * resolution, inclusive): the local meaning of `GlobalSignOut` / `AdminUserGlobalSignOut`. The
+   * only way to catch tokens without `origin_jti`. Resolves and rejects like {@link revokeSession}.
+   *
+   * ```ts
+   * await revocations.revokeUser({ userPoolId: 'eu-west-1_AbC123', sub: claims.sub });
+   * ```
+   */
+  async revokeUser(input: RevokeUserInput): Promise<void> {
+    checkOptions(USER_KEYS, input);
+    if (input === undefined) throw new ConfigError('revokeUser needs { userPoolId, sub }');
+    const userPoolId = checkUserPoolId(input.userPoolId);
+    const sub = checkId('sub', input.sub);
+    const now = this.#clock();
+    const cutoffMs =
+      input.cutoff === undefined
+        ? now
+        : input.cutoff instanceof Date
+          ? input.cutoff.getTime()
+          : checkNumber('cutoff', input.cutoff, { min: 0 });
+    if (!Number.isFinite(cutoffMs) || cutoffMs > now + FUTURE_CUTOFF_LIMIT_MS) {
+      throw new ConfigError('cutoff must be a valid time, at most 300 s in the future');
+    }
+    const cutoffSeconds = Math.floor(cutoffMs / 1000);
+    await this.#add({
+      kind: 'user',
+      userPoolId,
+      sub,
+      cutoffSeconds,
+      expiresAt: (cutoffSeconds + 1) * 1000 + this.#entryLifetimeMs(userPoolId),
+    });
+  }
+
+  /**
+   * The entries this process's mirror holds (for operators: `cognito-jwt revoke --list`).
+   *
+   * ```ts
+   * for (const entry of revocations.entries()) console.log(entry.kind, new Date(entry.expiresAt));
+   * ```
+   */
+  entries(): RevocationEntry[] {
+    return [...this.#mirror.entries()];
+  }
+
+  /** Stop timers and close the store's connections. The list is no longer current afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#trusted = false;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.length = 0;
+    const store = await this.#store.catch(() => undefined);
+    await store?.close();
+  }
+
+  async #add(entry: RevocationEntry): Promise<void> {
+    if (this.#closed) throw closedError();
+    this.#mirror.apply(entry, this.#clock());
+    const store = await this.#store;
+    await store.write(entry);
+  }
+
+  #entryLifetimeMs(pool: string | undefined): number {
+    const lifetime =
+      pool === undefined
+        ? this.#longestLifetimeMs
+        : (this.#poolLifetimeMs.get(pool) ?? this.#defaultLifetimeMs);
+    // A verifier may accept a token up to its clock tolerance past `exp`.
+    return lifetime + MAX_CLOCK_TOLERANCE_SECONDS * 1000;
+  }
+
+  #confirm(at: number): void {
+    if (at > this.#confirmedAt) this.#confirmedAt = at;
+    if (!this.#trusted) this.#reviewTrust('confirmed');
+  }
+
+  #reviewTrust(reason: string): void {
+    if (this.#kind === 'memory') return;
+    const stalenessMs = this.#clock() - this.#confirmedAt;
+    const trusted = this.#isReady && !this.#closed && stalenessMs <= this.#maxStalenessMs;
+    if (trusted === this.#trusted) return;
+    this.#trusted = trusted;
+    publish('state', () => ({ trusted, stalenessMs, reason }));
+  }
+
+  #untrusted(claims: RevocationClaims): void {
+    const stalenessMs = Math.max(0, this.#clock() - this.#confirmedAt);
+    if (this.#onUnavailable === 'reject') {
+      throw new CognitoJwtError(
+        'ERR_REVOCATION_UNAVAILABLE',
+        this.#closed
+          ? 'the revocation list is closed'
+          : !this.#isReady
+            ? 'the revocation list is not ready yet (its first read of the store has not finished)'
+            : `the revocation list cannot be trusted: last confirmed by the store ${Math.round(stalenessMs)} ms ago (maxStalenessMs ${this.#maxStalenessMs})`,
+      );
+    }
+    publish('acceptedUnchecked', () => ({ iss: claims.iss, sub: claims.sub, stalenessMs }));
+  }
+
+  #addTimer(run: () => void, everyMs: number): void {
+    const timer = setInterval(run, everyMs);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+}
+
+/**
+ * Create a {@link RevocationList} from plain options, for example read from a JSON config file.
+ *
+ * ```ts
+ * const revocations = createRevocationList({ store: 'memory' });
+ * const fleet = createRevocationList({ redis: { url: 'redis://127.0.0.1:6379' }, onUnavailable: 'reject', maxStalenessMs: 5000 });
+ * ```
+ */
+export function createRevocationList(options: RevocationListOptions): RevocationList {
+  return new RevocationList(options);
+}
+
+const SESSION_KEYS = optionKeys<RevokeSessionOptions>('revokeSession options', { userPoolId: true });
+const USER_KEYS = optionKeys<RevokeUserInput>('revokeUser input', {
+  userPoolId: true,
+  sub: true,
+  cutoff: true,
+});
+
+/** The in-memory store: the mirror is the list, so a write has nowhere else to go. */
+const MEMORY_STORE: RevocationStore = {
+  ready: Promise.resolve(),
+  write: async () => {},
+  close: async () => {},
+};
+
+function closedError(): CognitoJwtError {
+  return new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the revocation list is closed');
+}
+
+function lifetimeMs(name: string, value: unknown): number {
+  if (value === undefined) return DEFAULT_TOKEN_LIFETIME_SECONDS * 1000;
+  // Cognito allows 5 minutes to 1 day; shorter values serve tests, so only the upper bound is Cognito's.
+  return checkNumber(name, value, { min: 1, max: DEFAULT_TOKEN_LIFETIME_SECONDS }) * 1000;
+}
+
+function poolLifetimes(value: unknown): Map<string, number> {
+  const lifetimes = new Map<string, number>();
+  if (value === undefined) return lifetimes;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(
+      `poolTokenLifetimeSeconds must be an object of pool id → seconds, got ${typeName(value)}`,
+    );
+  }
+  for (const [pool, seconds] of Object.entries(value)) {
+    checkUserPoolId(pool);
+    lifetimes.set(pool, lifetimeMs(`poolTokenLifetimeSeconds[${JSON.stringify(pool)}]`, seconds));
+  }
+  return lifetimes;
+}
+
+function interval(name: string, value: unknown, fallback: number): number {
+  return value === undefined
+    ? fallback
+    : checkNumber(name, value, { min: 1, max: 2 ** 31 - 1, integer: true });
+}
+
+function redisUrl(value: unknown): string {
+  if (typeof value !== 'string') throw new ConfigError(`redis.url must be a string, got ${typeName(value)}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('redis.url is not a valid URL (expected redis://host:port or rediss://host:port)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(
+      `redis.url must start with redis:// or rediss://, got ${JSON.stringify(url.protocol)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+import type { RevocationEntry } from './entries.ts';
+import { poolIdOfIssuer } from './entries.ts';
+
+/** The claims a revocation check reads; verified `CognitoClaims` have them all. */
+export interface RevocationClaims {
+  readonly iss?: unknown;
+  readonly sub?: unknown;
+  readonly iat?: unknown;
+  readonly origin_jti?: unknown;
+}
+
+interface Cutoff {
+  seconds: number;
+  expiresAt: number;
+}
+
+/** Issuers remembered with their pool id; a verifier accepts a handful, so this never fills in practice. */
+const MAX_KNOWN_ISSUERS = 256;
+
+/**
+ * The in-memory copy of a revocation list that answers every check: two maps, no I/O. Entries are
+ * only ever added or made longer-lived here, and only {@link sweep} removes them, when they expire:
+ * a store that lost its data (a Redis restart without persistence) cannot un-revoke anything.
+ */
+export class RevocationMirror {
+  /** origin_jti → expiry (epoch ms). */
+  readonly #sessions = new Map<string, number>();
+  /** pool id → sub → cut-off. Two levels, so a check builds no string. */
+  readonly #users = new Map<string, Map<string, Cutoff>>();
+  #userCount = 0;
+  readonly #pools = new Map<string, string | undefined>();
+
+  get size(): number {
+    return this.#sessions.size + this.#userCount;
+  }
+
+  /** Add an entry, or extend one (a later cut-off, a later expiry); an expired entry is ignored. */
+  apply(entry: RevocationEntry, now: number): void {
+    if (entry.expiresAt <= now) return;
+    if (entry.kind === 'session') {
+      const held = this.#sessions.get(entry.originJti);
+      if (held === undefined || held < entry.expiresAt) this.#sessions.set(entry.originJti, entry.expiresAt);
+      return;
+    }
+    let bySub = this.#users.get(entry.userPoolId);
+    if (bySub === undefined) {
+      bySub = new Map();
+      this.#users.set(entry.userPoolId, bySub);
+    }
+    const held = bySub.get(entry.sub);
+    if (held === undefined) {
+      bySub.set(entry.sub, { seconds: entry.cutoffSeconds, expiresAt: entry.expiresAt });
+      this.#userCount++;
+      return;
+    }
+    held.seconds = Math.max(held.seconds, entry.cutoffSeconds);
+    held.expiresAt = Math.max(held.expiresAt, entry.expiresAt);
+  }
+
+  /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */
+  has(claims: RevocationClaims): boolean {
+    const originJti = claims.origin_jti;
+    if (typeof originJti === 'string' && this.#sessions.has(originJti)) return true;
+    if (this.#userCount === 0) return false;
+    const bySub = this.#users.get(this.#poolOf(claims.iss) as string);
+    if (bySub === undefined) return false;
+    const cutoff = bySub.get(claims.sub as string);
+    if (cutoff === undefined) return false;
+    const iat = claims.iat;
+    // Inclusive at one-second resolution; a token without a numeric iat cannot prove it is newer.
+    return !(typeof iat === 'number' && iat > cutoff.seconds);
+  }
+
+  /** Drop the entries whose expiry has passed; returns how many. */
+  sweep(now: number): number {
+    let dropped = 0;
+    for (const [originJti, expiresAt] of this.#sessions) {
+      if (expiresAt <= now) {
+        this.#sessions.delete(originJti);
+        dropped++;
+      }
+    }
+    for (const [pool, bySub] of this.#users) {
+      for (const [sub, cutoff] of bySub) {
+        if (cutoff.expiresAt <= now) {
+          bySub.delete(sub);
+          this.#userCount--;
+          dropped++;
+        }
+      }
+      if (bySub.size === 0) this.#users.delete(pool);
+    }
+    return dropped;
+  }
+
+  /** Every entry held. */
+  *entries(): IterableIterator<RevocationEntry> {
+    for (const [originJti, expiresAt] of this.#sessions) yield { kind: 'session', originJti, expiresAt };
+    for (const [userPoolId, bySub] of this.#users) {
+      for (const [sub, { seconds, expiresAt }] of bySub) {
+        yield { kind: 'user', userPoolId, sub, cutoffSeconds: seconds, expiresAt };
+      }
+    }
+  }
+
+  #poolOf(issuer: unknown): string | undefined {
+    if (typeof issuer !== 'string') return undefined;
+    const known = this.#pools.get(issuer);
+    if (known !== undefined || this.#pools.has(issuer)) return known;
+    if (this.#pools.size >= MAX_KNOWN_ISSUERS) this.#pools.clear();
+    const pool = poolIdOfIssuer(issuer);
+    this.#pools.set(issuer, pool);
+    return pool;
+  }
+}

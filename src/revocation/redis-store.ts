@@ -1,0 +1,291 @@
+/**
+ * The Redis store. Layout (Redis 6.2+; Debian ships 7.0, which has no per-field hash expiry):
+ * - `{prefix}entries`: a sorted set, member = the entry's spelling (`entries.ts`), score = its expiry
+ *   in epoch ms. One key for the whole list: a full read is one cursor walk (ZSCAN), expired entries
+ *   go with one ZREMRANGEBYSCORE, and `ZADD GT` only ever extends an entry.
+ * - `{prefix}version`: a counter incremented by every write.
+ * - `{prefix}changes`: a pub/sub channel; every write publishes `{version}\n{expiresAt}\n{member}`.
+ * One Lua script does all three, so versions and messages are in the same order everywhere.
+ *
+ * Each process's mirror subscribes first, then reads the whole set (at start and after every
+ * reconnect), applies each message, and reads `version` every heartbeat: a gap in the message
+ * versions, or a version the messages do not reach within a heartbeat, means a lost message (read
+ * everything again); a version lower than the mirror's means the store lost data (a restart
+ * without persistence), and the mirror writes its entries back.
+ */
+import { createClient } from 'redis';
+import { CognitoJwtError } from '../errors.ts';
+import { decodeEntry, encodeEntry, type RevocationEntry } from './entries.ts';
+import { publish, type ResyncReason } from './events.ts';
+import type { ResolvedRedisSettings } from './list.ts';
+import type { MirrorSink, RevocationStore } from './store.ts';
+
+const WRITE_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[4], version .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[2])
+return version`;
+
+/** Entries asked for per ZSCAN call, and written back per ZADD when reseeding. */
+const PAGE = 10_000;
+
+type Client = ReturnType<typeof createClient>;
+
+/** Keeps a mirror in step with a Redis sorted set; see the module comment for the layout. */
+export class RedisStore implements RevocationStore {
+  readonly ready: Promise<void>;
+  readonly #settings: ResolvedRedisSettings;
+  readonly #sink: MirrorSink;
+  readonly #client: Client;
+  readonly #subscriber: Client;
+  readonly #keys: { entries: string; version: string; channel: string };
+  readonly #timers: NodeJS.Timeout[] = [];
+  /** The highest change version the mirror has applied in order (-1: no full read yet). */
+  #version = -1;
+  /** A version the store reported at `sentAt`; when the mirror reaches it, it was current at `sentAt`. */
+  #pending: { version: number; sentAt: number; heartbeats: number } | undefined;
+  #heartbeatSeq = 0;
+  #heartbeatInFlight: { seq: number; sentAt: number } | undefined;
+  #resyncing: Promise<void> | undefined;
+  #resyncAgain: ResyncReason | undefined;
+  #seenDuringRead = -1;
+  #started = false;
+  #closed = false;
+
+  constructor(settings: ResolvedRedisSettings, sink: MirrorSink) {
+    this.#settings = settings;
+    this.#sink = sink;
+    const prefix = settings.keyPrefix;
+    this.#keys = { entries: `${prefix}entries`, version: `${prefix}version`, channel: `${prefix}changes` };
+    this.#client = createClient({
+      url: settings.url,
+      // A revocation must fail at once while Redis is away, not wait in a queue the caller cannot see.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: settings.connectTimeoutMs,
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
+      },
+    });
+    this.#subscriber = this.#client.duplicate();
+    for (const client of [this.#client, this.#subscriber]) {
+      // node-redis throws on an 'error' without a listener; it reconnects by itself.
+      client.on('error', (error: Error) => publish('storeError', () => ({ error })));
+    }
+    this.#subscriber.on('ready', () => {
+      if (this.#started) this.#resync('reconnect');
+    });
+    this.ready = this.#start();
+    this.ready.catch(() => {});
+  }
+
+  async write(entry: RevocationEntry): Promise<void> {
+    const now = this.#sink.now();
+    try {
+      await this.#client.sendCommand(
+        [
+          'EVAL',
+          WRITE_SCRIPT,
+          '2',
+          this.#keys.entries,
+          this.#keys.version,
+          String(entry.expiresAt),
+          encodeEntry(entry),
+          String(now),
+          this.#keys.channel,
+        ],
+        { timeout: this.#settings.commandTimeoutMs },
+      );
+    } catch (cause) {
+      throw new CognitoJwtError(
+        'ERR_REVOCATION_UNAVAILABLE',
+        `the revocation could not be written to Redis (${(cause as Error)?.message ?? cause}); only this process knows it: retry`,
+        { cause },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await Promise.all(
+      [this.#client, this.#subscriber].map(async (client) => {
+        try {
+          if (client.isOpen) await client.close();
+        } catch {
+          client.destroy();
+        }
+      }),
+    );
+  }
+
+  async #start(): Promise<void> {
+    await Promise.all([this.#client.connect(), this.#subscriber.connect()]);
+    // Subscribe before the full read: a change made during the read arrives as a message.
+    await this.#subscriber.subscribe(this.#keys.channel, (message) => this.#onMessage(message));
+    this.#started = true;
+    await this.#resync('start');
+    this.#every(() => this.#heartbeat(), this.#settings.heartbeatMs);
+    this.#every(() => this.#resync('period'), this.#settings.reconcileIntervalMs);
+  }
+
+  #onMessage(message: string): void {
+    const first = message.indexOf('\n');
+    const second = message.indexOf('\n', first + 1);
+    if (first < 0 || second < 0) return;
+    const version = Number(message.slice(0, first));
+    const entry = decodeEntry(message.slice(second + 1), Number(message.slice(first + 1, second)));
+    if (entry) this.#sink.apply(entry);
+    if (!Number.isSafeInteger(version)) return;
+    if (this.#version < 0 || this.#resyncing) {
+      // The full read under way decides the version; remember how far the messages got.
+      this.#seenDuringRead = Math.max(this.#seenDuringRead, version);
+      return;
+    }
+    if (version === this.#version + 1) {
+      this.#version = version;
+      this.#settle();
+    } else if (version > this.#version + 1) {
+      this.#resync('lost-message'); // a gap: a message between them never came
+    } else if (version < this.#version && this.#resyncing === undefined) {
+      this.#resync('store-reset'); // versions started again: the store lost its data
+    }
+  }
+
+  /** The mirror reached a version the store reported: it was current when that version was read. */
+  #settle(): void {
+    if (this.#pending && this.#version >= this.#pending.version) {
+      this.#sink.confirmed(this.#pending.sentAt);
+      this.#pending = undefined;
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.#version < 0 || this.#resyncing) return;
+    const now = this.#sink.now();
+    // A reply that never comes (a paused server, a half-open socket) must not block later heartbeats.
+    if (this.#heartbeatInFlight && now - this.#heartbeatInFlight.sentAt < this.#settings.staleAfterMs) return;
+    const seq = ++this.#heartbeatSeq;
+    this.#heartbeatInFlight = { seq, sentAt: now };
+    let reply: unknown;
+    try {
+      reply = await this.#client.sendCommand(['GET', this.#keys.version], {
+        timeout: this.#settings.commandTimeoutMs,
+      });
+    } catch {
+      return; // no confirmation: the mirror grows stale until Redis answers again
+    } finally {
+      if (this.#heartbeatInFlight?.seq === seq) this.#heartbeatInFlight = undefined;
+    }
+    if (seq !== this.#heartbeatSeq || this.#resyncing || !this.#subscriber.isReady) return;
+    const storeVersion = Number(reply ?? 0);
+    if (storeVersion < this.#version) {
+      this.#resync('store-reset');
+    } else if (storeVersion === this.#version) {
+      this.#pending = undefined;
+      this.#sink.confirmed(now);
+    } else if (this.#pending && this.#pending.heartbeats >= 1) {
+      // A heartbeat later the messages still have not reached what the store had: one was lost.
+      this.#pending = undefined;
+      this.#resync('lost-message');
+    } else {
+      this.#pending = {
+        version: storeVersion,
+        sentAt: now,
+        heartbeats: (this.#pending?.heartbeats ?? -1) + 1,
+      };
+    }
+  }
+
+  /** Read the whole set again (one read at a time; a request during a read runs once after it). */
+  #resync(reason: ResyncReason): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#resyncing) {
+      this.#resyncAgain ??= reason;
+      return this.#resyncing;
+    }
+    const run = async (): Promise<void> => {
+      let current: ResyncReason | undefined = reason;
+      while (current !== undefined && !this.#closed) {
+        this.#resyncAgain = undefined;
+        try {
+          await this.#readAll(current);
+        } catch (error) {
+          publish('storeError', () => ({ error: error as Error }));
+          if (current === 'start') {
+            // Keep trying until the first read succeeds: `ready` waits for it.
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            this.#resyncAgain ??= 'start';
+          }
+        }
+        current = this.#resyncAgain;
+      }
+    };
+    this.#resyncing = run().finally(() => {
+      this.#resyncing = undefined;
+    });
+    return this.#resyncing;
+  }
+
+  async #readAll(reason: ResyncReason): Promise<void> {
+    const startedAt = performance.now();
+    const sentAt = this.#sink.now();
+    const mirrorVersion = this.#version;
+    this.#seenDuringRead = -1;
+    const before = Number(
+      (await this.#client.sendCommand(['GET', this.#keys.version], {
+        timeout: this.#settings.commandTimeoutMs,
+      })) ?? 0,
+    );
+    let cursor = '0';
+    let entries = 0;
+    do {
+      const [next, flat] = (await this.#client.sendCommand(
+        ['ZSCAN', this.#keys.entries, cursor, 'COUNT', String(PAGE)],
+        { timeout: Math.max(this.#settings.commandTimeoutMs, 10_000) },
+      )) as [string, string[]];
+      const now = this.#sink.now();
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const entry = decodeEntry(flat[i]!, Number(flat[i + 1]));
+        if (entry !== undefined && entry.expiresAt > now) {
+          this.#sink.apply(entry);
+          entries++;
+        }
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    if (before < mirrorVersion && reason !== 'start') await this.#reseed(before, mirrorVersion);
+    // Messages applied during the read may be past `before`; never step back over them.
+    this.#version = Math.max(before, this.#seenDuringRead);
+    this.#pending = undefined;
+    if (this.#subscriber.isReady) this.#sink.confirmed(sentAt);
+    publish('resync', () => ({ reason, entries, durationMs: performance.now() - startedAt }));
+  }
+
+  /** The store holds fewer changes than this mirror saw: write the mirror's entries back, so new processes get them. */
+  async #reseed(storeVersion: number, mirrorVersion: number): Promise<void> {
+    const batch: string[] = [];
+    let count = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await this.#client.sendCommand(['ZADD', this.#keys.entries, 'GT', ...batch], {
+        timeout: Math.max(this.#settings.commandTimeoutMs, 10_000),
+      });
+      batch.length = 0;
+    };
+    for (const entry of this.#sink.entries()) {
+      batch.push(String(entry.expiresAt), encodeEntry(entry));
+      count++;
+      if (batch.length >= PAGE * 2) await flush();
+    }
+    await flush();
+    publish('reseed', () => ({ entries: count, storeVersion, mirrorVersion }));
+  }
+
+  #every(run: () => unknown, everyMs: number): void {
+    const timer = setInterval(() => void run(), everyMs);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+}
