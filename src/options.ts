@@ -78,6 +78,8 @@ export interface NumberRule {
   min?: number;
   max?: number;
   integer?: boolean;
+  /** Refuse `Infinity` and `-Infinity` (a timeout or size that must be a real number). */
+  finite?: boolean;
 }
 
 /**
@@ -88,7 +90,9 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new ConfigError(`${name} must be a number, got ${Number.isNaN(value) ? 'NaN' : typeName(value)}`);
   }
-  const { min = -Infinity, max = Infinity, integer = false } = rule;
+  const { min = -Infinity, max = Infinity, integer = false, finite = false } = rule;
+  if (finite && !Number.isFinite(value))
+    throw new ConfigError(`${name} must be a finite number, got ${value}`);
   if (integer && !Number.isInteger(value))
     throw new ConfigError(`${name} must be a whole number, got ${value}`);
   if (value < min || value > max) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { httpsFetch } from '../net/https-fetch.ts';
+import { checkBoolean, checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { type FetchReason, publish } from './events.ts';
 import { fetchJwks, JwksFetchError } from './fetch-jwks.ts';
 import { importJwks, type Jwk, type Jwks, type VerificationKey } from './jwk.ts';
@@ -100,11 +101,47 @@ export interface JwksSnapshot extends Jwks {
 const MAX_AGE_FLOOR_MS = 60_000;
 const MAX_AGE_CEILING_MS = 3_600_000;
 
-function option(name: string, value: number | undefined, fallback: number, min = 0): number {
+/**
+ * The keys of {@link JwksCacheOptions}, checked at run time; the compiler keeps the list complete.
+ * Verifier options given to a cache say where they belong.
+ */
+export const JWKS_CACHE_OPTION_NAMES = {
+  fetch: true,
+  clock: true,
+  timeoutMs: true,
+  maxBytes: true,
+  cooldownMs: true,
+  maxAgeMs: true,
+  staleIfErrorMs: true,
+  backoffMs: true,
+  maxBackoffMs: true,
+  offline: true,
+} as const satisfies Record<keyof JwksCacheOptions, true>;
+
+const JWKS_CACHE_OPTIONS = optionKeys<JwksCacheOptions>(
+  'JwksCache options',
+  JWKS_CACHE_OPTION_NAMES,
+  Object.fromEntries(
+    [
+      'jwksCache',
+      'maxTokenLength',
+      'verifiedTokenCache',
+      'isRevoked',
+      'userPoolId',
+      'clientId',
+      'tokenUse',
+      'groups',
+      'scopes',
+      'issuer',
+      'jwksUri',
+      'jwks',
+    ].map((name) => [name, `it is not a key cache setting; set it on the CognitoVerifier`]),
+  ),
+);
+
+function option(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
-    throw new ConfigError(`${name} must be a finite number ≥ ${min}, got ${describeValue(value)}`);
-  return value;
+  return checkNumber(name, value, { min, finite: true });
 }
 
 /** The keys of one JWKS URL and the state of fetching them. */
@@ -116,6 +153,8 @@ class KeySet {
   fetchedAt = 0;
   maxAgeMs: number;
   inFlight: Promise<void> | undefined;
+  /** The refresh that waits for `inFlight` to end before sending its request; shared by its callers. */
+  nextRefresh: Promise<void> | undefined;
   /** The cooldown for unknown kids counts from here: the end of the last fetch an unknown kid caused. */
   kidFetchEndedAt = Number.NEGATIVE_INFINITY;
   failures = 0;
@@ -208,6 +247,10 @@ export class JwksCache {
   readonly #sets = new Map<string, KeySet>();
 
   constructor(options: JwksCacheOptions = {}) {
+    checkOptions(JWKS_CACHE_OPTIONS, options);
+    if (options.fetch !== undefined) checkFunction('fetch', options.fetch);
+    if (options.clock !== undefined) checkFunction('clock', options.clock);
+    if (options.offline !== undefined) checkBoolean('offline', options.offline);
     // Not the global fetch: on Node 20 its first call loads undici, 20-30 ms of every cold start.
     this.#fetch = options.fetch ?? httpsFetch;
     this.#clock = options.clock ?? Date.now;
@@ -342,8 +385,10 @@ export class JwksCache {
   }
 
   /**
-   * Fetch the keys now, whatever their age, ignoring cooldown and backoff (single-flight: a fetch
-   * under way is shared). Rejects for pinned keys and offline caches, which never fetch.
+   * Fetch the keys now, whatever their age, ignoring cooldown and backoff. The answer always comes
+   * from a request sent after the call: a fetch already under way may predate a key's removal
+   * upstream, so callers arriving during one share the next, sent when it ends. Rejects for
+   * pinned keys and offline caches, which never fetch.
    *
    * ```ts
    * await cache.refresh(jwksUri);
@@ -354,7 +399,19 @@ export class JwksCache {
     if (set.pinned || this.#offline) {
       throw new ConfigError(`the keys of ${jwksUri} are pinned (offline), so they are never fetched`);
     }
-    await (set.inFlight ?? this.#startFetch(set, 'refresh'));
+    await this.#fetchSentAfterNow(set);
+  }
+
+  /** A fetch whose request leaves after this call; at most one waits behind the fetch under way. */
+  #fetchSentAfterNow(set: KeySet): Promise<void> {
+    if (!set.inFlight) return this.#startFetch(set, 'refresh');
+    set.nextRefresh ??= set.inFlight
+      .catch(() => {}) // its failure is recorded on the set; this refresh asks again anyway
+      .then(() => {
+        set.nextRefresh = undefined;
+        return this.#startFetch(set, 'refresh');
+      });
+    return set.nextRefresh;
   }
 
   /**

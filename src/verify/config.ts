@@ -1,11 +1,13 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import type { JwksSnapshot } from '../keys/jwks-cache.ts';
+import { checkNumber, checkOptions, closestName, optionKeys, typeName } from '../options.ts';
 import type {
   CognitoAccessTokenClaims,
   CognitoClaims,
   CognitoIdTokenClaims,
   TokenUse,
 } from '../token/claims.ts';
+import type { VerifierOptions } from './verifier.ts';
 
 /**
  * What tokens one verifier accepts. `clientId` and `tokenUse` must be written out: `null` opts
@@ -79,11 +81,34 @@ export interface IssuerEntry {
 }
 
 const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
-const REGIONAL_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]+$/;
+/** The part of a pool id before the underscore when it names a region (it has a dash): `eu-west-1`. */
+const REGION_PREFIX = /^([a-z0-9]+(?:-[a-z0-9]+)+)_[0-9A-Za-z]+$/i;
+// The shape every AWS region name follows, not a list of regions (a list ages with every new
+// region): an area (`us`, `eu`, `ap`, `il`, ..., with a sub-partition such as `-gov`, `-iso`,
+// `-isob`, or a sovereign cloud `eusc-de`), a compass direction, a number.
+const DIRECTIONS = [
+  'east',
+  'west',
+  'north',
+  'south',
+  'central',
+  'northeast',
+  'northwest',
+  'southeast',
+  'southwest',
+] as const;
+const AREA = '(?:[a-z]{2}(?:-(?:gov|iso[a-z]?))?|[a-z]{4}-[a-z]{2})';
+const REGION = new RegExp(`^${AREA}-(?:${DIRECTIONS.join('|')})-\\d{1,2}$`);
+const REGION_PARTS = new RegExp(`^(${AREA})-([a-z]+)-(\\d{1,2})$`);
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
-// `satisfies` makes adding a config option without listing it here a compile error.
-const CONFIG_KEYS: ReadonlySet<string> = new Set(
-  Object.keys({
+
+/**
+ * The keys of {@link VerifierConfig}, checked at run time (plain JavaScript has no compiler, and a
+ * misspelt `group` would silently drop a check). The compiler keeps the list complete.
+ */
+export const VERIFIER_CONFIG_KEYS = optionKeys<VerifierConfig>(
+  'the verifier config',
+  {
     userPoolId: true,
     clientId: true,
     tokenUse: true,
@@ -93,8 +118,53 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set(
     issuer: true,
     jwksUri: true,
     jwks: true,
-  } satisfies Record<keyof VerifierConfig, true>),
+  },
+  {
+    region: 'the region comes from userPoolId ("eu-west-1_AbC123" is in eu-west-1)',
+    audience: 'the audience is the app client id: set clientId',
+    aud: 'the audience is the app client id: set clientId',
+    ...Object.fromEntries(
+      (
+        [
+          'jwksCache',
+          'maxTokenLength',
+          'verifiedTokenCache',
+          'isRevoked',
+          'fetch',
+          'clock',
+          'timeoutMs',
+          'maxBytes',
+          'cooldownMs',
+          'maxAgeMs',
+          'staleIfErrorMs',
+          'backoffMs',
+          'maxBackoffMs',
+          'offline',
+        ] satisfies (keyof VerifierOptions)[]
+      ).map((name) => [
+        name,
+        `it is a verifier option, not part of a config: new CognitoVerifier(config, { ${name} })`,
+      ]),
+    ),
+  },
 );
+
+/**
+ * Advice for a verifier config key found in an options object (`groups` in the verifier's options,
+ * `userPoolId` next to an adapter's `verifier`): say where it belongs instead of "unknown option".
+ *
+ * ```ts
+ * optionKeys<MyOptions>('myThing options', { verifier: true }, configKeysBelongIn('verifier: { ... }'));
+ * ```
+ */
+export function configKeysBelongIn(where: string): Record<string, string> {
+  return Object.fromEntries(
+    [...VERIFIER_CONFIG_KEYS.keys].map((name) => [
+      name,
+      `it is part of the verifier config, so it belongs in ${where}`,
+    ]),
+  );
+}
 
 /** `https:` anywhere, `http:` only on loopback (emulators and tests). */
 export function checkUrl(name: string, value: unknown): string {
@@ -137,18 +207,48 @@ export function isUserPoolId(value: string): boolean {
   return value.length <= 55 && POOL_ID.test(value);
 }
 
-/** The region a pool id starts with (`us-east-1_AbC123` → `us-east-1`); `undefined` for emulator ids. */
+/**
+ * The region a pool id starts with (`us-east-1_AbC123` → `us-east-1`); `undefined` for emulator
+ * ids (`local_AbC123`) and for a prefix that is not shaped like an AWS region (`eu-wset-1`).
+ *
+ * ```ts
+ * poolRegion('eu-west-1_AbC123'); // 'eu-west-1'
+ * ```
+ */
 export function poolRegion(userPoolId: string): string | undefined {
-  return REGIONAL_POOL_ID.exec(userPoolId)?.[1];
+  const prefix = REGION_PREFIX.exec(userPoolId)?.[1];
+  return prefix !== undefined && REGION.test(prefix) ? prefix : undefined;
 }
 
-/** The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form. */
+/** Why a pool id's prefix is not a region, with the likely intended one when a direction is misspelt. */
+function regionMistake(userPoolId: string): string | undefined {
+  const prefix = REGION_PREFIX.exec(userPoolId)?.[1];
+  if (prefix === undefined) return undefined;
+  const parts = REGION_PARTS.exec(prefix.toLowerCase());
+  const direction = parts?.[2] === undefined ? undefined : closestName(parts[2], DIRECTIONS);
+  const suggestion =
+    parts !== null && direction !== undefined ? `${parts[1]}-${direction}-${parts[3]}` : undefined;
+  return (
+    `userPoolId ${describeValue(userPoolId)} starts with ${describeValue(prefix)}, which is not an AWS region ` +
+    '(a region is an area, a compass direction and a number, such as "eu-west-1" or "ap-southeast-2")' +
+    (suggestion !== undefined && REGION.test(suggestion) ? `; did you mean "${suggestion}"?` : '')
+  );
+}
+
+/**
+ * The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form.
+ *
+ * ```ts
+ * poolIssuers('eu-west-1_AbC123'); // ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', 'https://issuer-cognito-idp...']
+ * ```
+ */
 export function poolIssuers(userPoolId: string): string[] {
   const region = poolRegion(userPoolId);
   if (!region) {
     throw new ConfigError(
-      `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
-        'for an emulator pass its issuer as well',
+      regionMistake(userPoolId) ??
+        `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
+          'for an emulator pass its issuer as well',
     );
   }
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
@@ -160,16 +260,12 @@ export function poolIssuers(userPoolId: string): string[] {
 
 /** Check one config and turn it into the issuers it accepts. Throws {@link ConfigError} on any mistake. */
 export function resolveConfig(config: VerifierConfig, configIndex: number): IssuerEntry[] {
-  if (typeof config !== 'object' || config === null)
-    throw new ConfigError('a verifier config must be an object');
   const where = `config ${configIndex}`;
-  // A misspelt option (`group` for `groups`) would silently drop a check; generics skip TS's excess-property check.
-  const unknown = Object.keys(config).find((name) => !CONFIG_KEYS.has(name));
-  if (unknown !== undefined) {
-    throw new ConfigError(
-      `${where}: unknown option ${describeValue(unknown)} (known: ${[...CONFIG_KEYS].join(', ')})`,
-    );
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(`${where}: a verifier config must be an object, got ${typeName(config)}`);
   }
+  // A misspelt option (`group` for `groups`) would silently drop a check; generics skip TS's excess-property check.
+  checkOptions({ ...VERIFIER_CONFIG_KEYS, what: where }, config);
   if (!('clientId' in config))
     throw new ConfigError(`${where}: clientId is required (use null to accept any client)`);
   if (!('tokenUse' in config)) {
@@ -186,14 +282,10 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
       `${where}: tokenUse must be 'id', 'access' or null, got ${describeValue(tokenUse)}`,
     );
   }
-  if (
-    typeof clockToleranceSeconds !== 'number' ||
-    !(clockToleranceSeconds >= 0 && clockToleranceSeconds <= MAX_CLOCK_TOLERANCE_SECONDS)
-  ) {
-    throw new ConfigError(
-      `${where}: clockToleranceSeconds must be between 0 and ${MAX_CLOCK_TOLERANCE_SECONDS}`,
-    );
-  }
+  checkNumber(`${where}: clockToleranceSeconds`, clockToleranceSeconds, {
+    min: 0,
+    max: MAX_CLOCK_TOLERANCE_SECONDS,
+  });
   const rules: ClaimRules = {
     tokenUse,
     clientIds: clientId === null ? null : new Set(stringList(`${where}: clientId`, clientId)),
@@ -201,8 +293,16 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
     scopes: scopes === undefined ? undefined : stringList(`${where}: scopes`, scopes),
     toleranceSeconds: clockToleranceSeconds,
   };
-  const issuers =
-    config.issuer === undefined ? poolIssuers(userPoolId) : [checkUrl(`${where}: issuer`, config.issuer)];
+  let issuers: string[];
+  try {
+    issuers =
+      config.issuer === undefined ? poolIssuers(userPoolId) : [checkUrl(`${where}: issuer`, config.issuer)];
+  } catch (error) {
+    if (error instanceof ConfigError && !error.message.startsWith(`${where}: `)) {
+      throw new ConfigError(`${where}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
   const jwksUri = config.jwksUri === undefined ? undefined : checkUrl(`${where}: jwksUri`, config.jwksUri);
   return issuers.map((issuer) => ({
     issuer,

@@ -1,10 +1,12 @@
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
-import { JwksCache, type JwksCacheOptions } from '../keys/jwks-cache.ts';
+import { JWKS_CACHE_OPTION_NAMES, JwksCache, type JwksCacheOptions } from '../keys/jwks-cache.ts';
+import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
 import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkClaims } from './claims.ts';
 import {
+  configKeysBelongIn,
   type IssuerEntry,
   type OnlyKnownKeys,
   resolveConfig,
@@ -50,25 +52,42 @@ export interface VerifierOptions extends JwksCacheOptions {
   isRevoked?: (claims: CognitoClaims) => boolean;
 }
 
-// Options that configure the verifier's own key cache (`clock` serves the verifier too). `satisfies`
-// makes a new JwksCache option that is missing here a compile error.
-const CACHE_OPTIONS = Object.keys({
-  fetch: true,
-  timeoutMs: true,
-  maxBytes: true,
-  cooldownMs: true,
-  maxAgeMs: true,
-  staleIfErrorMs: true,
-  backoffMs: true,
-  maxBackoffMs: true,
-  offline: true,
-} satisfies Record<Exclude<keyof JwksCacheOptions, 'clock'>, true>) as Exclude<
+// The verifier's options: its own, plus those of the key cache it builds. The compiler keeps the
+// list complete; a config key here (`groups`) says it belongs in the config.
+const VERIFIER_OPTIONS = optionKeys<VerifierOptions>(
+  'CognitoVerifier options',
+  {
+    ...JWKS_CACHE_OPTION_NAMES,
+    jwksCache: true,
+    maxTokenLength: true,
+    verifiedTokenCache: true,
+    isRevoked: true,
+  },
+  configKeysBelongIn('the config (the first argument), not in the options'),
+);
+
+// Options that configure the verifier's own key cache (`clock` serves the verifier too).
+const CACHE_OPTIONS = Object.keys(JWKS_CACHE_OPTION_NAMES).filter((name) => name !== 'clock') as Exclude<
   keyof JwksCacheOptions,
   'clock'
 >[];
 
+const TOKEN_CACHE_OPTIONS = optionKeys<Exclude<TokenCacheSetting, boolean>>('verifiedTokenCache', {
+  maxEntries: true,
+});
+
 /** Header segments a verifier remembers (oldest dropped first); key rotations add one per new key. */
 const MAX_KNOWN_HEADERS = 16;
+
+/** The options that go to the key cache a verifier builds (the cache refuses keys it does not know). */
+function cacheOptions(options: VerifierOptions): JwksCacheOptions {
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(JWKS_CACHE_OPTION_NAMES)) {
+    const value = options[name as keyof JwksCacheOptions];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked as JwksCacheOptions;
+}
 
 /** A token that passed the structural and issuer checks, with the config its issuer selected. */
 interface Candidate {
@@ -99,13 +118,15 @@ export class CognitoVerifier<
   readonly #headers = new Map<string, JwtHeader>();
 
   constructor(config: Config & OnlyKnownKeys<Config>, options: VerifierOptions = {}) {
+    checkOptions(VERIFIER_OPTIONS, options);
     const configs: readonly VerifierConfig[] = Array.isArray(config) ? config : [config as VerifierConfig];
     if (configs.length === 0) throw new ConfigError('at least one verifier config is needed');
     for (const [index, item] of configs.entries()) {
       for (const entry of resolveConfig(item, index)) {
-        if (this.#issuers.has(entry.issuer)) {
+        const other = this.#issuers.get(entry.issuer);
+        if (other !== undefined) {
           throw new ConfigError(
-            `two configs accept the issuer ${entry.issuer}; merge them (clientId accepts a list)`,
+            `config ${index}: two configs accept the issuer ${entry.issuer} (config ${other.configIndex} and config ${index}); merge them (clientId accepts a list)`,
           );
         }
         this.#issuers.set(entry.issuer, entry);
@@ -116,13 +137,20 @@ export class CognitoVerifier<
       if (clash)
         throw new ConfigError(`${clash} belongs to the shared jwksCache; set it when creating the JwksCache`);
     }
-    this.#clock = options.clock ?? Date.now;
-    if (options.isRevoked !== undefined && typeof options.isRevoked !== 'function') {
-      throw new ConfigError(`isRevoked must be a function, got ${describeValue(options.isRevoked)}`);
+    if (options.jwksCache !== undefined && !(options.jwksCache instanceof JwksCache)) {
+      throw new ConfigError(`jwksCache must be a JwksCache, got ${typeName(options.jwksCache)}`);
     }
+    if (options.clock !== undefined) checkFunction('clock', options.clock);
+    this.#clock = options.clock ?? Date.now;
+    if (options.isRevoked !== undefined) checkFunction('isRevoked', options.isRevoked);
     this.#isRevoked = options.isRevoked;
-    this.#cache = options.jwksCache ?? new JwksCache(options);
+    this.#cache = options.jwksCache ?? new JwksCache(cacheOptions(options));
+    if (options.maxTokenLength !== undefined) checkNumber('maxTokenLength', options.maxTokenLength);
     this.#maxTokenLength = checkMaxTokenLength(options.maxTokenLength);
+    const { verifiedTokenCache } = options;
+    if (typeof verifiedTokenCache === 'object' && verifiedTokenCache !== null) {
+      checkOptions(TOKEN_CACHE_OPTIONS, verifiedTokenCache);
+    }
     const maxEntries = tokenCacheSize(options.verifiedTokenCache);
     this.#tokens =
       maxEntries === undefined

@@ -334,6 +334,51 @@ describe('key set changes', () => {
     assert.equal((await cache.getKey(uri, b.kid)).kid, b.kid);
   });
 
+  test('refresh() during a background refresh sent before a removal is answered by a new request: the removed key goes', async (t) => {
+    const { server, uri, time, cache } = await setup(t, [a, b]);
+    await cache.load(uri);
+    time.advance(10 * MINUTE);
+    // The background refresh's request leaves now; its answer, slow, still lists a.
+    server.behaveOnce({ kind: 'jwks', delayMs: 300, keys: [a, b] });
+    assert.equal(cache.getKeySync(uri, a.kid)?.kid, a.kid);
+    await server.waitForRequests(2);
+    assert.equal(cache.inspect(uri).refreshing, true);
+
+    server.setKeys([b]); // a is removed upstream, and then the operator asks for a refresh
+    const calledAt = performance.now();
+    await cache.refresh(uri);
+    assert.equal(server.requestCount, 3, 'the refresh sent its own request');
+    assert.ok(server.requests[2]!.at >= calledAt, 'sent after the call');
+    assert.deepEqual(cache.inspect(uri).kids, [b.kid]);
+    assert.equal(cache.getKeySync(uri, a.kid), undefined);
+    assert.equal((await rejection(cache.getKey(uri, a.kid))).code, 'ERR_KEY_NOT_FOUND');
+  });
+
+  test('refresh() callers arriving during a fetch share one new request, even when that fetch fails', async (t) => {
+    const { server, uri, cache } = await setup(t, [a]);
+    await cache.load(uri);
+    server.behaveOnce({ kind: 'status', status: 503 });
+    server.setKeys([b]);
+    const first = cache.refresh(uri); // its request gets the 503
+    await server.waitForRequests(2);
+    const later = Array.from({ length: 20 }, () => cache.refresh(uri));
+    assert.equal((await rejection(first)).code, 'ERR_JWKS_FETCH_FAILED');
+    await Promise.all(later);
+    assert.equal(server.requestCount, 3);
+    assert.deepEqual(cache.inspect(uri).kids, [b.kid]);
+    assert.equal(cache.inspect(uri).state, 'fresh');
+  });
+
+  test('two refresh() calls in a row: the second asks again once the first request is answered', async (t) => {
+    const { server, uri, cache } = await setup(t, [a]);
+    await cache.load(uri);
+    server.setKeys([b]);
+    await Promise.all([cache.refresh(uri), cache.refresh(uri)]);
+    // The second call came while the first call's request was under way: it asked again after it.
+    assert.equal(server.requestCount, 3);
+    assert.deepEqual(cache.inspect(uri).kids, [b.kid]);
+  });
+
   test('a loaded snapshot wins over the answer of a fetch that was under way', async (t) => {
     const { server, uri, cache } = await setup(t, [a]);
     server.behaveOnce({ kind: 'jwks', delayMs: 200 });

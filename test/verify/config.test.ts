@@ -84,12 +84,71 @@ describe('userPoolId and the issuers it derives', () => {
     });
   }
 
-  for (const userPoolId of ['local_AbC123', 'US-EAST-1_AbC123', 'useast1_AbC123', 'us-east_AbC123']) {
+  for (const userPoolId of ['local_AbC123', 'useast1_AbC123']) {
     test(`${userPoolId} has no region: it needs an issuer override`, () => {
       configError({ userPoolId, ...base }, 'for an emulator pass its issuer as well');
       assert.ok(construct({ userPoolId, ...base, issuer: `http://127.0.0.1:9229/${userPoolId}` }));
     });
   }
+
+  const notRegions: [string, string | undefined][] = [
+    ['eu-wset-1_AbC123', 'eu-west-1'],
+    ['us-esat-2_AbC123', 'us-east-2'],
+    ['ap-sotheast-2_AbC123', 'ap-southeast-2'],
+    ['US-EAST-1_AbC123', 'us-east-1'],
+    ['us-east_AbC123', undefined],
+    ['eu-west1_AbC123', undefined],
+    ['europe-west-1_AbC123', undefined],
+    ['us-gov-wset-1_AbC123', 'us-gov-west-1'],
+  ];
+  for (const [userPoolId, suggestion] of notRegions) {
+    test(`${userPoolId}: not the shape of an AWS region, said at construction`, () => {
+      const prefix = userPoolId.split('_')[0]!;
+      configError(
+        { userPoolId, ...base },
+        `config 0: userPoolId "${userPoolId}" starts with "${prefix}", which is not an AWS region`,
+      );
+      if (suggestion) configError({ userPoolId, ...base }, `did you mean "${suggestion}"?`);
+      else
+        assert.throws(
+          () => construct({ userPoolId, ...base }),
+          (error: Error) => !/did you mean/.test(error.message),
+        );
+      // With an explicit issuer the pool id is only a name (emulators): it is not checked as a region.
+      assert.ok(construct({ userPoolId, ...base, issuer: `http://127.0.0.1:9229/${userPoolId}` }));
+    });
+  }
+
+  test('every region shape AWS uses is accepted, from the shape alone', () => {
+    const regions = [
+      'us-east-1',
+      'us-west-2',
+      'af-south-1',
+      'ap-east-2',
+      'ap-south-2',
+      'ap-southeast-7',
+      'ap-northeast-3',
+      'ca-central-1',
+      'ca-west-1',
+      'eu-central-2',
+      'eu-north-1',
+      'eu-south-2',
+      'il-central-1',
+      'me-central-1',
+      'mx-central-1',
+      'sa-east-1',
+      'cn-northwest-1',
+      'us-gov-east-1',
+      'us-iso-east-1',
+      'us-isob-east-1',
+      'us-isof-south-1',
+      'eu-isoe-west-1',
+      'eusc-de-east-1',
+      // not a region today, but shaped like one: a new region must not need a release of this package
+      'nz-north-1',
+    ];
+    for (const region of regions) assert.ok(construct({ userPoolId: `${region}_AbC123`, ...base }), region);
+  });
 });
 
 describe('issuer and jwksUri overrides', () => {
@@ -227,11 +286,49 @@ describe('clientId and tokenUse are required, even from JavaScript', () => {
 });
 
 describe('unknown options', () => {
-  for (const name of ['group', 'scope', 'clientID', 'audience', 'region', 'tokenType', 'clockTolerance']) {
-    test(`a misspelt or foreign option "${name}" is refused instead of silently skipping a check`, () => {
+  const typos: [string, string][] = [
+    ['group', 'groups'],
+    ['scope', 'scopes'],
+    ['clientID', 'clientId'],
+    ['tokenType', 'tokenUse'],
+    ['clockTolerance', 'clockToleranceSeconds'],
+    ['userPool', 'userPoolId'],
+    ['jwksUrl', 'jwksUri'],
+  ];
+  for (const [name, near] of typos) {
+    test(`a misspelt option "${name}" is refused with the closest known one ("${near}")`, () => {
       configError(
         { userPoolId: 'us-east-1_AbC123', ...base, [name]: 'x' },
-        `config 0: unknown option "${name}" (known: userPoolId,`,
+        `config 0: unknown option "${name}"; did you mean "${near}"? (known: userPoolId,`,
+      );
+    });
+  }
+
+  test('an option with no near known one lists the known options', () => {
+    configError(
+      { userPoolId: 'us-east-1_AbC123', ...base, tenant: 'x' },
+      'config 0: unknown option "tenant" (known: userPoolId,',
+    );
+  });
+
+  const misplaced: [string, string][] = [
+    ['region', 'the region comes from userPoolId'],
+    ['audience', 'set clientId'],
+    ['isRevoked', 'new CognitoVerifier(config, { isRevoked })'],
+    ['timeoutMs', 'new CognitoVerifier(config, { timeoutMs })'],
+  ];
+  for (const [name, advice] of misplaced) {
+    test(`"${name}" in a config says where it belongs`, () => {
+      configError(
+        { userPoolId: 'us-east-1_AbC123', ...base, [name]: 'x' },
+        `config 0: "${name}" does not belong here: `,
+      );
+      configError(
+        [
+          { userPoolId: 'us-east-1_AbC123', ...base },
+          { userPoolId: 'us-east-1_Other', ...base, [name]: 'x' },
+        ],
+        advice,
       );
     });
   }
@@ -272,11 +369,27 @@ describe('groups, scopes and clockToleranceSeconds', () => {
     }
   });
 
-  for (const clockToleranceSeconds of [301, -1, Number.NaN, Number.POSITIVE_INFINITY, '5', null]) {
+  for (const clockToleranceSeconds of [301, -1, Number.POSITIVE_INFINITY]) {
     test(`clockToleranceSeconds ${String(clockToleranceSeconds)} is refused (cap 300)`, () => {
       configError(
         { userPoolId: 'us-east-1_AbC123', ...base, clockToleranceSeconds },
-        'clockToleranceSeconds must be between 0 and 300',
+        `config 0: clockToleranceSeconds must be between 0 and 300, got ${clockToleranceSeconds}`,
+      );
+    });
+  }
+
+  const wrongTypes: [unknown, string][] = [
+    ['30', 'a string'],
+    [null, 'null'],
+    [Number.NaN, 'NaN'],
+    [[30], 'an array'],
+    [true, 'a boolean'],
+  ];
+  for (const [clockToleranceSeconds, kind] of wrongTypes) {
+    test(`clockToleranceSeconds ${JSON.stringify(clockToleranceSeconds)}: the wrong type is named, not the range`, () => {
+      configError(
+        { userPoolId: 'us-east-1_AbC123', ...base, clockToleranceSeconds },
+        `config 0: clockToleranceSeconds must be a number, got ${kind}`,
       );
     });
   }
@@ -289,7 +402,7 @@ describe('several configs', () => {
         { userPoolId: 'us-east-1_AbC123', clientId: 'a', tokenUse: 'id' },
         { userPoolId: 'us-east-1_AbC123', clientId: 'b', tokenUse: 'access' },
       ],
-      'two configs accept the issuer https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123',
+      'config 1: two configs accept the issuer https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123 (config 0 and config 1)',
     );
   });
 
@@ -334,4 +447,33 @@ describe('options', () => {
     const b = construct({ userPoolId: 'us-east-1_AbC123', ...base });
     assert.notEqual(a.jwksCache, b.jwksCache);
   });
+});
+
+describe('every mistake in a config names the config', () => {
+  const good = { userPoolId: 'us-east-1_AbC123', ...base };
+  const mistakes: [string, unknown][] = [
+    ['not an object', null],
+    ['undefined', undefined],
+    ['a misspelt key', { ...good, userPoolId: 'eu-west-1_AbC123', group: 'admins' }],
+    ['a misplaced key', { ...good, userPoolId: 'eu-west-1_AbC123', region: 'eu-west-1' }],
+    ['no clientId', { userPoolId: 'eu-west-1_AbC123', tokenUse: 'id' }],
+    ['no tokenUse', { userPoolId: 'eu-west-1_AbC123', clientId: 'c' }],
+    ['a bad userPoolId', { ...good, userPoolId: 'nope' }],
+    ['a region that is not one', { ...good, userPoolId: 'eu-wset-1_AbC123' }],
+    ['an emulator id without issuer', { ...good, userPoolId: 'local_AbC123' }],
+    ['a bad tokenUse', { ...good, userPoolId: 'eu-west-1_AbC123', tokenUse: 'refresh' }],
+    ['a bad clientId', { ...good, userPoolId: 'eu-west-1_AbC123', clientId: '' }],
+    ['bad groups', { ...good, userPoolId: 'eu-west-1_AbC123', groups: [] }],
+    ['bad scopes', { ...good, userPoolId: 'eu-west-1_AbC123', scopes: [1] }],
+    ['a string clock tolerance', { ...good, userPoolId: 'eu-west-1_AbC123', clockToleranceSeconds: '30' }],
+    ['an http issuer', { ...good, userPoolId: 'eu-west-1_AbC123', issuer: 'http://example.com/p' }],
+    ['a bad jwksUri', { ...good, userPoolId: 'eu-west-1_AbC123', jwksUri: 'not a url' }],
+    ['an unusable jwks snapshot', { ...good, userPoolId: 'eu-west-1_AbC123', jwks: { keys: 'none' } }],
+    ['the same issuer as config 0', good],
+  ];
+  for (const [what, config] of mistakes) {
+    test(`${what}: the message starts with "config 1: "`, () => {
+      configError([good, config], /^config 1: /);
+    });
+  }
 });
