@@ -1,0 +1,96 @@
+/**
+ * `--workers N` on `node:cluster`: the primary forks N workers that share the listening socket
+ * (the operating system spreads connections) and each run the whole service with their own key
+ * cache, verified-token cache and revocation mirror. The primary restarts a worker that dies, adds
+ * up their metrics, and on SIGTERM / SIGINT asks each to finish what it has in flight and stops.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { ServiceSettings } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { serveClusterMetrics } from './metrics.ts';
+import { type RunningService, startService } from './server.ts';
+
+/** Restarts allowed within {@link RESTART_WINDOW_MS} before the primary gives up (a crash loop). */
+const MAX_RESTARTS = 10;
+const RESTART_WINDOW_MS = 60_000;
+
+/**
+ * Run the service until SIGTERM or SIGINT: in this process with one worker, else as a cluster
+ * primary (called again in each worker, which then runs one service). Resolves with the exit code.
+ *
+ * ```ts
+ * process.exitCode = await runService(await loadServiceConfig('service.json'));
+ * ```
+ */
+export async function runService(settings: ServiceSettings): Promise<number> {
+  const logger = createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
+  if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings, logger);
+  const service = await startService(settings, { logger });
+  if (cluster.isWorker) process.send?.({ type: 'cognito-jwt:listening', url: service.url });
+  return untilSignal(service);
+}
+
+function untilSignal(service: RunningService): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      service.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    // A worker whose primary went away stops too.
+    if (cluster.isWorker) process.once('disconnect', stop);
+  });
+}
+
+async function runPrimary(settings: ServiceSettings, logger: Logger): Promise<number> {
+  await serveClusterMetrics();
+  let stopping = false;
+  const restarts: number[] = [];
+  const fork = (): Worker => cluster.fork();
+  for (let i = 0; i < settings.workers; i++) fork();
+  let announced = false;
+  let listening = 0;
+  cluster.on('message', (_worker, message: { type?: string; url?: string }) => {
+    if (message?.type !== 'cognito-jwt:listening') return;
+    listening++;
+    if (!announced && listening === settings.workers) {
+      announced = true;
+      logger.log('info', 'all workers listening', { url: message.url, workers: settings.workers });
+    }
+  });
+  return new Promise((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        return;
+      }
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length > 0 && restarts[0]! < now - RESTART_WINDOW_MS) restarts.shift();
+      logger.log('error', 'worker exited', { worker: worker.id, code, signal });
+      if (restarts.length > MAX_RESTARTS) {
+        logger.log('error', 'workers keep exiting: stopping', { restarts: restarts.length });
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(1);
+        return;
+      }
+      fork();
+    });
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      logger.log('info', 'stopping workers');
+      const workers = Object.values(cluster.workers ?? {});
+      if (workers.length === 0) resolve(0);
+      for (const worker of workers) worker?.process.kill('SIGTERM');
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

@@ -1,0 +1,416 @@
+/**
+ * The service's configuration: one JSON file, checked in full before anything listens (unknown keys
+ * are refused with the closest known name), with environment variables for the common settings.
+ */
+import { availableParallelism } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { RoleMap } from '../authz/roles.ts';
+import { ConfigError } from '../errors.ts';
+import type { JwksCacheOptions } from '../keys/jwks-cache.ts';
+import { checkBoolean, checkNumber, checkOptions, closestName, optionKeys, typeName } from '../options.ts';
+import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
+import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
+
+/** Log levels, most to least verbose; `silent` logs nothing. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Key-cache tuning a config file may set (the transport and clock are not configuration). */
+export type ServiceKeyOptions = Omit<JwksCacheOptions, 'fetch' | 'clock'>;
+
+/** Where the revocation list lives; see the README section "Revocation". */
+export interface RevocationConfig {
+  /** `memory`: this process only (filled through the service's own API); `redis`: shared by every instance. */
+  store: 'memory' | 'redis';
+  /** `redis://host:port` (store `redis`). */
+  url?: string;
+  /** Key prefix in Redis; default `cognito-jwt:revocation`. */
+  prefix?: string;
+  /** What to do while the list cannot be trusted (Redis unreachable too long): `reject` (503, default) or `accept`. */
+  onUnavailable?: 'reject' | 'accept';
+  /** How old the mirror may be before it counts as unavailable. Default 30 000 ms. */
+  maxStalenessMs?: number;
+}
+
+/**
+ * The config file, as JSON.
+ *
+ * ```json
+ * {
+ *   "listen": { "host": "127.0.0.1", "port": 9180 },
+ *   "pools": [{ "userPoolId": "eu-west-1_AbC123", "clientId": ["app"], "tokenUse": "access" }],
+ *   "routes": [
+ *     { "path": "/health", "methods": ["GET"], "require": "anonymous" },
+ *     { "path": "/admin/**", "require": { "groups": ["admins"] } },
+ *     { "path": "/**", "require": "authenticated" }
+ *   ]
+ * }
+ * ```
+ */
+export interface ServiceConfig {
+  /** Where to listen; default `127.0.0.1:9180`. */
+  listen?: { host?: string; port?: number };
+  /** Worker processes (`node:cluster`); default the number of cores. 1 runs in this process. */
+  workers?: number;
+  /** The pools and clients whose tokens are accepted: verifier configs (`jwks` paths are relative to the file). */
+  pools: VerifierConfig[];
+  /** Where the token is: always `Authorization: Bearer`; `cookie` also reads it from this cookie. */
+  token?: { cookie?: string };
+  /** Route rules, first match wins; default `[{ "path": "/**", "require": "authenticated" }]`. */
+  routes?: RouteConfig[];
+  /** Role name → groups, for `require: { roles }`. */
+  roles?: RoleMap;
+  /** Whether paths differ by case, as for the upstream's router. Default `true`. */
+  caseSensitivePaths?: boolean;
+  /** Also send every verified claim as base64url JSON in `X-Auth-Request-Claims`. Default `false`. */
+  claimsHeader?: boolean;
+  /** `realm` of the `WWW-Authenticate` challenge. */
+  realm?: string;
+  /** JWKS cache tuning (timeouts, max age, stale-if-error, offline). */
+  keys?: ServiceKeyOptions;
+  /** The verified-token cache: `false` turns it off; default 10 000 tokens per worker. */
+  tokenCache?: boolean | { maxEntries?: number };
+  /** Largest token accepted, in characters. Default 16 KiB. */
+  maxTokenLength?: number;
+  /** The revocation list, checked on every allowed token. */
+  revocation?: RevocationConfig;
+  /** The prefix Envoy's `ext_authz` `path_prefix` is set to. Default `/envoy`. */
+  envoyPathPrefix?: string;
+  /** `level`: the least severe line written (default `info`); `decisions`: the level of decision lines (default `info`). */
+  log?: { level?: LogLevel; decisions?: LogLevel };
+  /** Serve `/metrics` (needs `prom-client`). Default: when `prom-client` can be loaded. */
+  metrics?: boolean;
+  /** How long SIGTERM waits for requests in flight before closing connections. Default 10 000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+/** A checked config with every default filled in: what the server runs on. */
+export interface ServiceSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly workers: number;
+  readonly pools: readonly VerifierConfig[];
+  readonly tokenCookie: string | undefined;
+  readonly routes: readonly Route[];
+  readonly caseSensitivePaths: boolean;
+  readonly claimsHeader: boolean;
+  readonly realm: string | undefined;
+  readonly keys: ServiceKeyOptions;
+  readonly tokenCache: boolean | { maxEntries?: number };
+  readonly maxTokenLength: number | undefined;
+  readonly revocation: RevocationConfig | undefined;
+  readonly envoyPathPrefix: string;
+  readonly logLevel: LogLevel;
+  readonly decisionLevel: LogLevel;
+  /** `undefined`: serve metrics when prom-client loads. */
+  readonly metrics: boolean | undefined;
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_PORT = 9180;
+export const DEFAULT_ROUTES: RouteConfig[] = [{ path: '/**', require: 'authenticated' }];
+
+const CONFIG_KEYS = optionKeys<ServiceConfig>(
+  'service config',
+  {
+    listen: true,
+    workers: true,
+    pools: true,
+    token: true,
+    routes: true,
+    roles: true,
+    caseSensitivePaths: true,
+    claimsHeader: true,
+    realm: true,
+    keys: true,
+    tokenCache: true,
+    maxTokenLength: true,
+    revocation: true,
+    envoyPathPrefix: true,
+    log: true,
+    metrics: true,
+    shutdownTimeoutMs: true,
+  },
+  {
+    userPoolId: 'put it in an entry of "pools"',
+    clientId: 'put it in an entry of "pools"',
+    tokenUse: 'put it in an entry of "pools"',
+    port: 'set it as "listen": { "port": … }',
+    host: 'set it as "listen": { "host": … }',
+    cookie: 'set it as "token": { "cookie": … }',
+  },
+);
+const LISTEN_KEYS = optionKeys<NonNullable<ServiceConfig['listen']>>('listen', { host: true, port: true });
+const TOKEN_KEYS = optionKeys<NonNullable<ServiceConfig['token']>>('token', { cookie: true });
+const LOG_KEYS = optionKeys<NonNullable<ServiceConfig['log']>>('log', { level: true, decisions: true });
+const POOL_KEYS = optionKeys<VerifierConfig>(
+  'pool',
+  {
+    userPoolId: true,
+    clientId: true,
+    tokenUse: true,
+    groups: true,
+    scopes: true,
+    clockToleranceSeconds: true,
+    issuer: true,
+    jwksUri: true,
+    jwks: true,
+  },
+  { routes: 'route rules go in the top-level "routes"' },
+);
+const KEY_OPTION_KEYS = optionKeys<ServiceKeyOptions>('keys', {
+  timeoutMs: true,
+  maxBytes: true,
+  cooldownMs: true,
+  maxAgeMs: true,
+  staleIfErrorMs: true,
+  backoffMs: true,
+  maxBackoffMs: true,
+  offline: true,
+});
+const REVOCATION_KEYS = optionKeys<RevocationConfig>('revocation', {
+  store: true,
+  url: true,
+  prefix: true,
+  onUnavailable: true,
+  maxStalenessMs: true,
+});
+
+/**
+ * The environment variables the service reads, each standing for a config setting. They win over
+ * the file; the pool variables describe one pool and only apply when the file lists none.
+ */
+export const ENVIRONMENT = {
+  COGNITO_JWT_CONFIG: 'path of the config file (instead of --config)',
+  COGNITO_JWT_HOST: 'listen.host',
+  COGNITO_JWT_PORT: 'listen.port',
+  COGNITO_JWT_WORKERS: 'workers',
+  COGNITO_JWT_LOG_LEVEL: 'log.level',
+  COGNITO_JWT_USER_POOL_ID: 'pools[0].userPoolId',
+  COGNITO_JWT_CLIENT_ID: 'pools[0].clientId (comma-separated; "any" for null)',
+  COGNITO_JWT_TOKEN_USE: 'pools[0].tokenUse (id, access or any)',
+  COGNITO_JWT_ISSUER: 'pools[0].issuer',
+  COGNITO_JWT_JWKS: 'pools[0].jwks (a snapshot file)',
+  COGNITO_JWT_TOKEN_COOKIE: 'token.cookie',
+  COGNITO_JWT_REDIS_URL: 'revocation: { store: "redis", url }',
+} as const;
+
+function oneOfWords<const Word extends string>(name: string, value: unknown, words: readonly Word[]): Word {
+  if (typeof value === 'string' && (words as readonly string[]).includes(value)) return value as Word;
+  const near = typeof value === 'string' ? closestName(value, words) : undefined;
+  throw new ConfigError(
+    `${name} must be one of ${words.join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value) : typeName(value)}` +
+      (near ? `; did you mean "${near}"?` : ''),
+  );
+}
+
+function text(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${name} must be a non-empty string`);
+  return value;
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value))
+    throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return checkNumber(name, Number(value), { min, max, integer: true });
+}
+
+/** Check the environment for COGNITO_JWT_* names the service does not know (a typo would be ignored). */
+function checkEnvironmentNames(env: NodeJS.ProcessEnv): void {
+  const known = Object.keys(ENVIRONMENT);
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('COGNITO_JWT_') || known.includes(name)) continue;
+    const near = closestName(name, known);
+    throw new ConfigError(
+      `unknown environment variable ${name}` +
+        (near ? `; did you mean ${near}?` : '') +
+        ` (known: ${known.join(', ')})`,
+    );
+  }
+}
+
+/** The one pool the COGNITO_JWT_* pool variables describe, or `undefined` when none is set. */
+function poolFromEnvironment(env: NodeJS.ProcessEnv): VerifierConfig | undefined {
+  const userPoolId = env.COGNITO_JWT_USER_POOL_ID;
+  const clientId = env.COGNITO_JWT_CLIENT_ID;
+  const tokenUse = env.COGNITO_JWT_TOKEN_USE;
+  if (userPoolId === undefined && clientId === undefined && tokenUse === undefined) return undefined;
+  if (userPoolId === undefined || clientId === undefined || tokenUse === undefined) {
+    throw new ConfigError(
+      'COGNITO_JWT_USER_POOL_ID, COGNITO_JWT_CLIENT_ID and COGNITO_JWT_TOKEN_USE go together: set all three',
+    );
+  }
+  const use = oneOfWords('COGNITO_JWT_TOKEN_USE', tokenUse, ['id', 'access', 'any']);
+  return {
+    userPoolId,
+    clientId: clientId === 'any' ? null : clientId.split(',').map((id) => id.trim()),
+    tokenUse: use === 'any' ? null : use,
+    ...(env.COGNITO_JWT_ISSUER === undefined ? {} : { issuer: env.COGNITO_JWT_ISSUER }),
+    ...(env.COGNITO_JWT_JWKS === undefined ? {} : { jwks: env.COGNITO_JWT_JWKS }),
+  };
+}
+
+function checkPools(raw: unknown, baseDir: string): VerifierConfig[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new ConfigError('pools must be a non-empty list of { userPoolId, clientId, tokenUse, ... }');
+  }
+  return raw.map((pool: unknown, index) => {
+    checkOptions(POOL_KEYS, pool, `pools[${index}]: `);
+    if (pool === undefined) throw new ConfigError(`pools[${index}] is missing`);
+    const config: VerifierConfig =
+      typeof pool.jwks === 'string' && !isAbsolute(pool.jwks)
+        ? { ...pool, jwks: resolve(baseDir, pool.jwks) }
+        : pool;
+    try {
+      resolveConfig(config, index); // the verifier's own checks, now, with the pool's position
+    } catch (error) {
+      throw new ConfigError(`pools[${index}]: ${(error as Error).message.replace(/^config \d+: /, '')}`);
+    }
+    return config;
+  });
+}
+
+function checkRevocation(raw: unknown): RevocationConfig | undefined {
+  if (raw === undefined) return undefined;
+  checkOptions(REVOCATION_KEYS, raw, 'revocation: ');
+  const store = oneOfWords('revocation.store', raw?.store, ['memory', 'redis']);
+  if (store === 'redis') text('revocation.url', raw?.url);
+  if (raw?.onUnavailable !== undefined)
+    oneOfWords('revocation.onUnavailable', raw.onUnavailable, ['reject', 'accept']);
+  if (raw?.maxStalenessMs !== undefined)
+    checkNumber('revocation.maxStalenessMs', raw.maxStalenessMs, { min: 0 });
+  return raw as RevocationConfig;
+}
+
+/**
+ * Check a parsed config file and the environment, fill in the defaults, compile the routes.
+ * Throws {@link ConfigError} naming the first mistake (and the closest known key for a typo).
+ * `baseDir` is where relative paths in the file start (the file's folder).
+ *
+ * ```ts
+ * const settings = checkServiceConfig(JSON.parse(text), { baseDir: '/etc/cognito-jwt', env: process.env });
+ * ```
+ */
+export function checkServiceConfig(
+  raw: unknown,
+  options: { baseDir: string; env?: NodeJS.ProcessEnv },
+): ServiceSettings {
+  const env = options.env ?? {};
+  checkEnvironmentNames(env);
+  checkOptions(CONFIG_KEYS, raw, '');
+  const config: Partial<ServiceConfig> = raw ?? {};
+  checkOptions(LISTEN_KEYS, config.listen, '');
+  checkOptions(TOKEN_KEYS, config.token, '');
+  checkOptions(LOG_KEYS, config.log, '');
+  checkOptions(KEY_OPTION_KEYS, config.keys, '');
+
+  const envPool = poolFromEnvironment(env);
+  if (envPool && config.pools !== undefined) {
+    throw new ConfigError('the config file lists pools and COGNITO_JWT_USER_POOL_ID is set too: keep one');
+  }
+  const pools = checkPools(envPool ? [envPool] : config.pools, options.baseDir);
+
+  const host = env.COGNITO_JWT_HOST ?? config.listen?.host ?? '127.0.0.1';
+  text('listen.host', host);
+  const port =
+    env.COGNITO_JWT_PORT !== undefined
+      ? integer('COGNITO_JWT_PORT', env.COGNITO_JWT_PORT, 0, 65535)
+      : checkNumber('listen.port', config.listen?.port ?? DEFAULT_PORT, {
+          min: 0,
+          max: 65535,
+          integer: true,
+        });
+  const workers =
+    env.COGNITO_JWT_WORKERS !== undefined
+      ? integer('COGNITO_JWT_WORKERS', env.COGNITO_JWT_WORKERS, 1, 256)
+      : checkNumber('workers', config.workers ?? availableParallelism(), { min: 1, max: 256, integer: true });
+
+  const cookie = env.COGNITO_JWT_TOKEN_COOKIE ?? config.token?.cookie;
+  if (cookie !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text('token.cookie', cookie))) {
+    throw new ConfigError(
+      `token.cookie must be a cookie name (an RFC 6265 token), got ${JSON.stringify(cookie)}`,
+    );
+  }
+  const caseSensitivePaths = checkBoolean('caseSensitivePaths', config.caseSensitivePaths ?? true);
+  const routes = compileRoutes(config.routes ?? DEFAULT_ROUTES, {
+    caseSensitive: caseSensitivePaths,
+    roles: config.roles,
+  });
+
+  const envoyPathPrefix = config.envoyPathPrefix ?? '/envoy';
+  if (!/^\/[\w\-./]*[\w-]$/.test(envoyPathPrefix) || envoyPathPrefix.includes('..')) {
+    throw new ConfigError(
+      `envoyPathPrefix must be a path such as "/envoy", got ${JSON.stringify(envoyPathPrefix)}`,
+    );
+  }
+  const logLevel = oneOfWords(
+    'log.level',
+    env.COGNITO_JWT_LOG_LEVEL ?? config.log?.level ?? 'info',
+    LOG_LEVELS,
+  );
+  const decisionLevel = oneOfWords('log.decisions', config.log?.decisions ?? 'info', LOG_LEVELS);
+
+  let revocation = checkRevocation(config.revocation);
+  if (env.COGNITO_JWT_REDIS_URL !== undefined) {
+    revocation = { ...(revocation ?? {}), store: 'redis', url: env.COGNITO_JWT_REDIS_URL };
+  }
+  const tokenCache = config.tokenCache ?? true;
+  if (typeof tokenCache !== 'boolean') {
+    checkOptions(optionKeys<{ maxEntries?: number }>('tokenCache', { maxEntries: true }), tokenCache, '');
+  }
+
+  return {
+    host,
+    port,
+    workers,
+    pools,
+    tokenCookie: cookie,
+    routes,
+    caseSensitivePaths,
+    claimsHeader: checkBoolean('claimsHeader', config.claimsHeader ?? false),
+    realm: config.realm === undefined ? undefined : text('realm', config.realm),
+    keys: config.keys ?? {},
+    tokenCache,
+    maxTokenLength:
+      config.maxTokenLength === undefined
+        ? undefined
+        : checkNumber('maxTokenLength', config.maxTokenLength, { min: 1, integer: true }),
+    revocation,
+    envoyPathPrefix,
+    logLevel,
+    decisionLevel,
+    metrics: config.metrics === undefined ? undefined : checkBoolean('metrics', config.metrics),
+    shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', config.shutdownTimeoutMs ?? 10_000, { min: 0 }),
+  };
+}
+
+/**
+ * Read and check a config file (or only the environment when `path` is undefined).
+ *
+ * ```ts
+ * const settings = await loadServiceConfig('/etc/cognito-jwt/service.json', process.env);
+ * ```
+ */
+export async function loadServiceConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServiceSettings> {
+  const file = path ?? env.COGNITO_JWT_CONFIG;
+  if (file === undefined) return checkServiceConfig({}, { baseDir: process.cwd(), env });
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read the config file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`the config file ${file} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return checkServiceConfig(raw, { baseDir: dirname(resolve(file)), env });
+}

@@ -1,0 +1,73 @@
+/**
+ * The proxy contracts: where each proxy puts the original request's method and URI. Each proxy has
+ * its own endpoint, and each endpoint reads only its own headers: Traefik and Caddy forward the
+ * client's headers to the auth request, so a client could otherwise send its own `X-Original-URI`
+ * to a forwardAuth endpoint and have another path checked than the one the upstream serves.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The service's endpoints for each proxy. */
+export const ENDPOINTS = {
+  /** nginx `auth_request` (and ingress-nginx `auth-url`): `X-Original-Method` and `X-Original-URI`. */
+  nginx: '/auth/nginx',
+  /** Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method` and `X-Forwarded-Uri`. */
+  forward: '/auth/forward',
+} as const;
+
+/** Which contract a request came through. */
+export type Contract = 'nginx' | 'forward' | 'envoy';
+
+/** The original request as the proxy reported it, or why it cannot be read. */
+export type OriginalRequest =
+  | { ok: true; contract: Contract; method: string; uri: string }
+  | { ok: false; contract: Contract; reason: string };
+
+function single(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  // Node joins repeated headers it does not know with ", "; a URI with ", " is refused later anyway.
+  return Array.isArray(value) ? undefined : value;
+}
+
+/**
+ * The contract an auth request came through and the original method and URI it reports, or
+ * `undefined` when the URL is none of the auth endpoints. `envoyPathPrefix` is Envoy's
+ * `path_prefix`: the original path follows it, and Envoy keeps the original method.
+ *
+ * ```ts
+ * originalRequest('GET', '/auth/nginx', { 'x-original-uri': '/admin', 'x-original-method': 'POST' }, '/envoy');
+ * // { ok: true, contract: 'nginx', method: 'POST', uri: '/admin' }
+ * ```
+ */
+export function originalRequest(
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  envoyPathPrefix: string,
+): OriginalRequest | undefined {
+  const path = url.split('?', 1)[0];
+  if (path === ENDPOINTS.nginx) return fromHeaders('nginx', headers, 'x-original-method', 'x-original-uri');
+  if (path === ENDPOINTS.forward)
+    return fromHeaders('forward', headers, 'x-forwarded-method', 'x-forwarded-uri');
+  if (url.startsWith(`${envoyPathPrefix}/`)) {
+    return { ok: true, contract: 'envoy', method, uri: url.slice(envoyPathPrefix.length) };
+  }
+  return undefined;
+}
+
+function fromHeaders(
+  contract: Contract,
+  headers: IncomingHttpHeaders,
+  methodHeader: string,
+  uriHeader: string,
+) {
+  const method = single(headers, methodHeader);
+  const uri = single(headers, uriHeader);
+  if (method === undefined || uri === undefined) {
+    return {
+      ok: false as const,
+      contract,
+      reason: `the proxy sent no single ${method === undefined ? methodHeader : uriHeader} header; see docs/service.md`,
+    };
+  }
+  return { ok: true as const, contract, method, uri };
+}

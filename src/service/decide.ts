@@ -1,0 +1,194 @@
+/**
+ * The decision for one auth request: read the original request the proxy reports, normalise its
+ * path, pick the route, verify the token with the library's verifier and run the route's rules
+ * from `authz/`. No verification logic lives here: this only translates a proxy's request into a
+ * verification and the outcome back into an answer.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken, httpErrorResponse } from '../adapters/http.ts';
+import { authorize } from '../authz/rule.ts';
+import { CognitoJwtError, type ErrorCode } from '../errors.ts';
+import type { CognitoClaims } from '../token/claims.ts';
+import type { Contract, OriginalRequest } from './contracts.ts';
+import { identityHeaders } from './identity-headers.ts';
+import { normalisePath } from './path.ts';
+import { matchRoute, type Route } from './routes.ts';
+
+/**
+ * Turns an auth request's headers into verified claims, or throws a {@link CognitoJwtError}. The
+ * bearer-token authenticator is the one the service uses; an ALB mode (the load balancer's signed
+ * `x-amzn-oidc-data`) would be another.
+ */
+export type Authenticate = (headers: IncomingHttpHeaders) => Promise<CognitoClaims>;
+
+/** What a decision is, for the answer, the metrics and the log line. */
+export interface Decision {
+  readonly status: number;
+  /** `allow`, `deny` (401/403), `unavailable` (503: keys or revocation), `error` (misconfigured proxy, a bug). */
+  readonly outcome: 'allow' | 'deny' | 'unavailable' | 'error';
+  /** `OK`, or the error code. */
+  readonly code: ErrorCode | 'OK';
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly contract: Contract;
+  readonly method: string | undefined;
+  /** The normalised path, when there is one. */
+  readonly path: string | undefined;
+  readonly route: number | undefined;
+  readonly claims: CognitoClaims | undefined;
+  /** The detailed reason of a refusal, for the server's log only. */
+  readonly detail: string | undefined;
+}
+
+/** What {@link decide} needs besides the request. */
+export interface DecideOptions {
+  readonly routes: readonly Route[];
+  readonly caseSensitivePaths: boolean;
+  readonly claimsHeader: boolean;
+  readonly realm: string | undefined;
+  readonly authenticate: Authenticate;
+}
+
+const METHOD = /^[A-Z]{1,20}$/;
+
+/**
+ * The token of a request: the `Authorization: Bearer` header, else the named cookie.
+ *
+ * ```ts
+ * const authenticate = tokenAuthenticator(verifier, 'id_token');
+ * ```
+ */
+export function tokenAuthenticator(
+  verifier: { verify(token: string): Promise<CognitoClaims> },
+  cookieName: string | undefined,
+): Authenticate {
+  return async (headers) => {
+    const token =
+      bearerToken(headers.authorization) ??
+      (cookieName === undefined ? undefined : cookieValue(headers.cookie, cookieName));
+    if (token === undefined || token === '') {
+      throw new CognitoJwtError(
+        'ERR_TOKEN_MISSING',
+        cookieName === undefined
+          ? 'no bearer token in the Authorization header'
+          : `no bearer token in the Authorization header nor in the ${cookieName} cookie`,
+      );
+    }
+    return verifier.verify(token);
+  };
+}
+
+/**
+ * The value of cookie `name` in a `Cookie` header (quotes removed), or `undefined`.
+ *
+ * ```ts
+ * cookieValue('theme=dark; id_token=eyJ...', 'id_token'); // 'eyJ...'
+ * ```
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue;
+    const value = pair.slice(equals + 1).trim();
+    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  }
+  return undefined;
+}
+
+function refusal(
+  error: CognitoJwtError,
+  realm: string | undefined,
+  base: Pick<Decision, 'contract' | 'method' | 'path' | 'route'>,
+  claims?: CognitoClaims,
+): Decision {
+  const answer = httpErrorResponse(error, { realm })!;
+  const outcome =
+    error.status === 503 ? 'unavailable' : error.status === 401 || error.status === 403 ? 'deny' : 'error';
+  return {
+    ...base,
+    status: answer.status,
+    outcome,
+    code: error.code,
+    headers: { ...answer.headers, 'content-type': 'application/json' },
+    body: JSON.stringify(answer.body),
+    claims,
+    detail: error.message,
+  };
+}
+
+/**
+ * Decide one auth request. Never throws: an unexpected error becomes a 500 (which every proxy
+ * treats as a refusal).
+ *
+ * ```ts
+ * const decision = await decide(originalRequest(req.method, req.url, req.headers, '/envoy')!, req.headers, options);
+ * res.writeHead(decision.status, decision.headers).end(decision.body);
+ * ```
+ */
+export async function decide(
+  original: OriginalRequest,
+  headers: IncomingHttpHeaders,
+  options: DecideOptions,
+): Promise<Decision> {
+  const { realm } = options;
+  const base = { contract: original.contract, method: undefined, path: undefined, route: undefined };
+  if (!original.ok) {
+    return refusal(new CognitoJwtError('ERR_CONFIG_INVALID', original.reason), realm, base);
+  }
+  const method = original.method;
+  if (!METHOD.test(method)) {
+    return refusal(
+      new CognitoJwtError('ERR_FORBIDDEN', 'the original method is not an upper-case HTTP method'),
+      realm,
+      base,
+    );
+  }
+  const normalised = normalisePath(original.uri, { caseSensitive: options.caseSensitivePaths });
+  if (!normalised.ok) {
+    return refusal(new CognitoJwtError('ERR_FORBIDDEN', `path refused: ${normalised.reason}`), realm, {
+      ...base,
+      method,
+    });
+  }
+  const path = normalised.path;
+  const route = matchRoute(options.routes, method, path);
+  if (!route) {
+    return refusal(new CognitoJwtError('ERR_FORBIDDEN', 'no route rule matches'), realm, {
+      ...base,
+      method,
+      path,
+    });
+  }
+  const where = { ...base, method, path, route: route.index };
+  const allow = (claims: CognitoClaims | undefined): Decision => ({
+    ...where,
+    status: 200,
+    outcome: 'allow',
+    code: 'OK',
+    headers: identityHeaders(claims, { claimsHeader: options.claimsHeader }),
+    body: '',
+    claims,
+    detail: undefined,
+  });
+  // An anonymous route does not look at the token: its answer carries empty identity headers.
+  if (route.anonymous) return allow(undefined);
+  let claims: CognitoClaims | undefined;
+  try {
+    claims = await options.authenticate(headers);
+    if (route.rules.length > 0) await authorize(claims, route.rules);
+    return allow(claims);
+  } catch (error) {
+    // Claims of a token refused by a rule (403) stay on the decision for the log line.
+    if (error instanceof CognitoJwtError) return refusal(error, realm, where, claims);
+    return refusal(
+      new CognitoJwtError(
+        'ERR_CONFIG_INVALID',
+        `unexpected error: ${(error as Error)?.message ?? String(error)}`,
+      ),
+      realm,
+      where,
+      claims,
+    );
+  }
+}

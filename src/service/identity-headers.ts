@@ -1,0 +1,90 @@
+/**
+ * The headers an allowed request carries to the upstream. Every identity header is always present,
+ * empty when the claim is absent: a proxy told to copy a header that the answer lacks may keep the
+ * client's own value or put a placeholder there instead.
+ *
+ * Encoding, so any claim fits in a header and reads back exactly: `%`, control characters, DEL and
+ * every character outside ASCII are percent-encoded as UTF-8 (and, inside the comma-separated
+ * groups list, `,` too). A value without `%` is the claim itself; `decodeURIComponent` on any
+ * value gives the claim back.
+ */
+import type { CognitoClaims } from '../token/claims.ts';
+
+/** The identity headers, in the order they are documented; lower case as Node sends them. */
+export const IDENTITY_HEADERS = [
+  'x-auth-request-user',
+  'x-auth-request-sub',
+  'x-auth-request-groups',
+  'x-auth-request-scope',
+  'x-auth-request-client-id',
+  'x-auth-request-token-use',
+  'x-auth-request-email',
+] as const;
+
+/** The optional header with every verified claim, as base64url JSON. */
+export const CLAIMS_HEADER = 'x-auth-request-claims';
+
+const NEEDS_ENCODING = /[^\x20-\x24\x26-\x7E]/;
+
+/**
+ * A value safe for an HTTP header by the documented rule; `extra` lists more characters to encode.
+ *
+ * ```ts
+ * headerValue('José'); // 'Jos%C3%A9'
+ * headerValue('plain@example.com'); // 'plain@example.com'
+ * ```
+ */
+export function headerValue(value: string, extra = ''): string {
+  if (!NEEDS_ENCODING.test(value) && ![...extra].some((char) => value.includes(char))) return value;
+  let out = '';
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    if (code >= 0x20 && code <= 0x7e && char !== '%' && !extra.includes(char)) {
+      out += char;
+      continue;
+    }
+    for (const byte of Buffer.from(char, 'utf8'))
+      out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? headerValue(value) : '';
+}
+
+/**
+ * The identity headers for verified claims (all of them, empty where a claim is absent), plus the
+ * claims header when asked for. Without claims (an anonymous route) every identity header is empty.
+ *
+ * ```ts
+ * identityHeaders(claims, { claimsHeader: false })['x-auth-request-groups']; // 'admins,staff'
+ * ```
+ */
+export function identityHeaders(
+  claims: CognitoClaims | undefined,
+  options: { claimsHeader: boolean },
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of IDENTITY_HEADERS) headers[name] = '';
+  if (options.claimsHeader) headers[CLAIMS_HEADER] = '';
+  if (claims === undefined) return headers;
+  // The union of ID and access claims: read each by name and keep only strings.
+  const claim = claims as unknown as Record<string, unknown>;
+  const groups = claim['cognito:groups'];
+  headers['x-auth-request-user'] = text(claim['cognito:username'] ?? claim.username);
+  headers['x-auth-request-sub'] = text(claim.sub);
+  headers['x-auth-request-groups'] = Array.isArray(groups)
+    ? groups
+        .filter((group) => typeof group === 'string')
+        .map((group) => headerValue(group, ','))
+        .join(',')
+    : '';
+  headers['x-auth-request-scope'] = text(claim.scope);
+  headers['x-auth-request-client-id'] = text(claim.token_use === 'id' ? claim.aud : claim.client_id);
+  headers['x-auth-request-token-use'] = text(claim.token_use);
+  headers['x-auth-request-email'] = text(claim.email);
+  if (options.claimsHeader)
+    headers[CLAIMS_HEADER] = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return headers;
+}

@@ -1,0 +1,170 @@
+/**
+ * Prometheus metrics through `prom-client`, an optional peer dependency loaded here only (never by
+ * the library): decisions by outcome and code, a latency histogram, JWKS fetches and verified-token
+ * cache lookups. With several workers each keeps its own registry and the primary process adds them
+ * up with prom-client's `AggregatorRegistry`; a worker asked for `/metrics` asks the primary.
+ */
+import cluster from 'node:cluster';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { ConfigError } from '../errors.ts';
+import { JWKS_EVENTS, type JwksEventMessages } from '../keys/events.ts';
+import type { Decision } from './decide.ts';
+
+type PromClient = typeof import('prom-client');
+
+/** What the server records and serves. */
+export interface ServiceMetrics {
+  decision(decision: Decision, seconds: number): void;
+  /** A verified token was served from the verified-token cache (`true`) or checked in full. */
+  tokenCache(hit: boolean): void;
+  /** The text for `/metrics`: this process's, or every worker's added up. */
+  render(): Promise<{ contentType: string; body: string }>;
+  close(): void;
+}
+
+/**
+ * `prom-client`, or `undefined` when it is not installed.
+ *
+ * ```ts
+ * const client = await loadPromClient();
+ * ```
+ */
+export async function loadPromClient(): Promise<PromClient | undefined> {
+  try {
+    const loaded = (await import('prom-client')) as PromClient & { default?: PromClient };
+    return loaded.Registry ? loaded : loaded.default;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The metrics of one process. `required`: throw when prom-client is missing (the config asked for
+ * metrics); otherwise return `undefined` then.
+ *
+ * ```ts
+ * const metrics = await createMetrics({ required: false });
+ * ```
+ */
+export async function createMetrics(options: { required: boolean }): Promise<ServiceMetrics | undefined> {
+  const client = await loadPromClient();
+  if (!client) {
+    if (options.required) {
+      throw new ConfigError(
+        'metrics need the prom-client package: npm install prom-client (or set "metrics": false)',
+      );
+    }
+    return undefined;
+  }
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'cognito_jwt_' });
+  const decisions = new client.Counter({
+    name: 'cognito_jwt_decisions_total',
+    help: 'Auth decisions by outcome (allow, deny, unavailable, error), code and proxy contract.',
+    labelNames: ['outcome', 'code', 'contract'] as const,
+    registers: [registry],
+  });
+  const latency = new client.Histogram({
+    name: 'cognito_jwt_decision_duration_seconds',
+    help: 'Time from reading an auth request to answering it.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const fetches = new client.Counter({
+    name: 'cognito_jwt_jwks_fetches_total',
+    help: 'JWKS fetches by result (success, failure) and reason (load, refresh, max-age, kid-miss).',
+    labelNames: ['result', 'reason'] as const,
+    registers: [registry],
+  });
+  const cacheLookups = new client.Counter({
+    name: 'cognito_jwt_token_cache_lookups_total',
+    help: 'Verified tokens by whether the verified-token cache served them (hit) or they were checked in full (miss).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['hit', 'miss']) cacheLookups.inc({ result }, 0);
+  const onSuccess = (message: unknown) =>
+    fetches.inc({ result: 'success', reason: (message as JwksEventMessages['fetchSuccess']).reason });
+  const onFailure = (message: unknown) =>
+    fetches.inc({ result: 'failure', reason: (message as JwksEventMessages['fetchFailure']).reason });
+  subscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
+  subscribe(JWKS_EVENTS.fetchFailure, onFailure);
+
+  if (cluster.isWorker) {
+    // Answers the primary's AggregatorRegistry with this registry (prom-client's own IPC protocol).
+    new client.AggregatorRegistry();
+    client.AggregatorRegistry.setRegistries([registry]);
+  }
+
+  return {
+    decision(decision, seconds) {
+      decisions.inc({ outcome: decision.outcome, code: decision.code, contract: decision.contract });
+      latency.observe({ outcome: decision.outcome }, seconds);
+    },
+    tokenCache(hit) {
+      cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+    },
+    async render() {
+      const body = cluster.isWorker ? await askPrimary() : await registry.metrics();
+      return { contentType: registry.contentType, body };
+    },
+    close() {
+      unsubscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
+      unsubscribe(JWKS_EVENTS.fetchFailure, onFailure);
+    },
+  };
+}
+
+/** The IPC message a worker sends to ask for every worker's metrics, and the answer. */
+export const METRICS_REQUEST = 'cognito-jwt:metrics-request';
+export const METRICS_RESPONSE = 'cognito-jwt:metrics-response';
+
+interface MetricsAnswer {
+  type: typeof METRICS_RESPONSE;
+  id: number;
+  body?: string;
+  error?: string;
+}
+
+let nextRequest = 0;
+
+function askPrimary(): Promise<string> {
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the primary process did not answer the metrics request'));
+    }, 5_000);
+    const onMessage = (message: MetricsAnswer) => {
+      if (message?.type !== METRICS_RESPONSE || message.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (message.error !== undefined) reject(new Error(message.error));
+      else resolve(message.body ?? '');
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: METRICS_REQUEST, id });
+  });
+}
+
+/**
+ * In the primary process: answer workers' metrics requests with every worker's metrics added up.
+ *
+ * ```ts
+ * await serveClusterMetrics();
+ * ```
+ */
+export async function serveClusterMetrics(): Promise<void> {
+  const client = await loadPromClient();
+  if (!client) return;
+  const aggregator = new client.AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (body) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, body }),
+      (error: Error) =>
+        worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+    );
+  });
+}

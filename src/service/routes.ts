@@ -1,0 +1,196 @@
+/**
+ * Route rules: a method and a path pattern mapped to what a request needs. The first rule that
+ * matches decides; a request no rule matches is refused.
+ *
+ * Pattern syntax (matched against the path {@link normalisePath} produced):
+ * - `/orders/history`: exact segments;
+ * - `*`: exactly one segment, whatever it is (`/orders/*` matches `/orders/42`, not `/orders`);
+ * - `**`: the rest of the path, zero or more segments, only as the last segment
+ *   (`/admin/**` matches `/admin`, `/admin/users` and `/admin/a/b`; `/**` matches every path).
+ * A trailing `/` is not significant: the normalised path has none.
+ */
+import { requireGroups, requireScopes } from '../authz/require.ts';
+import { defineRoles, type RoleMap, type Roles } from '../authz/roles.ts';
+import type { ClaimsRule } from '../authz/rule.ts';
+import { ConfigError } from '../errors.ts';
+import { checkOptions, closestName, optionKeys } from '../options.ts';
+
+/** What a route needs, as written in the config file. */
+export type RouteRequirement =
+  | 'anonymous'
+  | 'authenticated'
+  | {
+      /** At least one of these `cognito:groups` (all of them with `match: "all"`). */
+      groups?: string | string[];
+      /** At least one of these scopes (all of them with `match: "all"`). */
+      scopes?: string | string[];
+      /** At least one of these roles of the config's `roles` map. */
+      roles?: string | string[];
+      /** `any` (default) or `all`, for `groups` and `scopes`. */
+      match?: 'any' | 'all';
+    };
+
+/** One route rule as written in the config file. */
+export interface RouteConfig {
+  /** A path pattern: exact segments, `*` for one segment, `**` for the rest. */
+  path: string;
+  /** HTTP methods (`GET`, `POST`, …) the rule applies to; default every method. */
+  methods?: string[];
+  /** `"anonymous"` (no token looked at), `"authenticated"` (any valid token), or groups / scopes / roles. */
+  require: RouteRequirement;
+}
+
+/** A checked route rule, ready to match. */
+export interface Route {
+  /** Position in the config's `routes`, for logs. */
+  readonly index: number;
+  readonly pattern: string;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly anonymous: boolean;
+  /** Rules the verified claims must pass (empty for `authenticated`). */
+  readonly rules: readonly ClaimsRule[];
+  readonly segments: readonly string[];
+  /** The pattern ends with `**`. */
+  readonly rest: boolean;
+}
+
+const ROUTE_KEYS = optionKeys<RouteConfig>('route', { path: true, methods: true, require: true });
+type RequirementObject = Exclude<RouteRequirement, string>;
+const REQUIREMENT_KEYS = optionKeys<RequirementObject>('route requirement', {
+  groups: true,
+  scopes: true,
+  roles: true,
+  match: true,
+});
+const METHOD = /^[A-Z]+$/;
+const SEGMENT = /^[\x21-\x7E]+$/;
+
+function compilePattern(where: string, pattern: unknown, caseSensitive: boolean) {
+  if (typeof pattern !== 'string' || !pattern.startsWith('/')) {
+    throw new ConfigError(`${where}: path must be a pattern starting with "/", e.g. "/admin/**"`);
+  }
+  const segments = pattern.split('/').filter((segment) => segment !== '');
+  for (const [position, segment] of segments.entries()) {
+    if (segment === '**' && position !== segments.length - 1) {
+      throw new ConfigError(`${where}: "**" may only end a pattern (${pattern})`);
+    }
+    if (segment === '.' || segment === '..' || !SEGMENT.test(segment) || /[;%?#\\]/.test(segment)) {
+      throw new ConfigError(
+        `${where}: the segment ${JSON.stringify(segment)} of ${pattern} can never match a normalised path`,
+      );
+    }
+    if (segment !== '*' && segment !== '**' && segment.includes('*')) {
+      throw new ConfigError(
+        `${where}: "*" must be a whole segment (${pattern}); partial wildcards are not supported`,
+      );
+    }
+  }
+  const rest = segments.at(-1) === '**';
+  const fixed = rest ? segments.slice(0, -1) : segments;
+  return { segments: caseSensitive ? fixed : fixed.map((segment) => segment.toLowerCase()), rest };
+}
+
+function asList(where: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item)) {
+    throw new ConfigError(`${where} must be a non-empty string or list of non-empty strings`);
+  }
+  return list;
+}
+
+function compileRequirement(where: string, requirement: unknown, roles: Roles<string> | undefined) {
+  if (requirement === 'anonymous') return { anonymous: true, rules: [] };
+  if (requirement === 'authenticated') return { anonymous: false, rules: [] };
+  if (typeof requirement === 'string') {
+    const near = closestName(requirement, ['anonymous', 'authenticated']);
+    throw new ConfigError(
+      `${where}: require must be "anonymous", "authenticated" or { groups, scopes, roles }, got ${JSON.stringify(requirement)}` +
+        (near ? `; did you mean "${near}"?` : ''),
+    );
+  }
+  checkOptions(REQUIREMENT_KEYS, requirement, `${where}: `);
+  if (requirement === undefined) {
+    throw new ConfigError(
+      `${where}: require is needed ("anonymous", "authenticated" or { groups, scopes, roles })`,
+    );
+  }
+  const { groups, scopes, match } = requirement;
+  const options = match === undefined ? {} : { match };
+  const rules: ClaimsRule[] = [];
+  if (groups !== undefined) rules.push(requireGroups(asList(`${where}: groups`, groups), options));
+  if (scopes !== undefined) rules.push(requireScopes(asList(`${where}: scopes`, scopes), options));
+  if (requirement.roles !== undefined) {
+    if (!roles) throw new ConfigError(`${where}: roles are used but the config defines no "roles" map`);
+    rules.push(roles.requireRole(...asList(`${where}: roles`, requirement.roles)));
+  }
+  if (rules.length === 0) {
+    throw new ConfigError(
+      `${where}: a requirement object needs groups, scopes or roles; use "authenticated" for any valid token`,
+    );
+  }
+  return { anonymous: false, rules };
+}
+
+/**
+ * Check the config's route rules and compile them. Throws {@link ConfigError} naming the rule.
+ *
+ * ```ts
+ * const routes = compileRoutes([{ path: '/admin/**', require: { groups: 'admins' } }], { caseSensitive: true });
+ * ```
+ */
+export function compileRoutes(
+  routes: unknown,
+  options: { caseSensitive: boolean; roles?: RoleMap | undefined },
+): Route[] {
+  if (!Array.isArray(routes) || routes.length === 0) {
+    throw new ConfigError('routes must be a non-empty list of { path, methods?, require }');
+  }
+  const roles = options.roles === undefined ? undefined : defineRoles(options.roles);
+  return routes.map((route: unknown, index) => {
+    const where = `routes[${index}]`;
+    checkOptions(ROUTE_KEYS, route, `${where}: `);
+    if (route === undefined) throw new ConfigError(`${where} is missing`);
+    let methods: Set<string> | undefined;
+    if (route.methods !== undefined) {
+      const list = asList(`${where}: methods`, route.methods);
+      const bad = list.find((method) => !METHOD.test(method));
+      if (bad !== undefined)
+        throw new ConfigError(`${where}: method ${JSON.stringify(bad)} must be upper case, e.g. "GET"`);
+      methods = new Set(list);
+    }
+    if (!('require' in route)) {
+      throw new ConfigError(
+        `${where}: require is needed ("anonymous", "authenticated" or { groups, scopes, roles })`,
+      );
+    }
+    return {
+      index,
+      pattern: route.path,
+      methods,
+      ...compilePattern(where, route.path, options.caseSensitive),
+      ...compileRequirement(where, route.require, roles),
+    };
+  });
+}
+
+function matches(route: Route, path: string): boolean {
+  const segments = path === '/' ? [] : path.slice(1).split('/');
+  if (route.rest ? segments.length < route.segments.length : segments.length !== route.segments.length) {
+    return false;
+  }
+  return route.segments.every((want, position) => want === '*' || want === segments[position]);
+}
+
+/**
+ * The first route whose method and pattern match, or `undefined` (the request is refused). `path`
+ * comes from {@link normalisePath}, lower-cased already when paths are case-insensitive.
+ *
+ * ```ts
+ * matchRoute(routes, 'GET', '/admin/users')?.index; // 0
+ * ```
+ */
+export function matchRoute(routes: readonly Route[], method: string, path: string): Route | undefined {
+  return routes.find(
+    (route) => (route.methods === undefined || route.methods.has(method)) && matches(route, path),
+  );
+}

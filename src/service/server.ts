@@ -1,0 +1,204 @@
+/**
+ * The HTTP server of `cognito-jwt serve`: the auth endpoints of each proxy contract, `/healthz`,
+ * `/readyz` and `/metrics`, and a graceful close. One process; `cluster.ts` runs several.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CognitoClaims } from '../token/claims.ts';
+import { resolveConfig } from '../verify/config.ts';
+import { CognitoVerifier, type VerifierOptions } from '../verify/verifier.ts';
+import type { ServiceSettings } from './config.ts';
+import { originalRequest } from './contracts.ts';
+import { type DecideOptions, decide, tokenAuthenticator } from './decide.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics, type ServiceMetrics } from './metrics.ts';
+import { openRevocation, type RevocationCheck } from './revocation.ts';
+
+/** A started service. */
+export interface RunningService {
+  readonly server: Server;
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly verifier: CognitoVerifier<readonly import('../verify/config.ts').VerifierConfig[]>;
+  /** Whether `/readyz` would answer 200 now. */
+  ready(): boolean;
+  /** Stop accepting, let requests in flight finish (up to `shutdownTimeoutMs`), release everything. */
+  close(): Promise<void>;
+}
+
+/** What {@link startService} may be given instead of building it (tests, the cluster worker). */
+export interface StartOptions {
+  logger?: Logger;
+  /** `undefined`: build from the settings (metrics when prom-client loads, unless turned off). */
+  metrics?: ServiceMetrics | null;
+  /** Overrides the JWKS transport (tests). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Build the verifier, the routes and the revocation list from checked settings and listen.
+ *
+ * ```ts
+ * const service = await startService(await loadServiceConfig('service.json'));
+ * process.on('SIGTERM', () => service.close());
+ * ```
+ */
+export async function startService(
+  settings: ServiceSettings,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  const logger =
+    options.logger ?? createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
+  const metrics =
+    options.metrics === null
+      ? undefined
+      : (options.metrics ??
+        (settings.metrics === false
+          ? undefined
+          : await createMetrics({ required: settings.metrics === true })));
+  const revocation: RevocationCheck | undefined =
+    settings.revocation === undefined ? undefined : await openRevocation(settings.revocation, logger);
+
+  const verifierOptions: VerifierOptions = {
+    ...settings.keys,
+    verifiedTokenCache: settings.tokenCache,
+    ...(settings.maxTokenLength === undefined ? {} : { maxTokenLength: settings.maxTokenLength }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(revocation === undefined
+      ? {}
+      : { isRevoked: (claims: CognitoClaims) => revocation.isRevoked(claims) }),
+  };
+  const verifier = new CognitoVerifier(settings.pools, verifierOptions);
+  // The JWKS URLs of each pool: a pool is ready when one of them has usable keys.
+  const poolUris = settings.pools.map((pool, index) =>
+    resolveConfig(pool, index).map((entry) => entry.jwksUri),
+  );
+
+  // Token-cache hits, told apart by identity: the cache hands back the very claims object it stored.
+  const seenClaims = new WeakSet<object>();
+  const countingVerifier = {
+    async verify(token: string): Promise<CognitoClaims> {
+      const claims = await verifier.verify(token);
+      if (metrics && settings.tokenCache !== false) {
+        metrics.tokenCache(seenClaims.has(claims));
+        seenClaims.add(claims);
+      }
+      return claims;
+    },
+  };
+  const decideOptions: DecideOptions = {
+    routes: settings.routes,
+    caseSensitivePaths: settings.caseSensitivePaths,
+    claimsHeader: settings.claimsHeader,
+    realm: settings.realm,
+    authenticate: tokenAuthenticator(countingVerifier, settings.tokenCookie),
+  };
+
+  let lastHydrate = 0;
+  const hydrate = () => {
+    lastHydrate = Date.now();
+    verifier.hydrate().then(
+      () => logger.log('info', 'keys loaded', { pools: poolUris.length }),
+      (error: Error & { code?: string }) =>
+        logger.log('warn', 'keys could not be loaded yet', { code: error.code, detail: error.message }),
+    );
+  };
+  const keysReady = () => poolUris.map((uris) => uris.some((uri) => verifier.jwksCache.inspect(uri).usable));
+  const ready = () => keysReady().every(Boolean) && (revocation?.fresh() ?? true);
+
+  let closing = false;
+  const server = createServer((request, response) => {
+    if (closing) response.setHeader('connection', 'close');
+    handle(request, response).catch((error: Error) => {
+      logger.log('error', 'request failed', { detail: error.message });
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"code":"ERR_INTERNAL"}');
+    });
+  });
+  // Proxies keep upstream connections open (nginx's keepalive, Envoy's pools): outlive their idle timeouts.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = request.url ?? '/';
+    const method = request.method ?? 'GET';
+    const original = originalRequest(method, url, request.headers, settings.envoyPathPrefix);
+    if (original) {
+      const decision = await decide(original, request.headers, decideOptions);
+      response.writeHead(decision.status, decision.headers);
+      response.end(decision.body);
+      const seconds = (performance.now() - started) / 1000;
+      metrics?.decision(decision, seconds);
+      logger.decision(decision, seconds * 1000, undefined);
+      return;
+    }
+    const path = url.split('?', 1)[0];
+    if (path === '/healthz') {
+      json(response, 200, { status: 'ok' });
+    } else if (path === '/readyz') {
+      const keys = keysReady();
+      const revocationFresh = revocation?.fresh() ?? true;
+      const ok = keys.every(Boolean) && revocationFresh;
+      if (!keys.every(Boolean) && Date.now() - lastHydrate > 1_000) hydrate();
+      json(response, ok ? 200 : 503, {
+        status: ok ? 'ready' : 'not ready',
+        pools: keys.map((loaded, index) => ({ pool: settings.pools[index]!.userPoolId, keys: loaded })),
+        ...(revocation === undefined ? {} : { revocation: revocationFresh ? 'fresh' : 'stale' }),
+      });
+    } else if (path === '/metrics' && metrics) {
+      const { contentType, body } = await metrics.render();
+      response.writeHead(200, { 'content-type': contentType });
+      response.end(body);
+    } else {
+      json(response, 404, {
+        code: 'NOT_FOUND',
+        message: 'auth endpoints: /auth/nginx, /auth/forward, and the Envoy prefix',
+      });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  hydrate();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.log('info', 'listening', {
+    url,
+    pools: settings.pools.map((pool) => pool.userPoolId),
+    routes: settings.routes.length,
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    verifier,
+    ready,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), settings.shutdownTimeoutMs);
+        await done;
+        clearTimeout(timer);
+        metrics?.close();
+        await revocation?.close();
+        logger.log('info', 'stopped');
+      })();
+      return closed;
+    },
+  };
+}
+
+function json(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
