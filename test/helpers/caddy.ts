@@ -50,7 +50,6 @@ export async function startCaddy(options: CaddyOptions): Promise<Caddy> {
   const caddyfile = `{
   admin off
   auto_https off
-  persist_config off
 }
 
 ${caddySiteBlock({ ...options, port })}
