@@ -252,11 +252,20 @@ export class RevocationList {
     this.#store = import('./redis-store.ts').then(({ RedisStore }) => new RedisStore(settings, sink));
     this.ready = this.#store
       .then((opened) => opened.ready)
-      .then(() => {
-        if (this.#closed) throw closedError();
-        this.#isReady = true;
-        this.#reviewTrust('ready');
-      });
+      .then(
+        () => {
+          if (this.#closed) throw closedError();
+          this.#isReady = true;
+          this.#reviewTrust('ready');
+        },
+        (cause) => {
+          throw this.#closed
+            ? closedError()
+            : new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the Redis revocation store cannot start', {
+                cause,
+              });
+        },
+      );
     this.ready.catch(() => {}); // a caller who never awaits `ready` gets no unhandled rejection
     // Staleness is decided here, off the hot path: isRevoked only reads a boolean.
     this.#addTimer(

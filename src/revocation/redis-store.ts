@@ -121,13 +121,27 @@ export class RedisStore implements RevocationStore {
   }
 
   async #start(): Promise<void> {
-    await Promise.all([this.#client.connect(), this.#subscriber.connect()]);
+    await Promise.all([this.#connect(this.#client), this.#connect(this.#subscriber)]);
     // Subscribe before the full read: a change made during the read arrives as a message.
     await this.#subscriber.subscribe(this.#keys.channel, (message) => this.#onMessage(message));
     this.#started = true;
     await this.#resync('start');
     this.#every(() => this.#heartbeat(), this.#settings.heartbeatMs);
     this.#every(() => this.#resync('period'), this.#settings.reconcileIntervalMs);
+  }
+
+  /** Connect, retrying until it works or the store is closed: `ready` waits rather than fails. */
+  async #connect(client: Client): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#closed) throw new Error('closed');
+      try {
+        await client.connect();
+        return;
+      } catch (error) {
+        publish('storeError', () => ({ error: error as Error }));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** Math.min(attempt, 6), 2_000)));
+      }
+    }
   }
 
   #onMessage(message: string): void {

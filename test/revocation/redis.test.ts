@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { test } from 'node:test';
+import { createClient } from 'redis';
+import { CognitoVerifier, decodeUnverified } from '../../src/index.ts';
+import { REVOCATION_EVENTS, RevocationList, type UnavailableBehaviour } from '../../src/revocation/index.ts';
+import { buildJwks, generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
+import { startRedisServer } from '../helpers/redis-server.ts';
+import { startFleet } from './fleet.ts';
+
+const key = generateKeyPair();
+const POOL = 'eu-west-1_FleetPool';
+const CLIENT = 'client-1';
+const jwks = buildJwks(key);
+const issuer = `https://cognito-idp.eu-west-1.amazonaws.com/${POOL}`;
+const mint = (sub = 'user-1', now?: number) =>
+  mintAccessToken({ key, issuer, clientId: CLIENT, sub, ...(now === undefined ? {} : { now }) });
+const originJti = (token: string) => decodeUnverified(token).payload.origin_jti as string;
+const childSettings = (redisUrl: string, onUnavailable: UnavailableBehaviour = 'reject') => ({
+  redisUrl,
+  userPoolId: POOL,
+  clientId: CLIENT,
+  jwks,
+  onUnavailable,
+  heartbeatMs: 100,
+  maxStalenessMs: 1_000,
+});
+const revoked = (code: string) => code === 'ERR_TOKEN_REVOKED';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+test('several verifier processes and one revoker: every revocation is refused everywhere; other sessions and later tokens keep working', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const fleet = await startFleet(3, childSettings(redis.url));
+  t.after(() => fleet.stop());
+  const revoker = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => revoker.close());
+  await revoker.ready;
+
+  const sessions = Array.from({ length: 5 }, () => mint('user-1'));
+  const other = mint('user-1');
+  for (const token of [...sessions, other])
+    assert.deepEqual(await fleet.verifyAll(token), ['ok', 'ok', 'ok']);
+  for (const token of sessions) {
+    await revoker.revokeSession(originJti(token), { userPoolId: POOL });
+    await fleet.waitForAll(token, revoked, 10_000); // generous bound; timing is the benchmark's job
+  }
+  assert.deepEqual(await fleet.verifyAll(other), ['ok', 'ok', 'ok'], 'another session of the same user');
+
+  // User cut-off across processes: issued at or before it refused, issued after accepted.
+  const cutoff = Math.floor(Date.now() / 1000) * 1000 - 5_000;
+  const atCutoff = mint('user-2', cutoff + 999);
+  const afterCutoff = mint('user-2', cutoff + 1_000);
+  await revoker.revokeUser({ userPoolId: POOL, sub: 'user-2', cutoff });
+  await fleet.waitForAll(atCutoff, revoked, 10_000);
+  assert.deepEqual(await fleet.verifyAll(afterCutoff), ['ok', 'ok', 'ok']);
+});
+
+test('Redis killed while verifiers run: a revocation during the outage fails loudly; after the restart nothing revoked is accepted', async (t) => {
+  const redis = await startRedisServer(); // no persistence: the restart loses everything
+  t.after(() => redis.stop());
+  const fleet = await startFleet(2, childSettings(redis.url));
+  t.after(() => fleet.stop());
+  const revoker = new RevocationList({
+    redis: { url: redis.url, commandTimeoutMs: 500 },
+    onUnavailable: 'reject',
+  });
+  t.after(() => revoker.close());
+  await revoker.ready;
+  const before = mint();
+  const during = mint();
+  const after = mint();
+  const untouched = mint();
+  await revoker.revokeSession(originJti(before));
+  await fleet.waitForAll(before, revoked, 10_000);
+
+  await redis.kill();
+  await assert.rejects(revoker.revokeSession(originJti(during)), {
+    code: 'ERR_REVOCATION_UNAVAILABLE',
+    status: 503,
+  });
+  // Outage: what the mirrors hold is still refused; past maxStalenessMs the rest is 503 ('reject').
+  await fleet.waitForAll(untouched, (code) => code === 'ERR_REVOCATION_UNAVAILABLE', 10_000);
+  assert.deepEqual(await fleet.verifyAll(before), ['ERR_TOKEN_REVOKED', 'ERR_TOKEN_REVOKED']);
+
+  await redis.restart();
+  await fleet.waitForAll(untouched, (code) => code === 'ok', 15_000);
+  await until(() => revoker.status.state === 'current', 15_000, 'the revoker to reconnect');
+  await revoker.revokeSession(originJti(during)); // the retry the failure asked for
+  await revoker.revokeSession(originJti(after));
+  for (const token of [before, during, after]) await fleet.waitForAll(token, revoked, 10_000);
+
+  // The mirrors wrote back what the empty store had lost: a process started now refuses `before` too.
+  const late = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => late.close());
+  await late.ready;
+  assert.equal(late.isRevoked(decodeUnverified(before).payload), true);
+  assert.equal(late.isRevoked(decodeUnverified(untouched).payload), false);
+});
+
+test('a subscriber disconnected while revocations happened catches up on reconnect; a lost message is found by the heartbeat', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const admin = createClient({ url: redis.url });
+  admin.on('error', () => {});
+  await admin.connect();
+  t.after(() => admin.destroy());
+  const options = {
+    redis: { url: redis.url },
+    onUnavailable: 'reject',
+    heartbeatMs: 100,
+    maxStalenessMs: 1_000,
+  } as const;
+  const subscriber = new RevocationList(options);
+  const revoker = new RevocationList(options);
+  t.after(() => subscriber.close());
+  t.after(() => revoker.close());
+  await Promise.all([subscriber.ready, revoker.ready]);
+  const reasons: string[] = [];
+  const onResync = (message: unknown) => reasons.push((message as { reason: string }).reason);
+  subscribe(REVOCATION_EVENTS.resync, onResync);
+  t.after(() => unsubscribe(REVOCATION_EVENTS.resync, onResync));
+
+  // Drop every pub/sub connection, then revoke before they reconnect (reconnection waits >= 50 ms).
+  await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+  await revoker.revokeSession('missed-while-away');
+  await until(() => subscriber.isRevoked({ origin_jti: 'missed-while-away' }), 10_000, 'catch-up');
+  assert.ok(reasons.includes('reconnect'));
+
+  // A change that bypassed pub/sub (a message lost while connected): the version moves, no message comes.
+  await admin.sendCommand([
+    'ZADD',
+    'cognito-jwt:revocation:entries',
+    String(Date.now() + 60_000),
+    's\tsilent-entry',
+  ]);
+  await admin.sendCommand(['INCR', 'cognito-jwt:revocation:version']);
+  await until(
+    () => subscriber.isRevoked({ origin_jti: 'silent-entry' }),
+    10_000,
+    'the heartbeat to find the gap',
+  );
+  assert.ok(reasons.includes('lost-message'));
+});
+
+for (const onUnavailable of ['reject', 'accept'] as const) {
+  test(`staleness past maxStalenessMs with onUnavailable '${onUnavailable}'`, async (t) => {
+    const redis = await startRedisServer();
+    t.after(() => redis.stop());
+    const list = new RevocationList({
+      redis: { url: redis.url, commandTimeoutMs: 200 },
+      onUnavailable,
+      heartbeatMs: 100,
+      maxStalenessMs: 500,
+    });
+    t.after(() => list.close());
+    await list.ready;
+    const verifier = new CognitoVerifier(
+      { userPoolId: POOL, clientId: CLIENT, tokenUse: 'access', jwks },
+      { isRevoked: list.isRevoked },
+    );
+    const cached = mint();
+    const revokedToken = mint();
+    verifier.verifySync(cached);
+    await list.revokeSession(originJti(revokedToken));
+    const accepted: unknown[] = [];
+    const onAccepted = (message: unknown) => accepted.push(message);
+    subscribe(REVOCATION_EVENTS.acceptedUnchecked, onAccepted);
+    t.after(() => unsubscribe(REVOCATION_EVENTS.acceptedUnchecked, onAccepted));
+
+    redis.pause(); // sockets stay open, nothing answers: a quiet channel that is in fact dead
+    t.after(() => redis.resume());
+    await until(() => list.status.state === 'stale', 5_000, 'the list to go stale');
+    assert.throws(
+      () => verifier.verifySync(revokedToken),
+      { code: 'ERR_TOKEN_REVOKED' },
+      'held entries still refuse',
+    );
+    if (onUnavailable === 'reject') {
+      assert.throws(() => verifier.verifySync(cached), { code: 'ERR_REVOCATION_UNAVAILABLE', status: 503 });
+      assert.throws(() => verifier.verifySync(mint()), { code: 'ERR_REVOCATION_UNAVAILABLE' });
+      assert.equal(verifier.tokenCache?.size, 0, 'the throw dropped the cached token');
+      assert.equal(accepted.length, 0);
+    } else {
+      assert.equal(verifier.verifySync(cached).sub, 'user-1');
+      assert.equal(verifier.verifySync(mint()).sub, 'user-1');
+      assert.equal(accepted.length, 2);
+    }
+    redis.resume();
+    await until(() => list.status.state === 'current', 10_000, 'the list to be current again');
+    assert.equal(verifier.verifySync(cached).sub, 'user-1');
+  });
+}
+
+test('expiry: entries vanish from the mirror and from Redis after their lifetime (injected clock)', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  let now = Date.now();
+  const list = new RevocationList({
+    redis: { url: redis.url },
+    onUnavailable: 'reject',
+    tokenLifetimeSeconds: 60,
+    sweepIntervalMs: 10,
+    clock: () => now,
+  });
+  t.after(() => list.close());
+  await list.ready;
+  await list.revokeSession('short-lived');
+  assert.equal(list.size, 1);
+  now += 361_000; // 60 s lifetime + 300 s tolerance
+  await until(() => list.size === 0, 5_000, 'the sweep');
+  await list.revokeSession('next'); // every write also trims expired members from the sorted set
+  const admin = createClient({ url: redis.url });
+  admin.on('error', () => {});
+  await admin.connect();
+  t.after(() => admin.destroy());
+  assert.deepEqual(await admin.sendCommand(['ZRANGE', 'cognito-jwt:revocation:entries', '0', '-1']), [
+    's\tnext',
+  ]);
+});
