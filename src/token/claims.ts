@@ -21,6 +21,8 @@ export interface CognitoCommonClaims {
   origin_jti?: string;
   event_id?: string;
   'cognito:groups'?: string[];
+  /** Authentication methods (`amr`), when the token carries them. */
+  amr?: string[];
   /** Custom claims added by a pre token generation trigger: any JSON value. */
   [claim: string]: unknown;
 }

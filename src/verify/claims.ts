@@ -57,6 +57,34 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
+/** Claims Cognito always writes as strings; checked when present, so code may rely on the type. */
+const STRING_CLAIMS = [
+  'jti',
+  'origin_jti',
+  'event_id',
+  'username',
+  'cognito:username',
+  'cognito:preferred_role',
+] as const;
+
+/** Claims Cognito always writes as arrays of strings (checked when present). */
+const STRING_ARRAY_CLAIMS = ['cognito:roles', 'amr'] as const;
+
+/** The claims whose type Cognito fixes, beyond those the checks above already read. */
+function checkClaimTypes(payload: Record<string, unknown>): void {
+  for (const claim of STRING_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && typeof value !== 'string') throw invalidClaim(claim, 'a string', value);
+  }
+  for (const claim of STRING_ARRAY_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && !isStringArray(value)) throw invalidClaim(claim, 'an array of strings', value);
+  }
+  const authTime = payload.auth_time;
+  if (authTime !== undefined && !isEpochSeconds(authTime))
+    throw invalidClaim('auth_time', 'a number of seconds', authTime);
+}
+
 /** Run every claim check of a config on a payload whose signature has been verified. */
 export function checkClaims(
   payload: Record<string, unknown>,
@@ -104,6 +132,7 @@ export function checkClaims(
   const scope = payload.scope;
   if (scope !== undefined && typeof scope !== 'string')
     throw invalidClaim('scope', 'a space-separated string', scope);
+  checkClaimTypes(payload);
 
   if (rules.groups) checkGroups(groups ?? [], rules.groups);
   if (rules.scopes) checkScopes(scope ?? '', rules.scopes);

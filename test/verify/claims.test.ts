@@ -271,6 +271,75 @@ describe('scopes (any-of against the space-separated scope)', () => {
   }
 });
 
+describe('the types Cognito fixes for the other claims (checked when present, after the signature)', () => {
+  const either = () => verifier({ clientId: 'c1', tokenUse: null });
+  const cases: { claim: string; good: unknown; bad: unknown[]; expected: string; mint?: typeof id }[] = [
+    { claim: 'jti', good: 'a1b2', bad: [42, null, ['a'], {}], expected: 'jti must be a string' },
+    { claim: 'origin_jti', good: 'o-1', bad: [1, true, ['o']], expected: 'origin_jti must be a string' },
+    { claim: 'event_id', good: 'e-1', bad: [0, null, { id: 'e' }], expected: 'event_id must be a string' },
+    {
+      claim: 'username',
+      good: 'alice',
+      bad: [7, ['alice'], false],
+      expected: 'username must be a string',
+      mint: access,
+    },
+    {
+      claim: 'cognito:username',
+      good: 'alice',
+      bad: [7, null, ['alice']],
+      expected: 'cognito:username must be a string',
+    },
+    {
+      claim: 'cognito:preferred_role',
+      good: 'arn:aws:iam::123456789012:role/admin',
+      bad: [1, ['arn:aws:iam::123456789012:role/admin'], null],
+      expected: 'cognito:preferred_role must be a string',
+    },
+    {
+      claim: 'auth_time',
+      good: 1_700_000_000,
+      bad: ['1700000000', null, [1], 9e15, -9e15],
+      expected: 'auth_time must be a number of seconds',
+    },
+    {
+      claim: 'cognito:roles',
+      good: ['arn:aws:iam::123456789012:role/a'],
+      bad: ['arn:x', [1], ['a', null], { 0: 'a' }],
+      expected: 'cognito:roles must be an array of strings',
+    },
+    {
+      claim: 'amr',
+      good: ['pwd', 'mfa'],
+      bad: ['pwd', [1], [['pwd']], null],
+      expected: 'amr must be an array of strings',
+    },
+  ];
+  for (const { claim, good, bad, expected, mint = id } of cases) {
+    test(`${claim}: ${JSON.stringify(good)} passes, ${bad.map((value) => JSON.stringify(value) ?? String(value)).join(', ')} are ERR_CLAIM_INVALID naming ${claim}`, () => {
+      assert.deepEqual(either().verifySync(mint({ claims: { [claim]: good } }))[claim], good);
+      for (const value of bad) {
+        throwsCode(() => either().verifySync(mint({ claims: { [claim]: value } })), 'ERR_CLAIM_INVALID', {
+          claim,
+          status: 401,
+          message: expected,
+        });
+      }
+    });
+  }
+
+  test('a wrong type is checked only after the signature: an unsigned change is a signature error', () => {
+    const token = id();
+    const [header, , signature] = token.split('.');
+    const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    const bent = Buffer.from(JSON.stringify({ ...payload, jti: 42 })).toString('base64url');
+    throwsCode(() => either().verifySync(`${header}.${bent}.${signature}`), 'ERR_SIGNATURE_INVALID');
+  });
+});
+
 describe('the verified claims', () => {
   test('come back as the token carried them, custom claims included', () => {
     const token = mintIdToken({
