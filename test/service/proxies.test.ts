@@ -7,7 +7,7 @@ import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { startCaddy } from '../helpers/caddy.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/echo-upstream.ts';
 import { startNginx } from '../helpers/nginx.ts';
-import { CLIENT, type Harness, POOL, rawRequest, startHarness } from './harness.ts';
+import { CLIENT, POOL, rawRequest, startHarness } from './harness.ts';
 
 interface Proxy {
   readonly origin: string;
