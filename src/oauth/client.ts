@@ -1,4 +1,6 @@
 import { ConfigError, describeValue } from '../errors.ts';
+import { checkOptions, optionKeys } from '../options.ts';
+import { RevocationList } from '../revocation/list.ts';
 import { type ClientConfig, resolveClientConfig, type TokenEndpointClientOptions } from './config.ts';
 import { errorFromAnswer, TokenEndpointError } from './errors.ts';
 import { issuedTokenExpiry } from './expiry.ts';
@@ -27,6 +29,20 @@ export interface ClientCredentialsOptions {
   /** Fetch a new token even if the cached one is still fresh (e.g. the API rejected it). */
   forceRenewal?: boolean;
 }
+
+/** What `revoke()` may also do once Cognito has revoked the refresh token. */
+export interface RevokeOptions {
+  /**
+   * Add the session to this revocation list after Cognito revoked it, so every verifier that uses
+   * the list refuses the session's ID and access tokens too (Cognito's revocation alone does not
+   * reach local verification).
+   */
+  revocationList?: RevocationList;
+  /** The session's `origin_jti`, from its verified ID or access token; required with `revocationList`. */
+  originJti?: string;
+}
+
+const REVOKE_KEYS = optionKeys<RevokeOptions>('revoke options', { revocationList: true, originJti: true });
 
 /** The endpoint's JSON answer to a successful grant. */
 interface TokenAnswer {
@@ -127,14 +143,27 @@ export class TokenEndpointClient {
   /**
    * Revoke a refresh token and the access tokens issued from it (`/oauth2/revoke`). Cognito
    * answers 200 for tokens that are already revoked or unknown too. Access tokens that were
-   * already handed out stay valid for local verification until they expire.
+   * already handed out stay valid for local verification until they expire, unless a
+   * `revocationList` is given: the session's `origin_jti` is then added to it after Cognito answered.
    *
    * ```ts
    * await client.revoke(refreshToken); // on sign-out
+   * await client.revoke(refreshToken, { revocationList, originJti: claims.origin_jti }); // and refused everywhere
    * ```
    */
-  async revoke(refreshToken: string): Promise<void> {
+  async revoke(refreshToken: string, options: RevokeOptions = {}): Promise<void> {
     checkTokenArgument(refreshToken, 'revoke');
+    checkOptions(REVOKE_KEYS, options);
+    const { revocationList, originJti } = options;
+    if (revocationList !== undefined && !(revocationList instanceof RevocationList)) {
+      throw new ConfigError(`revocationList must be a RevocationList, got ${describeValue(revocationList)}`);
+    }
+    if (revocationList !== undefined && (typeof originJti !== 'string' || originJti.length === 0)) {
+      // Checked before anything is sent: a sign-out must not half-happen.
+      throw new ConfigError(
+        "revoke with a revocationList needs the session's originJti (the origin_jti claim of its ID or access token); tokens without one can only be revoked with revokeUser",
+      );
+    }
     const { revocationEndpoint } = this.#config;
     if (revocationEndpoint === undefined) {
       throw new ConfigError('no revocation endpoint: pass revocationEndpoint, or a domain');
@@ -146,6 +175,7 @@ export class TokenEndpointClient {
       { fetch: this.#config.fetch, timeoutMs: this.#config.timeoutMs, headers: this.#config.headers, what },
     );
     if (answer.status !== 200) throw errorFromAnswer(what, answer.status, answer.body);
+    await revocationList?.revokeSession(originJti as string);
   }
 
   async #issueClientCredentials(scopes: readonly string[]): Promise<IssuedToken> {

@@ -16,6 +16,7 @@
 export {
   type ClientCredentialsOptions,
   type RefreshedTokens,
+  type RevokeOptions,
   TokenEndpointClient,
 } from './client.ts';
 export type { ClientAuthMethod, TokenEndpointClientOptions } from './config.ts';

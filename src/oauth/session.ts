@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
+import { RevocationList } from '../revocation/list.ts';
+import { decodeUnverified } from '../token/decode.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS, positive } from './config.ts';
 import { TokenEndpointError } from './errors.ts';
@@ -28,6 +30,8 @@ export interface TokenSessionOptions {
   autoRefresh?: boolean;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
+  /** `revoke()` adds the session's `origin_jti` to this list after Cognito revoked it (sign-out everywhere). */
+  revocationList?: RevocationList;
 }
 
 /** What a {@link TokenSession} emits. No event carries a token. */
@@ -58,6 +62,7 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
   readonly #clock: () => number;
   readonly #marginMs: number;
   readonly #autoRefresh: boolean;
+  readonly #revocationList: RevocationList | undefined;
   #accessToken: string;
   #idToken: string | undefined;
   #refreshToken: string;
@@ -85,6 +90,12 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new ConfigError(`clock must be a function, got ${describeValue(options.clock)}`);
     }
+    if (options.revocationList !== undefined && !(options.revocationList instanceof RevocationList)) {
+      throw new ConfigError(
+        `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
+      );
+    }
+    this.#revocationList = options.revocationList;
     this.#client = client;
     this.#clock = options.clock ?? Date.now;
     this.#marginMs =
@@ -138,10 +149,20 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     return this.#inFlight;
   }
 
-  /** Revoke the refresh token at the endpoint (sign-out) and end the session. */
+  /**
+   * Revoke the refresh token at the endpoint (sign-out) and end the session. With a
+   * `revocationList`, the session's `origin_jti` (read from its current tokens, which came from the
+   * token endpoint) is then added to it, so verifiers using the list refuse its tokens at once.
+   */
   async revoke(): Promise<void> {
     this.#throwIfEnded();
-    await this.#client.revoke(this.#refreshToken);
+    if (this.#revocationList === undefined) await this.#client.revoke(this.#refreshToken);
+    else {
+      await this.#client.revoke(this.#refreshToken, {
+        revocationList: this.#revocationList,
+        originJti: this.#originJti(),
+      });
+    }
     this.#end(new TokenEndpointError('ERR_OAUTH_INVALID_GRANT', 'the session was revoked (signed out)'));
   }
 
@@ -214,6 +235,22 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     this.#endedBy = error;
     this.close();
     this.emit('ended', error);
+  }
+
+  /** The session's `origin_jti`; its tokens came from the token endpoint, so reading them unverified is safe here. */
+  #originJti(): string {
+    for (const token of [this.#accessToken, this.#idToken]) {
+      if (token === undefined) continue;
+      try {
+        const value = decodeUnverified(token).payload.origin_jti;
+        if (typeof value === 'string' && value.length > 0) return value;
+      } catch {
+        // not a JWT we can read: try the other token
+      }
+    }
+    throw new ConfigError(
+      'the session tokens carry no origin_jti (token revocation is off for the app client): use RevocationList.revokeUser instead',
+    );
   }
 
   #throwIfEnded(): void {
