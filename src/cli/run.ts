@@ -7,6 +7,7 @@ import { keysFetchCommand } from './commands/keys-fetch.ts';
 import { keysGenerateCommand } from './commands/keys-generate.ts';
 import { keysShowCommand } from './commands/keys-show.ts';
 import { mintCommand } from './commands/mint.ts';
+import { revokeCommand } from './commands/revoke.ts';
 import { serveCommand } from './commands/serve.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { EXIT, type ExitCode, exitCodeFor } from './exit-code.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   keysGenerateCommand,
   mintCommand,
   serveCommand,
+  revokeCommand,
 ];
 
 function listing(commands: readonly Command[]): string {
@@ -128,7 +130,7 @@ export async function runCli(
         throw usageError('keys', `unknown keys command ${JSON.stringify(sub)}; use fetch, show or generate`);
       }
       throw new ConfigError(
-        `unknown command ${JSON.stringify(first)}; commands: inspect, verify, keys, mint, serve (see: cognito-jwt --help)`,
+        `unknown command ${JSON.stringify(first)}; commands: inspect, verify, keys, mint, serve, revoke (see: cognito-jwt --help)`,
       );
     }
     if (hasFlag(rest, '--help', '-h')) {
