@@ -8,6 +8,7 @@ import type { RoleMap } from '../authz/roles.ts';
 import { ConfigError } from '../errors.ts';
 import type { JwksCacheOptions } from '../keys/jwks-cache.ts';
 import { checkBoolean, checkNumber, checkOptions, closestName, optionKeys, typeName } from '../options.ts';
+import type { RevocationListOptions } from '../revocation/list.ts';
 import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
 import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
 
@@ -16,21 +17,13 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Key-cache tuning a config file may set (the transport and clock are not configuration). */
-export type ServiceKeyOptions = Omit<JwksCacheOptions, 'fetch' | 'clock'>;
+export type ServiceKeyOptions = Omit<JwksCacheOptions, 'fetch' | 'clock' | 'snapshotStore'>;
 
-/** Where the revocation list lives; see the README section "Revocation". */
-export interface RevocationConfig {
-  /** `memory`: this process only (filled through the service's own API); `redis`: shared by every instance. */
-  store: 'memory' | 'redis';
-  /** `redis://host:port` (store `redis`). */
-  url?: string;
-  /** Key prefix in Redis; default `cognito-jwt:revocation`. */
-  prefix?: string;
-  /** What to do while the list cannot be trusted (Redis unreachable too long): `reject` (503, default) or `accept`. */
-  onUnavailable?: 'reject' | 'accept';
-  /** How old the mirror may be before it counts as unavailable. Default 30 000 ms. */
-  maxStalenessMs?: number;
-}
+/**
+ * The revocation list: the options of `cognito-jwt/revocation`'s `RevocationList` as JSON
+ * (`{ "redis": { "url": … }, "onUnavailable": "reject" }`, or `{ "store": "memory" }`).
+ */
+export type RevocationConfig = RevocationListOptions;
 
 /**
  * The config file, as JSON.
@@ -168,14 +161,6 @@ const KEY_OPTION_KEYS = optionKeys<ServiceKeyOptions>('keys', {
   maxBackoffMs: true,
   offline: true,
 });
-const REVOCATION_KEYS = optionKeys<RevocationConfig>('revocation', {
-  store: true,
-  url: true,
-  prefix: true,
-  onUnavailable: true,
-  maxStalenessMs: true,
-});
-
 /**
  * The environment variables the service reads, each standing for a config setting. They win over
  * the file; the pool variables describe one pool and only apply when the file lists none.
@@ -192,7 +177,7 @@ export const ENVIRONMENT = {
   COGNITO_JWT_ISSUER: 'pools[0].issuer',
   COGNITO_JWT_JWKS: 'pools[0].jwks (a snapshot file)',
   COGNITO_JWT_TOKEN_COOKIE: 'token.cookie',
-  COGNITO_JWT_REDIS_URL: 'revocation: { store: "redis", url }',
+  COGNITO_JWT_REDIS_URL: 'revocation.redis.url (onUnavailable defaults to "reject")',
 } as const;
 
 function oneOfWords<const Word extends string>(name: string, value: unknown, words: readonly Word[]): Word {
@@ -270,16 +255,24 @@ function checkPools(raw: unknown, baseDir: string): VerifierConfig[] {
   });
 }
 
-function checkRevocation(raw: unknown): RevocationConfig | undefined {
-  if (raw === undefined) return undefined;
-  checkOptions(REVOCATION_KEYS, raw, 'revocation: ');
-  const store = oneOfWords('revocation.store', raw?.store, ['memory', 'redis']);
-  if (store === 'redis') text('revocation.url', raw?.url);
-  if (raw?.onUnavailable !== undefined)
-    oneOfWords('revocation.onUnavailable', raw.onUnavailable, ['reject', 'accept']);
-  if (raw?.maxStalenessMs !== undefined)
-    checkNumber('revocation.maxStalenessMs', raw.maxStalenessMs, { min: 0 });
-  return raw as RevocationConfig;
+function checkRevocation(raw: unknown, redisUrl: string | undefined): RevocationConfig | undefined {
+  if (raw === undefined && redisUrl === undefined) return undefined;
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+    throw new ConfigError(`revocation must be an object, got ${typeName(raw)}`);
+  }
+  const config = { ...(raw as Record<string, unknown> | undefined) };
+  if ('clock' in config) throw new ConfigError('revocation: "clock" cannot be set from a config file');
+  if (redisUrl !== undefined) {
+    // COGNITO_JWT_REDIS_URL alone means a Redis list that refuses tokens (503) while it cannot be trusted.
+    const redis = typeof config.redis === 'object' && config.redis !== null ? config.redis : {};
+    Object.assign(config, {
+      redis: { ...redis, url: redisUrl },
+      onUnavailable: config.onUnavailable ?? 'reject',
+    });
+    if (config.store === 'memory') delete config.store;
+  }
+  // The list's own constructor checks every option when the service starts (and with --check).
+  return config as unknown as RevocationConfig;
 }
 
 /**
@@ -350,10 +343,7 @@ export function checkServiceConfig(
   );
   const decisionLevel = oneOfWords('log.decisions', config.log?.decisions ?? 'info', LOG_LEVELS);
 
-  let revocation = checkRevocation(config.revocation);
-  if (env.COGNITO_JWT_REDIS_URL !== undefined) {
-    revocation = { ...(revocation ?? {}), store: 'redis', url: env.COGNITO_JWT_REDIS_URL };
-  }
+  const revocation = checkRevocation(config.revocation, env.COGNITO_JWT_REDIS_URL);
   const tokenCache = config.tokenCache ?? true;
   if (typeof tokenCache !== 'boolean') {
     checkOptions(optionKeys<{ maxEntries?: number }>('tokenCache', { maxEntries: true }), tokenCache, '');

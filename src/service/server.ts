@@ -57,7 +57,7 @@ export async function startService(
           ? undefined
           : await createMetrics({ required: settings.metrics === true })));
   const revocation: RevocationCheck | undefined =
-    settings.revocation === undefined ? undefined : await openRevocation(settings.revocation, logger);
+    settings.revocation === undefined ? undefined : openRevocation(settings.revocation, logger);
 
   const verifierOptions: VerifierOptions = {
     ...settings.keys,

@@ -3,10 +3,12 @@
 // received. Every refusal is checked twice: the client's status, and that the upstream saw nothing.
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { RevocationList } from '../../src/revocation/list.ts';
 import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { startCaddy } from '../helpers/caddy.ts';
 import { type EchoUpstream, startEchoUpstream } from '../helpers/echo-upstream.ts';
 import { startNginx } from '../helpers/nginx.ts';
+import { startRedisServer } from '../helpers/redis-server.ts';
 import { CLIENT, POOL, rawRequest, startHarness } from './harness.ts';
 
 interface Proxy {
@@ -42,8 +44,18 @@ const BYPASSES = [
 const IDENTITY = ['user', 'sub', 'groups', 'scope', 'client-id', 'token-use', 'email'];
 
 async function setUp(t: TestContext, start: StartProxy) {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
   // Case-insensitive paths, as for an upstream whose router ignores case: /ADMIN is /admin.
-  const harness = await startHarness(t, { caseSensitivePaths: false });
+  const harness = await startHarness(t, {
+    caseSensitivePaths: false,
+    revocation: { redis: { url: redis.url }, onUnavailable: 'reject' },
+  });
+  await waitUntilReady(harness.service.url);
+  // Another process's view of the same list: what an operator's "revoke" writes to.
+  const revoker = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => revoker.close());
+  await revoker.ready;
   const upstream = await startEchoUpstream();
   t.after(() => upstream.close());
   const proxy = await start({
@@ -51,7 +63,19 @@ async function setUp(t: TestContext, start: StartProxy) {
     upstreamPort: upstream.port,
   });
   t.after(() => proxy.stop());
-  return { harness, upstream, proxy };
+  return { harness, upstream, proxy, revoker };
+}
+
+async function waitUntilReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if ((await fetch(`${url}/readyz`)).status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('the service did not become ready');
+}
+
+function originJti(token: string): string {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).origin_jti;
 }
 
 function bearer(token: string): Record<string, string> {
@@ -77,7 +101,7 @@ async function refused(
 
 for (const [name, start] of PROXIES) {
   test(`${name}: the service decides and the proxy obeys`, async (t) => {
-    const { harness, upstream, proxy } = await setUp(t, start);
+    const { harness, upstream, proxy, revoker } = await setUp(t, start);
     const user = (options = {}) => harness.access({ username: 'Zoë', groups: ['staff', 'a,b'], ...options });
 
     await t.test('a valid token reaches the upstream with the identity headers', async () => {
@@ -140,6 +164,29 @@ for (const [name, start] of PROXIES) {
         }
       },
     );
+
+    await t.test('a revoked session is refused, and its other tokens with it', async () => {
+      const token = user();
+      upstream.reset();
+      assert.equal(
+        (await rawRequest(proxy.origin, 'GET', '/orders/1', bearer(token))).status,
+        200,
+        'valid first',
+      );
+      const sibling = user({ claims: { origin_jti: originJti(token) } });
+      await revoker.revokeSession(originJti(token));
+      // The service's mirror hears of it through Redis pub/sub, within milliseconds.
+      let status = 200;
+      for (let attempt = 0; attempt < 100 && status === 200; attempt++) {
+        upstream.reset();
+        status = (await rawRequest(proxy.origin, 'GET', '/orders/1', bearer(token))).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(status, 401, 'the token that was cached as valid is refused now');
+      assert.equal(upstream.requests.length, 0);
+      const answer = await refused(proxy, upstream, '/orders/1', bearer(sibling), [401]);
+      assert.match(String(answer.headers['www-authenticate']), /the token has been revoked/);
+    });
 
     await t.test(
       "a client's own X-Auth-Request-* headers never reach the upstream as verified values",

@@ -6,6 +6,7 @@ import { clientMessage } from '../../src/errors.ts';
 import { createMetrics } from '../../src/service/metrics.ts';
 import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { startFaultServer } from '../helpers/fault-server.ts';
+import { startRedisServer } from '../helpers/redis-server.ts';
 import { CLIENT, nginxAsk, POOL, rawRequest, startHarness } from './harness.ts';
 
 test('Envoy ext_authz: the original path after the prefix, the original method; only 200 allows', async (t) => {
@@ -155,7 +156,7 @@ test('keys unavailable: 503 on a protected route, /readyz 503, /healthz 200; rea
   assert.equal((await harness.request('/healthz')).status, 200);
   const notReady = await harness.request('/readyz');
   assert.equal(notReady.status, 503);
-  assert.deepEqual((await notReady.json()).pools, [{ pool: POOL, keys: false }]);
+  assert.deepEqual(((await notReady.json()) as { pools: unknown }).pools, [{ pool: POOL, keys: false }]);
   fault.behave({ kind: 'jwks' });
   let ready = false;
   for (let attempt = 0; attempt < 100 && !ready; attempt++) {
@@ -246,4 +247,41 @@ test('close(): requests in flight finish, new connections are refused', async (t
   await assert.rejects(rawRequest(harness.service.url, 'GET', '/healthz'), /ECONNREFUSED/);
   assert.equal((await inFlight).status, 200, 'the request in flight was answered');
   await closing;
+});
+
+test('revocation list unavailable (Redis gone past maxStalenessMs): 503, and /readyz says so', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const harness = await startHarness(t, {
+    revocation: { redis: { url: redis.url }, onUnavailable: 'reject', maxStalenessMs: 300, heartbeatMs: 50 },
+  });
+  const token = harness.access();
+  const until = async (check: () => Promise<boolean>, what: string) => {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.fail(what);
+  };
+  await until(async () => (await harness.request('/readyz')).status === 200, 'ready with Redis up');
+  assert.equal(
+    (await nginxAsk(harness, 'GET', '/orders/1', { authorization: `Bearer ${token}` })).status,
+    200,
+  );
+  await redis.kill();
+  await until(
+    async () =>
+      (await nginxAsk(harness, 'GET', '/orders/1', { authorization: `Bearer ${token}` })).status === 503,
+    '503 once the mirror is stale',
+  );
+  const answer = await nginxAsk(harness, 'GET', '/orders/1', { authorization: `Bearer ${token}` });
+  assert.deepEqual(await answer.json(), {
+    code: 'ERR_REVOCATION_UNAVAILABLE',
+    message: clientMessage('ERR_REVOCATION_UNAVAILABLE'),
+  });
+  const readiness = await harness.request('/readyz');
+  assert.equal(readiness.status, 503);
+  assert.equal(((await readiness.json()) as { revocation: string }).revocation, 'stale');
+  // Anonymous routes do not depend on the list.
+  assert.equal((await nginxAsk(harness, 'GET', '/public/x')).status, 200);
 });

@@ -1,3 +1,4 @@
+import { RevocationList } from '../../revocation/list.ts';
 import { runService } from '../../service/cluster.ts';
 import { ENVIRONMENT, loadServiceConfig, type ServiceSettings } from '../../service/config.ts';
 import { ENDPOINTS } from '../../service/contracts.ts';
@@ -99,6 +100,8 @@ export const serveCommand: Command = {
     if (values.check) {
       // Building the verifier loads every JWKS snapshot the config names, as serving would.
       new CognitoVerifier(settings.pools, { ...settings.keys });
+      // The revocation list checks its options when it is created; closed at once, before any connection is used.
+      if (settings.revocation) await new RevocationList(settings.revocation).close();
       printSummary(settings, terminal);
       return EXIT.ok;
     }
