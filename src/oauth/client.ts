@@ -1,5 +1,5 @@
 import { ConfigError, describeValue } from '../errors.ts';
-import { checkOptions, optionKeys } from '../options.ts';
+import { checkBoolean, checkOptions, optionKeys } from '../options.ts';
 import { RevocationList } from '../revocation/list.ts';
 import { type ClientConfig, resolveClientConfig, type TokenEndpointClientOptions } from './config.ts';
 import { errorFromAnswer, TokenEndpointError } from './errors.ts';
@@ -42,6 +42,11 @@ export interface RevokeOptions {
   originJti?: string;
 }
 
+const CLIENT_CREDENTIALS_KEYS = optionKeys<ClientCredentialsOptions>(
+  'clientCredentials options',
+  { scopes: true, forceRenewal: true },
+  { scope: 'scopes is a list: { scopes: ["orders/read"] }' },
+);
 const REVOKE_KEYS = optionKeys<RevokeOptions>('revoke options', { revocationList: true, originJti: true });
 
 /** The endpoint's JSON answer to a successful grant. */
@@ -132,6 +137,8 @@ export class TokenEndpointClient {
     if (!this.#config.confidential) {
       throw new ConfigError('the client_credentials grant needs a clientSecret (a confidential app client)');
     }
+    checkOptions(CLIENT_CREDENTIALS_KEYS, options);
+    if (options.forceRenewal !== undefined) checkBoolean('forceRenewal', options.forceRenewal);
     return this.#cache.get(normaliseScopes(options.scopes), options.forceRenewal === true);
   }
 

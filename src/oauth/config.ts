@@ -1,4 +1,5 @@
 import { ConfigError, describeValue } from '../errors.ts';
+import { checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { checkUrl } from '../verify/config.ts';
 
 /** How the client proves its identity when it has a secret. Cognito accepts both; Basic is its default. */
@@ -59,13 +60,40 @@ export interface ClientConfig {
   readonly clock: () => number;
 }
 
+/**
+ * The keys of {@link TokenEndpointClientOptions}, checked at run time; the compiler keeps the list
+ * complete (both forms: `domain`, or `tokenEndpoint` with `revocationEndpoint`).
+ */
+const CLIENT_OPTIONS = optionKeys<TokenEndpointClientOptions>(
+  'TokenEndpointClient options',
+  {
+    clientId: true,
+    clientSecret: true,
+    authMethod: true,
+    timeoutMs: true,
+    expiryMarginSeconds: true,
+    fetch: true,
+    clock: true,
+    domain: true,
+    tokenEndpoint: true,
+    revocationEndpoint: true,
+  },
+  {
+    userPoolId:
+      'the client talks to the user pool domain: set domain (myapp.auth.us-east-1.amazoncognito.com)',
+    scopes: 'scopes are asked for per grant: client.clientCredentials({ scopes })',
+    revocationList:
+      'pass it per call, client.revoke(token, { revocationList, originJti }), or to a TokenSession',
+  },
+);
+
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_EXPIRY_MARGIN_SECONDS = 60;
 
 /** Check the options of a token endpoint client; every mistake is a {@link ConfigError}. */
 export function resolveClientConfig(options: TokenEndpointClientOptions): ClientConfig {
-  if (typeof options !== 'object' || options === null)
-    throw new ConfigError('the client options must be an object');
+  if (options === undefined) throw new ConfigError('a TokenEndpointClient needs its options');
+  checkOptions(CLIENT_OPTIONS, options);
   const { clientId, clientSecret, authMethod } = options;
   if (typeof clientId !== 'string' || clientId.length === 0) {
     throw new ConfigError(`clientId must be a non-empty string, got ${describeValue(clientId)}`);
@@ -87,12 +115,8 @@ export function resolveClientConfig(options: TokenEndpointClientOptions): Client
       `authMethod ${authMethod} needs a clientSecret; a public client sends only its client_id`,
     );
   }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new ConfigError(`fetch must be a function, got ${describeValue(options.fetch)}`);
-  }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new ConfigError(`clock must be a function, got ${describeValue(options.clock)}`);
-  }
+  if (options.fetch !== undefined) checkFunction('fetch', options.fetch);
+  if (options.clock !== undefined) checkFunction('clock', options.clock);
 
   const { tokenEndpoint, revocationEndpoint } = resolveEndpoints(options);
   const headers: Record<string, string> = {};
@@ -120,10 +144,7 @@ export function resolveClientConfig(options: TokenEndpointClientOptions): Client
 /** A margin or timeout option: a finite number ≥ `min`, or the default. */
 export function positive(name: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(`${name} must be a finite number ≥ ${min}, got ${describeValue(value)}`);
-  }
-  return value;
+  return checkNumber(name, value, { min, finite: true });
 }
 
 // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
+import { checkBoolean, checkFunction, checkOptions, optionKeys } from '../options.ts';
 import { RevocationList } from '../revocation/list.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
@@ -33,6 +34,25 @@ export interface TokenSessionOptions {
   /** `revoke()` adds the session's `origin_jti` to this list after Cognito revoked it (sign-out everywhere). */
   revocationList?: RevocationList;
 }
+
+// The keys of the tokens and of the options, checked at run time; the compiler keeps them complete.
+const SESSION_TOKEN_KEYS = optionKeys<SessionTokens>(
+  'tokens',
+  { accessToken: true, idToken: true, refreshToken: true },
+  {
+    expiresIn: 'the expiry is read from the tokens themselves',
+    tokenType: 'Cognito tokens are Bearer tokens',
+  },
+);
+const SESSION_OPTIONS = optionKeys<TokenSessionOptions>(
+  'TokenSession options',
+  { expiryMarginSeconds: true, autoRefresh: true, clock: true, revocationList: true },
+  {
+    timeoutMs: 'it is a TokenEndpointClient option: new TokenEndpointClient({ ..., timeoutMs })',
+    fetch: 'it is a TokenEndpointClient option: new TokenEndpointClient({ ..., fetch })',
+    clientId: 'it is a TokenEndpointClient option: new TokenEndpointClient({ ..., clientId })',
+  },
+);
 
 /** What a {@link TokenSession} emits. No event carries a token. */
 export interface TokenSessionEvents {
@@ -76,7 +96,9 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     if (!(client instanceof TokenEndpointClient)) {
       throw new ConfigError(`a TokenSession needs a TokenEndpointClient, got ${describeValue(client)}`);
     }
-    if (typeof tokens !== 'object' || tokens === null) throw new ConfigError('tokens must be an object');
+    if (tokens === undefined) throw new ConfigError('a TokenSession needs the tokens of a sign-in');
+    checkOptions(SESSION_TOKEN_KEYS, tokens);
+    checkOptions(SESSION_OPTIONS, options);
     for (const name of ['accessToken', 'refreshToken'] as const) {
       if (typeof tokens[name] !== 'string' || tokens[name].length === 0) {
         throw new ConfigError(`tokens.${name} must be a non-empty string, got ${typeof tokens[name]}`);
@@ -87,9 +109,8 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
         `tokens.idToken must be a non-empty string when given, got ${typeof tokens.idToken}`,
       );
     }
-    if (options.clock !== undefined && typeof options.clock !== 'function') {
-      throw new ConfigError(`clock must be a function, got ${describeValue(options.clock)}`);
-    }
+    if (options.clock !== undefined) checkFunction('clock', options.clock);
+    if (options.autoRefresh !== undefined) checkBoolean('autoRefresh', options.autoRefresh);
     if (options.revocationList !== undefined && !(options.revocationList instanceof RevocationList)) {
       throw new ConfigError(
         `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
