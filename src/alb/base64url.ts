@@ -1,3 +1,4 @@
+import { base64urlBytes } from '#platform';
 import { CognitoJwtError } from '../errors.ts';
 
 /**
@@ -32,7 +33,7 @@ function malformed(what: string, detail: string): CognitoJwtError {
  * decodePaddedBase64url('YQ==', 'payload'); // "a"
  * ```
  */
-export function decodePaddedBase64url(segment: string, what: string): Buffer {
+export function decodePaddedBase64url(segment: string, what: string): Uint8Array {
   const length = segment.length;
   if (length === 0 || length % 4 !== 0) throw malformed(what, 'its length is not a multiple of 4');
   const padding = segment.charCodeAt(length - 1) === 61 ? (segment.charCodeAt(length - 2) === 61 ? 2 : 1) : 0;
@@ -46,7 +47,7 @@ export function decodePaddedBase64url(segment: string, what: string): Buffer {
   if ((sextet(segment.charCodeAt(dataLength - 1)) & unusedBits) !== 0) {
     throw malformed(what, 'the last character has bits set past the data');
   }
-  const bytes = Buffer.from(segment, 'base64url');
+  const bytes = base64urlBytes(segment);
   if (bytes.length !== (dataLength * 3) >>> 2) throw malformed(what, 'it does not decode whole');
   return bytes;
 }

@@ -1,7 +1,6 @@
-import type { KeyObject } from 'node:crypto';
+import { defaultFetch, type EcKey } from '#platform';
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { boundedFetch } from '../net/bounded-fetch.ts';
-import { httpsFetch } from '../net/https-fetch.ts';
 import { checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { importAlbPublicKey } from './key.ts';
 
@@ -13,7 +12,7 @@ import { importAlbPublicKey } from './key.ts';
  * ```
  */
 export interface AlbKeyCacheOptions {
-  /** Replaces the built-in `node:http(s)` transport (proxies, tests); any `fetch`-compatible function. */
+  /** Replaces the platform's transport (`node:http(s)` on Node) (proxies, tests); any `fetch`-compatible function. */
   fetch?: typeof fetch;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
@@ -82,14 +81,13 @@ export class AlbKeyCache {
   readonly #maxBytes: number;
   readonly #cooldownMs: number;
   readonly #maxKeys: number;
-  readonly #keys = new Map<string, KeyObject>();
-  readonly #inFlight = new Map<string, Promise<KeyObject>>();
+  readonly #keys = new Map<string, EcKey>();
+  readonly #inFlight = new Map<string, Promise<EcKey>>();
   readonly #endpoints = new Map<string, Endpoint>();
 
   constructor(options: AlbKeyCacheOptions = {}) {
     checkOptions(ALB_KEY_CACHE_OPTION_KEYS, options);
-    // Not the global fetch: on Node 20 its first call loads undici, 20-30 ms of a cold start.
-    this.#fetch = options.fetch === undefined ? httpsFetch : checkFunction('fetch', options.fetch);
+    this.#fetch = options.fetch === undefined ? defaultFetch : checkFunction('fetch', options.fetch);
     this.#clock = options.clock === undefined ? Date.now : checkFunction('clock', options.clock);
     this.#timeoutMs = checkNumber('timeoutMs', options.timeoutMs ?? 5_000, { min: 1 });
     this.#maxBytes = checkNumber('maxBytes', options.maxBytes ?? 4_096, { min: 256, integer: true });
@@ -106,10 +104,10 @@ export class AlbKeyCache {
    * The key for `kid` at `base` if it is held, without waiting.
    *
    * ```ts
-   * const key = cache.getKeySync(base, kid); // KeyObject | undefined
+   * const key = cache.getKeySync(base, kid); // EcKey | undefined
    * ```
    */
-  getKeySync(base: string, kid: string): KeyObject | undefined {
+  getKeySync(base: string, kid: string): EcKey | undefined {
     const url = `${base}/${kid}`;
     const key = this.#keys.get(url);
     if (key !== undefined) {
@@ -129,7 +127,7 @@ export class AlbKeyCache {
    * const key = await cache.getKey(base, header.kid);
    * ```
    */
-  getKey(base: string, kid: string): Promise<KeyObject> {
+  getKey(base: string, kid: string): Promise<EcKey> {
     if (!isAlbKid(kid)) {
       // The verifier checks this first; the cache never builds a URL from anything else.
       return Promise.reject(
@@ -219,13 +217,13 @@ export class AlbKeyCache {
     );
   }
 
-  #remember(url: string, key: KeyObject): void {
+  #remember(url: string, key: EcKey): void {
     this.#keys.delete(url);
     if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value!);
     this.#keys.set(url, key);
   }
 
-  async #fetchKey(url: string, kid: string): Promise<KeyObject> {
+  async #fetchKey(url: string, kid: string): Promise<EcKey> {
     const failed = (reason: string, cause?: unknown) =>
       new CognitoJwtError(
         'ERR_JWKS_FETCH_FAILED',

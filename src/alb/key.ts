@@ -1,68 +1,106 @@
 /**
- * The two crypto operations of the load balancer's tokens, in one place: import a PEM public key
- * (P-256 only) and check an ES256 signature in its raw R‖S form. Written against `node:crypto`;
- * they move to the platform seam as they are.
+ * The two crypto operations of the load balancer's tokens: import a PEM public key (P-256 only)
+ * and check an ES256 signature in its raw R‖S form. Both go through `#platform`, so the ALB
+ * verifier runs wherever the core does (Node's KeyObjects, or Web Crypto).
  */
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import {
+  base64Bytes,
+  type EcKey,
+  importEcP256Spki,
+  SYNC_SIGNATURES,
+  verifyEs256,
+  verifyEs256Sync,
+} from '#platform';
 import { CognitoJwtError } from '../errors.ts';
 
 const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]{1,76}\r?\n)+)-----END PUBLIC KEY-----\r?\n?$/;
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The order n of P-256: a signature's r and s must lie in [1, n-1]. */
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+/** The order n of P-256, big-endian: a signature's r and s must lie in [1, n-1]. */
+const P256_ORDER = Uint8Array.from(
+  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'.match(/../g)!,
+  (byte) => Number.parseInt(byte, 16),
+);
 
-function unusable(kid: string, reason: string): CognitoJwtError {
+function unusable(kid: string, reason: string, cause?: unknown): CognitoJwtError {
   return new CognitoJwtError('ERR_KEY_INVALID', `the load balancer key ${kid} is unusable: ${reason}`, {
     claim: 'kid',
+    cause,
   });
 }
 
 /**
  * Import the PEM the key endpoint serves for one kid. Only a single `PUBLIC KEY` block (SPKI) is
  * read: no certificate, no private key (from which Node would quietly derive a public one), no
- * text around it. The key must be EC on P-256. Throws `ERR_KEY_INVALID`.
+ * text around it. The key must be EC on P-256. Throws `ERR_KEY_INVALID` (on Web Crypto, where
+ * imports are asynchronous, a key of another curve fails at its first verification instead).
  *
  * ```ts
  * const key = importAlbPublicKey(pemText, kid);
  * ```
  */
-export function importAlbPublicKey(pem: string, kid: string): KeyObject {
+export function importAlbPublicKey(pem: string, kid: string): EcKey {
   const match = PEM.exec(pem);
   const base64 = match?.[1]?.replace(/\r?\n/g, '');
-  if (base64 === undefined || !STANDARD_BASE64.test(base64)) {
+  if (base64 === undefined || !STANDARD_BASE64.test(base64) || base64.length % 4 !== 0) {
     throw unusable(kid, 'the answer is not one PEM "PUBLIC KEY" block');
   }
-  let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
-  } catch {
-    throw unusable(kid, 'the PEM does not hold a public key');
+    return importEcP256Spki(base64Bytes(base64));
+  } catch (cause) {
+    throw unusable(kid, (cause as Error)?.message ?? 'the PEM does not hold a P-256 public key', cause);
   }
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    const found =
-      key.asymmetricKeyType === 'ec'
-        ? `the curve ${key.asymmetricKeyDetails?.namedCurve}`
-        : key.asymmetricKeyType;
-    throw unusable(kid, `ES256 needs a P-256 key, found ${found}`);
+}
+
+/** r and s as big-endian 32-byte numbers each in [1, n-1]: anything else is no ES256 signature. */
+function inRange(signature: Uint8Array, offset: number): boolean {
+  let zero = true;
+  let below: boolean | undefined;
+  for (let i = 0; i < 32; i++) {
+    const byte = signature[offset + i]!;
+    if (byte !== 0) zero = false;
+    if (below === undefined && byte !== P256_ORDER[i]) below = byte < P256_ORDER[i]!;
   }
-  return key;
+  return !zero && below === true;
+}
+
+/** 64 bytes (R‖S, not DER), r and s in range: checked before any crypto runs. */
+function wellFormed(signature: Uint8Array): boolean {
+  return signature.length === 64 && inRange(signature, 0) && inRange(signature, 32);
 }
 
 /**
- * Check an ES256 signature over `signingInput`. The signature is the 64-byte R‖S form (IEEE
- * P1363): a DER signature has another length and fails; r or s of 0 or of the curve order or
- * more fail before any crypto runs.
+ * Check an ES256 signature over `signingInput`, synchronously when the platform can (Node),
+ * asynchronously otherwise. A DER signature has another length and fails; r or s of 0 or of the
+ * curve order or more fail before any crypto runs. A key whose (Web Crypto) import failed is
+ * `ERR_KEY_INVALID`.
  *
  * ```ts
- * if (!verifyEs256(token.signingInput, token.signature, key)) throw new Error('bad signature');
+ * if (!(await checkEs256(token.signingInput, token.signature, key, kid))) throw new Error('bad signature');
  * ```
  */
-export function verifyEs256(signingInput: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
-  if (signature.length !== 64) return false;
-  const hex = Buffer.from(signature.buffer, signature.byteOffset, 64).toString('hex');
-  const r = BigInt(`0x${hex.slice(0, 64)}`);
-  const s = BigInt(`0x${hex.slice(64)}`);
-  if (r === 0n || s === 0n || r >= P256_ORDER || s >= P256_ORDER) return false;
-  return verify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+export function checkEs256(
+  signingInput: Uint8Array,
+  signature: Uint8Array,
+  key: EcKey,
+  kid: string,
+): boolean | Promise<boolean> {
+  if (!wellFormed(signature)) return false;
+  if (SYNC_SIGNATURES) return verifyEs256Sync(signingInput, signature, key);
+  return verifyEs256(signingInput, signature, key).catch((cause: unknown) => {
+    throw unusable(kid, (cause as Error)?.message ?? 'the key cannot be imported', cause);
+  });
+}
+
+/**
+ * {@link checkEs256} for `verifySync()`: throws `ERR_SYNC_UNSUPPORTED` where the platform has no
+ * synchronous signatures (Web Crypto).
+ *
+ * ```ts
+ * if (!checkEs256Sync(token.signingInput, token.signature, key)) throw new Error('bad signature');
+ * ```
+ */
+export function checkEs256Sync(signingInput: Uint8Array, signature: Uint8Array, key: EcKey): boolean {
+  if (!wellFormed(signature)) return false;
+  return verifyEs256Sync(signingInput, signature, key);
 }

@@ -1,3 +1,4 @@
+import { asciiBytes } from '#platform';
 import { CognitoJwtError } from '../errors.ts';
 import { parseJsonObject } from '../token/json.ts';
 import { decodePaddedBase64url } from './base64url.ts';
@@ -10,8 +11,8 @@ export interface ParsedAlbToken {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
   /** The first two segments exactly as transmitted, padding included: what the signature covers. */
-  signingInput: Buffer;
-  signature: Buffer;
+  signingInput: Uint8Array;
+  signature: Uint8Array;
 }
 
 /**
@@ -48,7 +49,7 @@ export function parseAlbToken(token: unknown, maxLength = DEFAULT_MAX_ALB_TOKEN_
   return {
     header,
     payload,
-    signingInput: Buffer.from(token.slice(0, dot2), 'ascii'), // checked to be base64url, '=' and dots
+    signingInput: asciiBytes(token.slice(0, dot2)), // checked to be base64url, '=' and dots
     signature,
   };
 }

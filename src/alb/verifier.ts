@@ -1,11 +1,10 @@
-import type { KeyObject } from 'node:crypto';
 import { CognitoJwtError, ConfigError, describeValue, TokenExpiredError } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
 import { MAX_CLOCK_TOLERANCE_SECONDS, stringList } from '../verify/config.ts';
 import { freezeClaims } from '../verify/token-cache.ts';
 import { type AlbArn, checkKeysUrl, keysBaseFor, parseAlbArn } from './arn.ts';
 import type { AlbClaims, AlbTokenHeader } from './claims.ts';
-import { verifyEs256 } from './key.ts';
+import { checkEs256, checkEs256Sync } from './key.ts';
 import { ALB_KEY_CACHE_OPTION_KEYS, AlbKeyCache, type AlbKeyCacheOptions, isAlbKid } from './key-cache.ts';
 import { DEFAULT_MAX_ALB_TOKEN_LENGTH, type ParsedAlbToken, parseAlbToken } from './parse.ts';
 
@@ -267,7 +266,8 @@ export class AlbVerifier {
     const key =
       this.#cache.getKeySync(signer.keysBase, header.kid) ??
       (await this.#cache.getKey(signer.keysBase, header.kid));
-    return this.#accept(candidate, key);
+    const checking = checkEs256(candidate.token.signingInput, candidate.token.signature, key, header.kid);
+    return this.#accept(candidate, typeof checking === 'boolean' ? checking : await checking);
   }
 
   /**
@@ -287,7 +287,10 @@ export class AlbVerifier {
         `the load balancer key ${candidate.header.kid} is not held yet; verifySync() never fetches, verify() would`,
       );
     }
-    return this.#accept(candidate, key);
+    return this.#accept(
+      candidate,
+      checkEs256Sync(candidate.token.signingInput, candidate.token.signature, key),
+    );
   }
 
   /**
@@ -402,8 +405,11 @@ export class AlbVerifier {
     return { token: parsed, header: header as AlbTokenHeader, signer };
   }
 
-  #accept({ token, header }: Candidate, key: KeyObject): { claims: AlbClaims; header: AlbTokenHeader } {
-    if (!verifyEs256(token.signingInput, token.signature, key)) {
+  #accept(
+    { token, header }: Candidate,
+    signatureValid: boolean,
+  ): { claims: AlbClaims; header: AlbTokenHeader } {
+    if (!signatureValid) {
       throw new CognitoJwtError('ERR_SIGNATURE_INVALID', 'the signature does not match the token');
     }
     const { payload } = token;
