@@ -1,3 +1,14 @@
+export type { AlbClaims, AlbTokenHeader } from './alb/claims.ts';
+export { AlbKeyCache, type AlbKeyCacheOptions } from './alb/key-cache.ts';
+export {
+  type AccessTokenVerifier,
+  ALB_HEADERS,
+  type AlbIdentity,
+  AlbVerifier,
+  type AlbVerifierConfig,
+  type AlbVerifierOptions,
+  type HeaderSource,
+} from './alb/verifier.ts';
 export type { AuthClaims, AuthRegistry } from './authz/request-claims.ts';
 export {
   type ClaimsPredicate,
