@@ -10,12 +10,17 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CHILD = fileURLToPath(new URL('./verifier-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./revocation-child.ts', import.meta.url));
 
 export interface VerifierProcess {
   readonly child: ChildProcess;
   /** The outcome of each token: `'ok'` or an error code. */
   verify(tokens: string[]): Promise<string[]>;
+  /**
+   * Start verifying `token` in a loop; resolves once the loop runs, with a promise of the moment
+   * (`performance.timeOrigin + performance.now()`) the process first refused it.
+   */
+  watch(token: string): Promise<{ refused: Promise<number> }>;
 }
 
 export interface Fleet {
@@ -34,25 +39,45 @@ function startMember(settings: object): Promise<VerifierProcess> {
   });
   let nextId = 0;
   const waiting = new Map<number, (results: string[]) => void>();
+  const watching = new Map<number, { started: () => void; refused: (at: number) => void }>();
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`verifier child exited with ${code}`)));
-    child.on('message', (message: { ready?: true; id?: number; results?: string[] }) => {
-      if (message.ready) {
-        resolve({
-          child,
-          verify: (tokens) =>
-            new Promise((done) => {
-              const id = nextId++;
-              waiting.set(id, done);
-              child.send({ id, tokens });
-            }),
-        });
-        return;
-      }
-      const done = waiting.get(message.id!);
-      waiting.delete(message.id!);
-      done?.(message.results!);
-    });
+    child.on(
+      'message',
+      (message: { ready?: true; id?: number; results?: string[]; watching?: true; refusedAt?: number }) => {
+        const watcher = watching.get(message.id!);
+        if (watcher && message.watching) return watcher.started();
+        if (watcher && message.refusedAt !== undefined) {
+          watching.delete(message.id!);
+          return watcher.refused(message.refusedAt);
+        }
+        if (message.ready) {
+          resolve({
+            child,
+            verify: (tokens) =>
+              new Promise((done) => {
+                const id = nextId++;
+                waiting.set(id, done);
+                child.send({ id, tokens });
+              }),
+            watch: (token) =>
+              new Promise((started) => {
+                const id = nextId++;
+                let refused!: (at: number) => void;
+                const refusedAt = new Promise<number>((resolve) => {
+                  refused = resolve;
+                });
+                watching.set(id, { started: () => started({ refused: refusedAt }), refused });
+                child.send({ id, watch: token });
+              }),
+          });
+          return;
+        }
+        const done = waiting.get(message.id!);
+        waiting.delete(message.id!);
+        done?.(message.results!);
+      },
+    );
   });
 }
 

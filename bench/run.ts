@@ -23,6 +23,7 @@ import {
   type VariantChecks,
   type WorkloadResult,
 } from './report.ts';
+import { formatRevocation, measureRevocation, REVOCATION_SETTINGS, revocationTargets } from './revocation.ts';
 import { VARIANTS } from './variants.ts';
 
 const { values: args } = parseArgs({
@@ -144,7 +145,11 @@ try {
   const coldStarts = await measureColdStarts(build, fixture, settings.coldStartRuns);
   log(`memory (${settings.memoryTokens} tokens, two processes)`);
   const memory = await measureMemory(build, fixture, memoryFile);
-  const targets = evaluateTargets(results, VARIANTS, coldStarts, floods, memory);
+  const revocation = await measureRevocation(REVOCATION_SETTINGS[args.quick ? 'quick' : 'full'], log);
+  const targets = [
+    ...evaluateTargets(results, VARIANTS, coldStarts, floods, memory),
+    ...revocationTargets(revocation),
+  ];
 
   const command = `npm run bench${args.quick ? ' -- --quick' : ''}`;
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
@@ -156,6 +161,7 @@ try {
       formatFloods(floods, settings.floodTokens, settings.floodWave, style),
       formatColdStarts(coldStarts, style),
       formatMemory(memory, style),
+      formatRevocation(revocation, style),
       formatTargets(targets, style),
     ].join('\n\n');
   console.log(render('text'));
@@ -177,6 +183,7 @@ try {
       flood: floods,
       coldStart: coldStarts,
       memory,
+      revocation,
       targets,
       durationSeconds: (performance.now() - startedAt) / 1000,
     };

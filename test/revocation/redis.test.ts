@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { createClient } from 'redis';
+import { startFleet } from '../../bench/revocation-fleet.ts';
 import { CognitoVerifier, decodeUnverified } from '../../src/index.ts';
 import { REVOCATION_EVENTS, RevocationList, type UnavailableBehaviour } from '../../src/revocation/index.ts';
 import { buildJwks, generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
-import { startFleet } from './fleet.ts';
 
 const key = generateKeyPair();
 const POOL = 'eu-west-1_FleetPool';

@@ -1,0 +1,36 @@
+// Run by bench/revocation.ts with --expose-gc: how much a mirror of the store given in argv[2]
+// costs in memory, and how long a full read takes at start and as a periodic reconcile.
+import { subscribe } from 'node:diagnostics_channel';
+import { REVOCATION_EVENTS, type RevocationEventMessages, RevocationList } from '../src/revocation/index.ts';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const reads: RevocationEventMessages['resync'][] = [];
+let onPeriod: () => void = () => {};
+subscribe(REVOCATION_EVENTS.resync, (message) => {
+  reads.push(message as RevocationEventMessages['resync']);
+  if ((message as RevocationEventMessages['resync']).reason === 'period') onPeriod();
+});
+
+gc();
+const before = process.memoryUsage();
+const list = new RevocationList({
+  redis: { url: process.argv[2]! },
+  onUnavailable: 'reject',
+  reconcileIntervalMs: 1_000,
+});
+await list.ready;
+await new Promise<void>((resolve) => {
+  onPeriod = resolve;
+});
+gc();
+const after = process.memoryUsage();
+const first = reads.find((read) => read.reason === 'start');
+const period = reads.find((read) => read.reason === 'period');
+process.send?.({
+  entries: list.size,
+  rssMb: (after.rss - before.rss) / 2 ** 20,
+  heapMb: (after.heapUsed - before.heapUsed) / 2 ** 20,
+  firstReadMs: first?.durationMs ?? Number.NaN,
+  reconcileMs: period?.durationMs ?? Number.NaN,
+});
+await list.close();

@@ -1,0 +1,318 @@
+/**
+ * The revocation benchmark (`npm run bench` runs it; alone: `tsx bench/revocation.ts [--quick] [--json FILE]`):
+ * - propagation from the revoker's `revokeSession()` call to refusal in every verifier process;
+ * - `isRevoked` per call on a Redis-backed list's mirror;
+ * - distinct-token verification with the check on and off, interleaved in one run;
+ * - RSS and full-read (reconcile) time of a mirror of a million revoked sessions.
+ * Every Redis here is a private `redis-server` on loopback.
+ */
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createClient } from 'redis';
+import { CognitoVerifier, decodeUnverified } from '../src/index.ts';
+import { RevocationList } from '../src/revocation/index.ts';
+import { buildJwks, generateKeyPair, mintAccessToken } from '../src/testing/index.ts';
+import { startRedisServer } from '../test/helpers/redis-server.ts';
+import { startFleet } from './revocation-fleet.ts';
+
+export interface RevocationSettings {
+  /** Revocations timed for propagation. */
+  revocations: number;
+  /** Verifier processes that must all refuse each one. */
+  processes: number;
+  /** Entries in the mirror while `isRevoked` is timed. */
+  mirrorEntries: number;
+  isRevokedCalls: number;
+  /** Distinct tokens per verification round, and rounds per variant. */
+  distinctTokens: number;
+  rounds: number;
+  /** Revoked sessions for the memory and reconcile measure. */
+  largeEntries: number;
+}
+
+export const REVOCATION_SETTINGS: Record<'quick' | 'full', RevocationSettings> = {
+  quick: {
+    revocations: 20,
+    processes: 2,
+    mirrorEntries: 1_000,
+    isRevokedCalls: 200_000,
+    distinctTokens: 100,
+    rounds: 2,
+    largeEntries: 10_000,
+  },
+  full: {
+    revocations: 200,
+    processes: 4,
+    mirrorEntries: 100_000,
+    isRevokedCalls: 10_000_000,
+    distinctTokens: 2_000,
+    rounds: 7,
+    largeEntries: 1_000_000,
+  },
+};
+
+export interface RevocationBench {
+  propagation: { processes: number; revocations: number; p50Ms: number; p99Ms: number; maxMs: number };
+  isRevoked: { mirrorEntries: number; calls: number; nsPerCall: number };
+  verification: { tokens: number; rounds: number; offOpsPerSec: number; onOpsPerSec: number; ratio: number };
+  large: { entries: number; rssMb: number; heapMb: number; firstReadMs: number; reconcileMs: number };
+}
+
+const POOL = 'eu-west-1_BenchPool';
+const CLIENT = 'bench-client';
+const ISSUER = `https://cognito-idp.eu-west-1.amazonaws.com/${POOL}`;
+const ENTRIES_KEY = 'cognito-jwt:revocation:entries';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Write `count` revoked sessions straight into the sorted set (ZADD in batches), as a long-lived fleet would have. */
+async function fill(url: string, count: number): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  const expiresAt = String(Date.now() + 86_400_000);
+  for (let start = 0; start < count; start += 10_000) {
+    const args = ['ZADD', ENTRIES_KEY];
+    for (let i = start; i < Math.min(count, start + 10_000); i++) {
+      args.push(expiresAt, `s\t${i.toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}`);
+    }
+    await client.sendCommand(args);
+  }
+  await client.close();
+}
+
+async function measurePropagation(settings: RevocationSettings, key: ReturnType<typeof generateKeyPair>) {
+  const redis = await startRedisServer();
+  const jwks = buildJwks(key);
+  const fleet = await startFleet(settings.processes, {
+    redisUrl: redis.url,
+    userPoolId: POOL,
+    clientId: CLIENT,
+    jwks,
+    onUnavailable: 'reject',
+  });
+  const revoker = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  try {
+    await revoker.ready;
+    const delays: number[] = [];
+    for (let i = 0; i < settings.revocations; i++) {
+      const token = mintAccessToken({ key, issuer: ISSUER, clientId: CLIENT });
+      const watches = await Promise.all(fleet.members.map((member) => member.watch(token)));
+      const calledAt = now();
+      await revoker.revokeSession(decodeUnverified(token).payload.origin_jti as string);
+      const refusedAt = await Promise.all(watches.map((watch) => watch.refused));
+      delays.push(Math.max(...refusedAt) - calledAt);
+    }
+    delays.sort((a, b) => a - b);
+    return {
+      processes: settings.processes,
+      revocations: settings.revocations,
+      p50Ms: percentile(delays, 50),
+      p99Ms: percentile(delays, 99),
+      maxMs: delays.at(-1) ?? Number.NaN,
+    };
+  } finally {
+    await revoker.close();
+    await fleet.stop();
+    await redis.stop();
+  }
+}
+
+async function measureHotPath(settings: RevocationSettings, key: ReturnType<typeof generateKeyPair>) {
+  const redis = await startRedisServer();
+  await fill(redis.url, settings.mirrorEntries);
+  const list = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  try {
+    await list.ready;
+    for (let i = 0; i < 100; i++) await list.revokeUser({ userPoolId: POOL, sub: `cut-${i}` });
+    // A mix: misses (most traffic), revoked sessions, and users with and without a cut-off.
+    const claims = Array.from({ length: 1024 }, (_, i) => ({
+      iss: ISSUER,
+      sub: i % 8 === 0 ? `cut-${i % 100}` : `user-${i}`,
+      iat: Math.floor(Date.now() / 1000) + 10,
+      origin_jti:
+        i % 16 === 0
+          ? `${(i % settings.mirrorEntries).toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}`
+          : `miss-${i}`,
+    }));
+    const samples: number[] = [];
+    let revoked = 0;
+    for (let round = 0; round < 5; round++) {
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < settings.isRevokedCalls; i++) if (list.isRevoked(claims[i & 1023]!)) revoked++;
+      samples.push(Number(process.hrtime.bigint() - started) / settings.isRevokedCalls);
+    }
+    if (revoked === 0) throw new Error('the isRevoked benchmark never hit a revoked entry');
+    const isRevoked = {
+      mirrorEntries: list.size,
+      calls: settings.isRevokedCalls,
+      nsPerCall: median(samples),
+    };
+
+    // Distinct tokens, each verified once per round by a new verifier: full signature checks.
+    const jwks = buildJwks(key);
+    const tokens = Array.from({ length: settings.distinctTokens }, () =>
+      mintAccessToken({ key, issuer: ISSUER, clientId: CLIENT }),
+    );
+    const config = { userPoolId: POOL, clientId: CLIENT, tokenUse: 'access', jwks } as const;
+    const round = (withCheck: boolean): number => {
+      const verifier = new CognitoVerifier(config, withCheck ? { isRevoked: list.isRevoked } : {});
+      const started = performance.now();
+      for (const token of tokens) verifier.verifySync(token);
+      return tokens.length / ((performance.now() - started) / 1000);
+    };
+    round(true);
+    round(false);
+    const on: number[] = [];
+    const off: number[] = [];
+    for (let i = 0; i < settings.rounds; i++) {
+      off.push(round(false));
+      on.push(round(true));
+    }
+    const verification = {
+      tokens: tokens.length,
+      rounds: settings.rounds,
+      offOpsPerSec: median(off),
+      onOpsPerSec: median(on),
+      ratio: median(on) / median(off),
+    };
+    return { isRevoked, verification };
+  } finally {
+    await list.close();
+    await redis.stop();
+  }
+}
+
+async function measureLarge(settings: RevocationSettings): Promise<RevocationBench['large']> {
+  const redis = await startRedisServer();
+  try {
+    await fill(redis.url, settings.largeEntries);
+    const child = fork(fileURLToPath(new URL('./revocation-memory-child.ts', import.meta.url)), [redis.url], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const result = await new Promise<RevocationBench['large']>((resolve, reject) => {
+      child.once('message', (message) => resolve(message as RevocationBench['large']));
+      child.once('exit', (code) => reject(new Error(`the memory child exited with ${code}`)));
+    });
+    child.kill();
+    if (result.entries !== settings.largeEntries) {
+      throw new Error(`the mirror holds ${result.entries} entries, expected ${settings.largeEntries}`);
+    }
+    return result;
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** Run every revocation measure. */
+export async function measureRevocation(
+  settings: RevocationSettings,
+  log: (message: string) => void = () => {},
+): Promise<RevocationBench> {
+  const key = generateKeyPair();
+  log(`revocation: propagation to ${settings.processes} processes × ${settings.revocations} revocations`);
+  const propagation = await measurePropagation(settings, key);
+  log(
+    `revocation: isRevoked on a ${settings.mirrorEntries}-entry mirror; verification with the check on and off`,
+  );
+  const { isRevoked, verification } = await measureHotPath(settings, key);
+  log(`revocation: memory and reconcile with ${settings.largeEntries} revoked sessions`);
+  const large = await measureLarge(settings);
+  return { propagation, isRevoked, verification, large };
+}
+
+/** The issue's targets, measured. */
+export function revocationTargets(
+  result: RevocationBench,
+): { target: string; measured: string; met: boolean }[] {
+  const { propagation, isRevoked, verification, large } = result;
+  return [
+    {
+      target: `revocation propagation p99 to every process ≤ 1000 ms`,
+      measured: `p50 ${propagation.p50Ms.toFixed(2)} ms, p99 ${propagation.p99Ms.toFixed(2)} ms`,
+      met: propagation.p99Ms <= 1000,
+    },
+    {
+      target: 'isRevoked on the Redis mirror ≤ 100 ns/call',
+      measured: `${isRevoked.nsPerCall.toFixed(1)} ns`,
+      met: isRevoked.nsPerCall <= 100,
+    },
+    {
+      target: 'distinct-token verification with the check ≥ 0.98 × without',
+      measured: `${verification.ratio.toFixed(3)} ×`,
+      met: verification.ratio >= 0.98,
+    },
+    {
+      target: `mirror of ${large.entries} revoked sessions ≤ 256 MB RSS`,
+      measured: `${large.rssMb.toFixed(0)} MB`,
+      met: large.rssMb <= 256,
+    },
+    {
+      target: `reconcile of ${large.entries} entries ≤ 2 s`,
+      measured: `${(large.reconcileMs / 1000).toFixed(2)} s`,
+      met: large.reconcileMs <= 2000,
+    },
+  ];
+}
+
+/** The results as a table: plain text or Markdown. */
+export function formatRevocation(result: RevocationBench, style: 'text' | 'markdown' = 'text'): string {
+  const { propagation, isRevoked, verification, large } = result;
+  const rows: [string, string][] = [
+    [
+      `propagation, revokeSession() → refused in all ${propagation.processes} processes (${propagation.revocations} revocations)`,
+      `p50 ${propagation.p50Ms.toFixed(2)} ms · p99 ${propagation.p99Ms.toFixed(2)} ms · max ${propagation.maxMs.toFixed(2)} ms`,
+    ],
+    [
+      `isRevoked on the Redis mirror (${isRevoked.mirrorEntries} entries)`,
+      `${isRevoked.nsPerCall.toFixed(1)} ns/call`,
+    ],
+    [
+      `${verification.tokens} distinct access tokens, check off → on (median of ${verification.rounds})`,
+      `${verification.offOpsPerSec.toFixed(0)} → ${verification.onOpsPerSec.toFixed(0)} ops/s (${verification.ratio.toFixed(3)} ×)`,
+    ],
+    [
+      `mirror of ${large.entries} revoked sessions`,
+      `RSS +${large.rssMb.toFixed(0)} MB (heap +${large.heapMb.toFixed(0)} MB) · first read ${large.firstReadMs.toFixed(0)} ms · reconcile ${large.reconcileMs.toFixed(0)} ms`,
+    ],
+  ];
+  if (style === 'markdown') {
+    return [
+      '#### Revocation',
+      '',
+      '| measure | result |',
+      '| --- | --- |',
+      ...rows.map(([a, b]) => `| ${a} | ${b} |`),
+    ].join('\n');
+  }
+  const width = Math.max(...rows.map(([a]) => a.length));
+  return ['Revocation', ...rows.map(([a, b]) => `  ${a.padEnd(width)}  ${b}`)].join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } },
+  });
+  const result = await measureRevocation(REVOCATION_SETTINGS[values.quick ? 'quick' : 'full'], (message) =>
+    process.stderr.write(`${message}\n`),
+  );
+  console.log(formatRevocation(result));
+  for (const target of revocationTargets(result)) {
+    console.log(`  ${target.met ? '✔' : '✘'} ${target.target}: ${target.measured}`);
+  }
+  if (values.json)
+    writeFileSync(values.json, `${JSON.stringify({ quick: values.quick, ...result }, null, 2)}\n`);
+}
