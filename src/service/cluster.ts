@@ -26,8 +26,11 @@ export async function runService(settings: ServiceSettings): Promise<number> {
   const logger = createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
   if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings, logger);
   const service = await startService(settings, { logger });
-  if (cluster.isWorker) process.send?.({ type: 'cognito-jwt:listening', url: service.url });
-  return untilSignal(service);
+  if (!cluster.isWorker) return untilSignal(service);
+  process.send?.({ type: 'cognito-jwt:listening', url: service.url });
+  const code = await untilSignal(service);
+  // The IPC channel to the primary would keep a worker alive: its work is done, so it leaves now.
+  process.exit(code);
 }
 
 function untilSignal(service: RunningService): Promise<number> {

@@ -1,0 +1,168 @@
+// `cognito-jwt serve` as a real process (run from the sources through tsx): config checks, the
+// environment, workers on node:cluster with their metrics added up, and SIGTERM.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { generateKeyPair, mintAccessToken, startJwksServer } from '../../src/testing/index.ts';
+import { freePort } from '../helpers/proxy-process.ts';
+import { CLIENT, POOL } from './harness.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+function serve(args: string[], env: Record<string, string> = {}): Run {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('COGNITO_JWT_')),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
+    env: { ...clean, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+async function configFile(t: TestContext, config: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cognito-jwt-serve-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'service.json');
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+const ROUTES = [
+  { path: '/public/**', require: 'anonymous' },
+  { path: '/**', require: 'authenticated' },
+];
+
+test('serve --check: a valid config prints a summary and exits 0; a typo exits 2 naming the closest key', async (t) => {
+  const pools = [{ userPoolId: 'eu-west-1_AbC123', clientId: ['app'], tokenUse: 'access' }];
+  let run = serve(['--check', '--config', await configFile(t, { pools, routes: ROUTES, workers: 2 })]);
+  assert.equal(await run.exited, 0, run.output().stderr);
+  assert.match(run.output().stdout, /config valid/);
+  assert.match(run.output().stdout, /pool +eu-west-1_AbC123 \(access tokens; app\)/);
+  assert.match(run.output().stdout, /\/public\/\*\* +→ anonymous/);
+
+  run = serve(['--check', '--config', await configFile(t, { pools, rotues: ROUTES })]);
+  assert.equal(await run.exited, 2);
+  assert.match(run.output().stderr, /unknown option "rotues"; did you mean "routes"\?/);
+
+  run = serve(['--check', '--config', await configFile(t, { pools: [{ ...pools[0], clientID: 'x' }] })]);
+  assert.equal(await run.exited, 2);
+  assert.match(run.output().stderr, /pools\[0\]: pool: unknown option "clientID"; did you mean "clientId"\?/);
+
+  run = serve(['--check', '--config', await configFile(t, { userPoolId: 'eu-west-1_AbC123' })]);
+  assert.equal(await run.exited, 2);
+  assert.match(run.output().stderr, /"userPoolId" does not belong here: put it in an entry of "pools"/);
+
+  run = serve(['--check'], {
+    COGNITO_JWT_USER_POOL_ID: 'eu-west-1_AbC123',
+    COGNITO_JWT_CLIENT_ID: 'app',
+    COGNITO_JWT_TOKEN_USE: 'id',
+    COGNITO_JWT_PROT: '1',
+  });
+  assert.equal(await run.exited, 2);
+  assert.match(
+    run.output().stderr,
+    /unknown environment variable COGNITO_JWT_PROT; did you mean COGNITO_JWT_PORT\?/,
+  );
+
+  run = serve(['--check', '--workers', '3'], {
+    COGNITO_JWT_USER_POOL_ID: 'eu-west-1_AbC123',
+    COGNITO_JWT_CLIENT_ID: 'app,other',
+    COGNITO_JWT_TOKEN_USE: 'id',
+    COGNITO_JWT_PORT: '9999',
+  });
+  assert.equal(await run.exited, 0, run.output().stderr);
+  assert.match(run.output().stdout, /listen +127\.0\.0\.1:9999, 3 workers/);
+  assert.match(run.output().stdout, /\(id tokens; app, other\)/);
+});
+
+test('serve --workers 2: both answer on one port, /metrics adds up every worker, SIGTERM stops cleanly', async (t) => {
+  const key = generateKeyPair();
+  const jwks = await startJwksServer({ keys: [key] });
+  t.after(() => jwks.close());
+  const port = await freePort();
+  const file = await configFile(t, {
+    pools: [{ userPoolId: POOL, issuer: jwks.issuer(POOL), clientId: [CLIENT], tokenUse: 'access' }],
+    routes: ROUTES,
+    log: { level: 'warn' },
+  });
+  const run = serve(['--config', file, '--port', String(port), '--workers', '2']);
+  t.after(() => run.child.kill('SIGKILL'));
+  const origin = `http://127.0.0.1:${port}`;
+  let ready = false;
+  for (let attempt = 0; attempt < 400 && !ready; attempt++) {
+    ready = await fetch(`${origin}/readyz`).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
+    if (!ready) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(ready, `ready: ${run.output().stderr}${run.output().stdout}`);
+  const token = mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT });
+  const total = 40;
+  for (let i = 0; i < total; i++) {
+    // A new connection each time, so the kernel can hand them to either worker.
+    const answer = await fetch(`${origin}/auth/nginx`, {
+      headers: {
+        'x-original-method': 'GET',
+        'x-original-uri': '/x',
+        authorization: `Bearer ${token}`,
+        connection: 'close',
+      },
+    });
+    assert.equal(answer.status, 200);
+  }
+  const metrics = await (await fetch(`${origin}/metrics`)).text();
+  const allowed = /cognito_jwt_decisions_total\{outcome="allow",code="OK",contract="nginx"\} (\d+)/.exec(
+    metrics,
+  );
+  assert.equal(Number(allowed?.[1]), total, 'the allowed decisions of both workers, added up');
+  assert.match(
+    metrics,
+    /cognito_jwt_jwks_fetches_total\{result="success",reason="load"\} 2/,
+    'one load per worker',
+  );
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.output().stderr);
+  await assert.rejects(fetch(`${origin}/healthz`));
+});
+
+test('serve with one worker runs in the process and exits 0 on SIGTERM', async (t) => {
+  const port = await freePort();
+  const run = serve(['--port', String(port), '--workers', '1', '--log-level', 'warn'], {
+    COGNITO_JWT_USER_POOL_ID: 'eu-west-1_AbC123',
+    COGNITO_JWT_CLIENT_ID: 'any',
+    COGNITO_JWT_TOKEN_USE: 'access',
+  });
+  t.after(() => run.child.kill('SIGKILL'));
+  let up = false;
+  for (let attempt = 0; attempt < 400 && !up; attempt++) {
+    up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
+    if (!up) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(up, run.output().stderr);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.output().stderr);
+});
