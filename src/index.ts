@@ -22,9 +22,11 @@ export { groupsOf, scopesOf } from './authz/rights.ts';
 export { defineRoles, type RoleMap, type Roles } from './authz/roles.ts';
 export { type AuthzRule, anyOf, authorize, type ClaimsRule } from './authz/rule.ts';
 export {
+  CLIENT_MESSAGES,
   CognitoJwtError,
   type CognitoJwtErrorOptions,
   ConfigError,
+  clientMessage,
   ERROR_STATUS,
   type ErrorCode,
   TokenExpiredError,
@@ -36,8 +38,10 @@ export {
   JwksCache,
   type JwksCacheOptions,
   type JwksSnapshot,
+  type JwksSnapshotStore,
   type KeySetInfo,
   type KeySetState,
+  type RequestContext,
 } from './keys/jwks-cache.ts';
 export type {
   CognitoAccessTokenClaims,

@@ -33,17 +33,26 @@ export interface CognitoExpressMiddleware extends RequestHandler {
   authorize(...rules: ExpressRule[]): RequestHandler;
 }
 
-function fail(core: HttpAuth<Request>, error: unknown, res: Response, next: NextFunction): void {
-  const answer = core.respond(error);
-  if (answer) res.status(answer.status).set(answer.headers).json(answer.body);
-  else next(error);
+function fail(
+  core: HttpAuth<Request>,
+  error: unknown,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  const outcome = core.respond(error, req);
+  if ('answer' in outcome) {
+    const { answer } = outcome;
+    res.status(answer.status).set(answer.headers).json(answer.body);
+  } else next(outcome.forward);
 }
 
 /**
  * Verify the bearer token of every request it runs on and put the claims on `req.auth`.
  * Answers 401 (missing or bad token, with `WWW-Authenticate: Bearer`), 403 (a group or scope
  * required by the verifier config or a guard is missing) or 503 (keys cannot be fetched), with
- * `{ code, message }` as JSON; `forwardErrors: true` passes the error to `next(err)` instead.
+ * `{ code, message }` as JSON, where `message` is the fixed sentence `clientMessage(code)` (log
+ * the detail through `onError`); `forwardErrors: true` passes the error to `next(err)` instead.
  *
  * ```ts
  * import express from 'express';
@@ -65,7 +74,7 @@ export function cognitoAuth(options: ExpressAuthOptions): CognitoExpressMiddlewa
         if (claims) req.auth = claims;
         next();
       },
-      (error: unknown) => fail(core, error, res, next),
+      (error: unknown) => fail(core, error, req, res, next),
     );
   };
   return Object.assign(middleware, {
@@ -74,7 +83,7 @@ export function cognitoAuth(options: ExpressAuthOptions): CognitoExpressMiddlewa
       return (req, res, next) => {
         core.authorize(req.auth, rules, req).then(
           () => next(),
-          (error: unknown) => fail(core, error, res, next),
+          (error: unknown) => fail(core, error, req, res, next),
         );
       };
     },

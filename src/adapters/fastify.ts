@@ -2,12 +2,18 @@
  * `cognito-jwt/fastify`: a Fastify 5 plugin, wrapped with `fastify-plugin` so its decorators and
  * hook reach the scope that registers it. Fastify itself is only needed for its types.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RegisterOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, checkRules } from '../authz/rule.ts';
-import { ConfigError } from '../errors.ts';
-import { createHttpAuth, type HttpAuth, type HttpAuthOptions } from './http.ts';
+import { checkBoolean } from '../options.ts';
+import {
+  createHttpAuth,
+  HTTP_AUTH_OPTION_NAMES,
+  type HttpAuth,
+  type HttpAuthOptions,
+  httpAuthOptionKeys,
+} from './http.ts';
 
 /** A hook that authenticates or guards a request; use it as `onRequest` or `preHandler`. */
 export type CognitoHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -46,26 +52,44 @@ export interface FastifyAuthOptions extends HttpAuthOptions<FastifyRequest> {
 }
 
 /** Answer the error (an async hook ends the request by returning the reply) or rethrow it to Fastify. */
-function fail(core: HttpAuth<FastifyRequest>, error: unknown, reply: FastifyReply): FastifyReply {
-  const answer = core.respond(error);
-  if (!answer) throw error;
+function fail(
+  core: HttpAuth<FastifyRequest>,
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const outcome = core.respond(error, request);
+  if (!('answer' in outcome)) throw outcome.forward;
+  const { answer } = outcome;
   return reply.code(answer.status).headers(answer.headers).send(answer.body);
 }
+
+// Fastify hands the plugin its register options too (`prefix`, `logLevel`, `logSerializers`).
+const OPTION_KEYS = httpAuthOptionKeys<
+  FastifyAuthOptions & Pick<RegisterOptions, 'prefix' | 'logLevel' | 'logSerializers'>
+>('the cognito-jwt plugin', {
+  ...HTTP_AUTH_OPTION_NAMES,
+  global: true,
+  prefix: true,
+  logLevel: true,
+  logSerializers: true,
+});
 
 const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) => {
   const core = createHttpAuth<FastifyRequest>(
     options,
     (request) => request.headers.authorization,
     'the cognito-jwt plugin',
+    OPTION_KEYS,
   );
   const { global = true } = options;
-  if (typeof global !== 'boolean') throw new ConfigError('the cognito-jwt plugin: global must be a boolean');
+  checkBoolean('the cognito-jwt plugin: global', global);
 
   const authenticate: CognitoHook = async (request, reply) => {
     try {
       request.auth = (await core.authenticate(request)) ?? null;
     } catch (error) {
-      return fail(core, error, reply);
+      return fail(core, error, request, reply);
     }
   };
   fastify.decorateRequest('auth', null);
@@ -77,7 +101,7 @@ const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) 
         try {
           await core.authorize(request.auth, rules, request);
         } catch (error) {
-          return fail(core, error, reply);
+          return fail(core, error, request, reply);
         }
       };
     },
@@ -87,7 +111,8 @@ const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) 
 
 /**
  * The plugin: verifies bearer tokens and puts the claims on `request.auth`. Answers 401 (with
- * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON;
+ * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON, where `message` is
+ * the fixed sentence `clientMessage(code)` (log the detail through `onError`);
  * `forwardErrors: true` throws the error to Fastify's error handler instead (which answers with
  * the error's `status`).
  *

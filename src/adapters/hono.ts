@@ -32,15 +32,17 @@ export interface CognitoHonoMiddleware extends MiddlewareHandler {
 }
 
 /** The error as a JSON `Response`, or thrown on to `app.onError` (forwarding on, or not ours). */
-function fail(core: HttpAuth<Context>, error: unknown): Response {
-  const answer = core.respond(error);
-  if (!answer) throw error;
+function fail(core: HttpAuth<Context>, error: unknown, c: Context): Response {
+  const outcome = core.respond(error, c);
+  if (!('answer' in outcome)) throw outcome.forward;
+  const { answer } = outcome;
   return Response.json(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /**
  * Verify the bearer token and set the claims as `c.get('auth')`. Answers 401 (with
- * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON;
+ * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON, where `message` is
+ * the fixed sentence `clientMessage(code)` (log the detail through `onError`);
  * `forwardErrors: true` throws the error to `app.onError` instead.
  *
  * ```ts
@@ -61,7 +63,7 @@ export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
     try {
       c.set('auth', await core.authenticate(c));
     } catch (error) {
-      return fail(core, error);
+      return fail(core, error, c);
     }
     return next();
   };
@@ -72,7 +74,7 @@ export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
         try {
           await core.authorize(c.get('auth'), rules, c);
         } catch (error) {
-          return fail(core, error);
+          return fail(core, error, c);
         }
         return next();
       };

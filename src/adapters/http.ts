@@ -4,9 +4,10 @@
  */
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, authorize } from '../authz/rule.ts';
-import { CognitoJwtError, ConfigError, type ErrorCode } from '../errors.ts';
-import type { VerifierConfig } from '../verify/config.ts';
-import { CognitoVerifier } from '../verify/verifier.ts';
+import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode } from '../errors.ts';
+import { checkBoolean, checkFunction, checkOptions, type OptionKeys, optionKeys } from '../options.ts';
+import { configKeysBelongIn, type VerifierConfig } from '../verify/config.ts';
+import { CognitoVerifier, VERIFIER_OPTIONS } from '../verify/verifier.ts';
 
 /** Anything that verifies a token into claims; a {@link CognitoVerifier} is one. */
 export interface TokenVerifier<Claims = AuthClaims> {
@@ -31,14 +32,38 @@ export interface HttpAuthOptions<Context> {
   realm?: string;
   /** Hand errors to the framework's error handling instead of answering them. Default `false`. */
   forwardErrors?: boolean;
+  /**
+   * Told of every error the adapter meets, with the framework's request, before it answers or
+   * forwards it: log the detailed `error.message` here (the client only gets the code and a fixed
+   * sentence). Runs synchronously; an error it throws goes to the framework's error handling.
+   */
+  onError?: (error: unknown, request: Context) => void;
+  /**
+   * Development only: send the detailed `error.message` to the client (JSON body and
+   * `error_description`) instead of the fixed sentence. It names accepted issuers, client ids,
+   * groups, scopes and the JWKS URL. Default `false`.
+   */
+  exposeErrorDetail?: boolean;
 }
 
 /** The answer to a failed request: status, headers (`www-authenticate` for 401 and 403) and JSON body. */
 export interface HttpErrorResponse {
   status: number;
   headers: Record<string, string>;
+  /** `message` is `clientMessage(code)`, a fixed sentence, unless `exposeErrorDetail` is on. */
   body: { code: ErrorCode; message: string };
 }
+
+/** Options of {@link httpErrorResponse}. */
+export interface HttpErrorResponseOptions {
+  /** `realm` of the `WWW-Authenticate` challenge. */
+  realm?: string | undefined;
+  /** Send the error's detailed message instead of the fixed client sentence (development only). */
+  exposeErrorDetail?: boolean | undefined;
+}
+
+/** What the core does with an error: answer it, or pass `error` on to the framework. */
+export type HttpErrorOutcome = { answer: HttpErrorResponse } | { forward: unknown };
 
 /** The framework-free core an adapter wraps. */
 export interface HttpAuth<Context> {
@@ -51,8 +76,11 @@ export interface HttpAuth<Context> {
     rules: readonly AuthzRule<AuthClaims, Context>[],
     context: Context,
   ): Promise<void>;
-  /** The response for `error`, or `undefined` when it must go to the framework (forwarding on, or not ours). */
-  respond(error: unknown): HttpErrorResponse | undefined;
+  /**
+   * Tell `onError`, then: the response for `error`, or what goes to the framework (forwarding on,
+   * an error that is not ours, or what `onError` threw).
+   */
+  respond(error: unknown, context: Context): HttpErrorOutcome;
 }
 
 // RFC 6750 §3: error_description and realm-like values are limited to %x20-21 / %x23-5B / %x5D-7E.
@@ -139,12 +167,19 @@ function checkRealm(realm: unknown): string {
 /**
  * How an error answers an HTTP request, from the status in `ERROR_STATUS`: 401 with
  * `error="invalid_token"` (no error code when the token is simply missing, as RFC 6750 §3.1
- * asks), 403 with `error="insufficient_scope"`, 503 when keys cannot be fetched. `undefined`
- * for errors that are not a {@link CognitoJwtError}: those belong to the framework.
+ * asks), 403 with `error="insufficient_scope"`, 503 when keys cannot be fetched. The client is
+ * told the code and {@link clientMessage}: a fixed sentence that names no configuration and
+ * repeats nothing from the token (the detailed `error.message` is for your logs; pass
+ * `exposeErrorDetail: true` to send it while developing). `undefined` for errors that are not a
+ * {@link CognitoJwtError}: those belong to the framework.
  *
  * ```ts
+ * import { Hono } from 'hono';
+ * import { httpErrorResponse } from 'cognito-jwt/hono';
+ *
+ * const app = new Hono();
  * app.onError((err, c) => {
- *   const answer = httpErrorResponse(err);
+ *   const answer = httpErrorResponse(err, { realm: 'orders-api' });
  *   if (!answer) return c.text('Internal Server Error', 500);
  *   return Response.json(answer.body, { status: answer.status, headers: answer.headers });
  * });
@@ -152,10 +187,10 @@ function checkRealm(realm: unknown): string {
  */
 export function httpErrorResponse(
   error: unknown,
-  options: { realm?: string | undefined } = {},
+  options: HttpErrorResponseOptions = {},
 ): HttpErrorResponse | undefined {
   if (!(error instanceof CognitoJwtError)) return undefined;
-  const message = challengeText(error.message);
+  const message = options.exposeErrorDetail ? challengeText(error.message) : clientMessage(error.code);
   const headers: Record<string, string> = {};
   if (error.status === 401) {
     headers['www-authenticate'] =
@@ -195,8 +230,63 @@ export function toVerifier<Claims = AuthClaims>(
   return new CognitoVerifier(input as VerifierConfig) as unknown as TokenVerifier<Claims>;
 }
 
+// Another scheme (Basic, ...) counts as no bearer token, so `credentialsRequired: false` can
+// hand such requests on; the detail says what was expected either way.
 function missingToken(): CognitoJwtError {
-  return new CognitoJwtError('ERR_TOKEN_MISSING', 'a bearer token is required');
+  return new CognitoJwtError(
+    'ERR_TOKEN_MISSING',
+    'the request carries no bearer token: an "Authorization: Bearer <token>" header is expected',
+  );
+}
+
+/**
+ * The keys of {@link HttpAuthOptions}, checked at run time by every HTTP adapter; the compiler
+ * keeps the list complete (an adapter with more options adds its own to these).
+ */
+export const HTTP_AUTH_OPTION_NAMES = {
+  verifier: true,
+  getToken: true,
+  credentialsRequired: true,
+  realm: true,
+  forwardErrors: true,
+  onError: true,
+  exposeErrorDetail: true,
+} as const satisfies Record<keyof HttpAuthOptions<unknown>, true>;
+
+/**
+ * Advice for a key of the verifier (its config, or its options) given to an adapter or an
+ * authorizer next to `verifier`: say where it goes instead of "unknown option".
+ *
+ * ```ts
+ * optionKeys<MyOptions>('myAdapter() options', { verifier: true }, BELONGS_TO_VERIFIER);
+ * ```
+ */
+export const BELONGS_TO_VERIFIER: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    [...VERIFIER_OPTIONS.keys].map((name) => [
+      name,
+      `it is a CognitoVerifier option: pass verifier: new CognitoVerifier(config, { ${name} })`,
+    ]),
+  ),
+  ...configKeysBelongIn('the verifier config: { verifier: { userPoolId, clientId, tokenUse, ... } }'),
+};
+
+/**
+ * The run-time key list of an HTTP adapter's options: `names` lists them all (the compiler holds
+ * it to the options type); verifier keys say they belong in `verifier`.
+ *
+ * ```ts
+ * const KEYS = httpAuthOptionKeys<FastifyAuthOptions>('the cognito-jwt plugin', { ...HTTP_AUTH_OPTION_NAMES, global: true });
+ * ```
+ */
+export function httpAuthOptionKeys<Options>(
+  where: string,
+  names: Record<keyof Options, true>,
+): OptionKeys<Options> {
+  return optionKeys<Options>(`${where} options`, names, {
+    rules: 'guards are per route: auth.authorize(...rules)',
+    ...BELONGS_TO_VERIFIER,
+  });
 }
 
 /**
@@ -212,17 +302,27 @@ export function createHttpAuth<Context>(
   options: HttpAuthOptions<Context>,
   readAuthorization: (context: Context) => string | null | undefined,
   where: string,
+  known: OptionKeys<HttpAuthOptions<Context>> = httpAuthOptionKeys<HttpAuthOptions<Context>>(
+    where,
+    HTTP_AUTH_OPTION_NAMES,
+  ),
 ): HttpAuth<Context> {
-  if (typeof options !== 'object' || options === null)
-    throw new ConfigError(`${where} needs an options object`);
-  const { getToken, credentialsRequired = true, realm, forwardErrors = false } = options;
+  if (options === undefined) throw new ConfigError(`${where} needs an options object`);
+  checkOptions(known, options);
+  const {
+    getToken,
+    credentialsRequired = true,
+    realm,
+    forwardErrors = false,
+    onError,
+    exposeErrorDetail = false,
+  } = options;
   const verifier = toVerifier(options.verifier, where);
-  if (getToken !== undefined && typeof getToken !== 'function') {
-    throw new ConfigError(`${where}: getToken must be a function of the request`);
-  }
-  if (typeof credentialsRequired !== 'boolean')
-    throw new ConfigError(`${where}: credentialsRequired must be a boolean`);
-  if (typeof forwardErrors !== 'boolean') throw new ConfigError(`${where}: forwardErrors must be a boolean`);
+  if (getToken !== undefined) checkFunction(`${where}: getToken`, getToken);
+  checkBoolean(`${where}: credentialsRequired`, credentialsRequired);
+  checkBoolean(`${where}: forwardErrors`, forwardErrors);
+  if (onError !== undefined) checkFunction(`${where}: onError`, onError);
+  checkBoolean(`${where}: exposeErrorDetail`, exposeErrorDetail);
   if (realm !== undefined) checkRealm(realm);
   const tokenOf = getToken ?? ((context: Context) => bearerToken(readAuthorization(context)));
 
@@ -240,6 +340,14 @@ export function createHttpAuth<Context>(
       if (!claims) throw missingToken();
       await authorize(claims, rules, context);
     },
-    respond: (error) => (forwardErrors ? undefined : httpErrorResponse(error, { realm })),
+    respond(error, context) {
+      try {
+        onError?.(error, context);
+      } catch (hookError) {
+        return { forward: hookError };
+      }
+      const answer = forwardErrors ? undefined : httpErrorResponse(error, { realm, exposeErrorDetail });
+      return answer ? { answer } : { forward: error };
+    },
   };
 }

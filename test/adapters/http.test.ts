@@ -7,7 +7,13 @@ import {
   httpErrorResponse,
   toVerifier,
 } from '../../src/adapters/http.ts';
-import { CognitoJwtError, CognitoVerifier, ERROR_STATUS, type ErrorCode } from '../../src/index.ts';
+import {
+  CLIENT_MESSAGES,
+  CognitoJwtError,
+  CognitoVerifier,
+  ERROR_STATUS,
+  type ErrorCode,
+} from '../../src/index.ts';
 import { parseBearerChallenge } from '../helpers/adapter-suite.ts';
 import { throwsCode } from '../helpers/assert-error.ts';
 
@@ -80,7 +86,7 @@ describe('httpErrorResponse', () => {
       const answer = httpErrorResponse(new CognitoJwtError(code, `failure ${code}`), { realm: 'r' });
       assert.ok(answer, code);
       assert.equal(answer.status, status, code);
-      assert.deepEqual(answer.body, { code, message: `failure ${code}` });
+      assert.deepEqual(answer.body, { code, message: CLIENT_MESSAGES[code] });
       const header = answer.headers['www-authenticate'];
       if (status === 401 && code === 'ERR_TOKEN_MISSING') assert.equal(header, 'Bearer realm="r"');
       else if (status === 401)
@@ -88,6 +94,35 @@ describe('httpErrorResponse', () => {
       else if (status === 403)
         assert.equal(parseBearerChallenge(header ?? null).error, 'insufficient_scope', code);
       else assert.equal(header, undefined, code);
+    }
+  });
+
+  test('the client is told the fixed sentence; exposeErrorDetail sends the detail, made header-safe', () => {
+    const error = new CognitoJwtError(
+      'ERR_ISSUER_MISMATCH',
+      'expected issuer "https://idp/eu-west-1_Secret"',
+    );
+    const plain = httpErrorResponse(error);
+    assert.deepEqual(plain?.body, {
+      code: 'ERR_ISSUER_MISMATCH',
+      message: 'the token was not issued for this API',
+    });
+    assert.equal(
+      plain?.headers['www-authenticate'],
+      'Bearer error="invalid_token", error_description="the token was not issued for this API"',
+    );
+    const detailed = httpErrorResponse(error, { exposeErrorDetail: true });
+    assert.equal(detailed?.body.message, "expected issuer 'https://idp/eu-west-1_Secret'");
+    assert.equal(
+      parseBearerChallenge(detailed?.headers['www-authenticate'] ?? null).error_description,
+      "expected issuer 'https://idp/eu-west-1_Secret'",
+    );
+  });
+
+  test('every client sentence fits an RFC 6750 error_description unchanged, and repeats no placeholder', () => {
+    for (const [code, sentence] of Object.entries(CLIENT_MESSAGES)) {
+      if (code === 'ERR_TOKEN_MISSING') continue; // never in a challenge (RFC 6750 §3.1)
+      assert.match(sentence, /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/, code);
     }
   });
 
@@ -131,6 +166,16 @@ describe('toVerifier and createHttpAuth', () => {
       'ERR_CONFIG_INVALID',
     );
     throwsCode(() => createHttpAuth({ verifier: config, realm: 'a"b' }, read, 'x'), 'ERR_CONFIG_INVALID');
+    throwsCode(
+      () => createHttpAuth({ verifier: config, onError: 'console' as never }, read, 'x'),
+      'ERR_CONFIG_INVALID',
+      { message: 'onError must be a function' },
+    );
+    throwsCode(
+      () => createHttpAuth({ verifier: config, exposeErrorDetail: 'yes' as never }, read, 'x'),
+      'ERR_CONFIG_INVALID',
+      { message: 'exposeErrorDetail must be true or false' },
+    );
   });
 
   test('authenticate: the token goes to the verifier; none means ERR_TOKEN_MISSING or anonymous', async () => {

@@ -17,7 +17,14 @@ import { getCookie } from 'hono/cookie';
 import { cognitoAuth as expressAuth } from '../../src/adapters/express.ts';
 import { cognitoJwt } from '../../src/adapters/fastify.ts';
 import { cognitoAuth as honoAuth } from '../../src/adapters/hono.ts';
-import { anyOf, CognitoJwtError, requireGroups, requirePredicate, requireScopes } from '../../src/index.ts';
+import {
+  type AuthzRule,
+  anyOf,
+  CognitoJwtError,
+  requireGroups,
+  requirePredicate,
+  requireScopes,
+} from '../../src/index.ts';
 import {
   cookieValue,
   describeClaims,
@@ -25,6 +32,7 @@ import {
   ROLES,
   type RunningApp,
   type StartApp,
+  type SuiteAppOptions,
 } from './adapter-suite.ts';
 
 const OK = { ok: true };
@@ -36,10 +44,15 @@ function forwardedBody(error: unknown): { forwarded: string } {
 /** The suite app on Express (5 by default; pass Express 4's factory to run it there). */
 export const expressSuiteApp =
   (createApp: () => Express = express): StartApp =>
-  async ({ cookie, ...options }) => {
+  async ({ cookie, onError, ...options }) => {
     const auth = expressAuth({
       ...options,
       ...(cookie ? { getToken: (req: Request) => cookieValue(req.headers.cookie, cookie) } : {}),
+      ...(onError
+        ? {
+            onError: (error: unknown, req: Request) => onError(error, { method: req.method, path: req.path }),
+          }
+        : {}),
     });
     const app = createApp();
     app.use(auth);
@@ -92,7 +105,7 @@ export async function startFastify(app: ReturnType<typeof Fastify>): Promise<Run
 }
 
 /** The suite app on Fastify 5. */
-export const startFastifyApp: StartApp = async ({ cookie, ...options }) => {
+export const startFastifyApp: StartApp = async ({ cookie, onError, ...options }) => {
   const app = Fastify();
   app.setErrorHandler((error, _request, reply) => {
     reply.code(418).send(forwardedBody(error));
@@ -102,6 +115,12 @@ export const startFastifyApp: StartApp = async ({ cookie, ...options }) => {
       ...options,
       ...(cookie
         ? { getToken: (request: FastifyRequest) => cookieValue(request.headers.cookie, cookie) }
+        : {}),
+      ...(onError
+        ? {
+            onError: (error: unknown, request: FastifyRequest) =>
+              onError(error, { method: request.method, path: new URL(request.url, 'http://x').pathname }),
+          }
         : {}),
     });
   } catch (error) {
@@ -134,10 +153,15 @@ export function serveHono(app: Hono): Promise<RunningApp> {
 }
 
 /** The suite app on Hono 4. */
-export const startHonoApp: StartApp = async ({ cookie, ...options }) => {
+export const startHonoApp: StartApp = async ({ cookie, onError, ...options }) => {
   const auth = honoAuth({
     ...options,
     ...(cookie ? { getToken: (c: Context) => getCookie(c, cookie) } : {}),
+    ...(onError
+      ? {
+          onError: (error: unknown, c: Context) => onError(error, { method: c.req.method, path: c.req.path }),
+        }
+      : {}),
   });
   const app = new Hono();
   app.onError((error, c) => c.json(forwardedBody(error), 418));
@@ -158,4 +182,51 @@ export const startHonoApp: StartApp = async ({ cookie, ...options }) => {
   );
   app.get('/signed-in', auth.authorize(), (c) => c.json(OK));
   return serveHono(app);
+};
+
+/** Guarded routes: path → the rules of its guard (rules that need no framework type, so one table serves all). */
+export type GuardTable = Readonly<Record<string, readonly AuthzRule[]>>;
+
+/** Start an app with the middleware on every route, `GET /me` and one guarded `GET` per table entry. */
+export type StartGuardedApp = (options: SuiteAppOptions, guards: GuardTable) => Promise<RunningApp>;
+
+/** The guarded app on each framework, by name. */
+export const guardedApps: Readonly<Record<'express' | 'fastify' | 'hono', StartGuardedApp>> = {
+  async express(options, guards) {
+    const auth = expressAuth(options as Omit<SuiteAppOptions, 'cookie' | 'onError'>);
+    const app = express();
+    app.use(auth);
+    app.get('/me', (req, res) => {
+      res.json(describeClaims(req.auth));
+    });
+    for (const [path, rules] of Object.entries(guards)) {
+      app.get(path, auth.authorize(...rules), (_req, res) => {
+        res.json(OK);
+      });
+    }
+    return listen(createServer(app));
+  },
+  async fastify(options, guards) {
+    const app = Fastify();
+    try {
+      await app.register(cognitoJwt, options as Omit<SuiteAppOptions, 'cookie' | 'onError'>);
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    app.get('/me', async (request) => describeClaims(request.auth));
+    for (const [path, rules] of Object.entries(guards)) {
+      app.get(path, { preHandler: app.cognito.authorize(...rules) }, async () => OK);
+    }
+    return startFastify(app);
+  },
+  async hono(options, guards) {
+    const auth = honoAuth(options as Omit<SuiteAppOptions, 'cookie' | 'onError'>);
+    const app = new Hono();
+    app.use('*', auth);
+    app.get('/me', (c) => c.json(describeClaims(c.get('auth'))));
+    for (const [path, rules] of Object.entries(guards))
+      app.get(path, auth.authorize(...rules), (c) => c.json(OK));
+    return serveHono(app);
+  },
 };

@@ -18,7 +18,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { HttpAuthOptions } from '../../src/adapters/http.ts';
-import { type AuthClaims, CognitoVerifier, defineRoles, type VerifierConfig } from '../../src/index.ts';
+import {
+  type AuthClaims,
+  CognitoJwtError,
+  CognitoVerifier,
+  clientMessage,
+  defineRoles,
+  type ErrorCode,
+  type VerifierConfig,
+} from '../../src/index.ts';
 import { generateKeyPair, mintAccessToken, mintIdToken, startJwksServer } from '../../src/testing/index.ts';
 import type { JwksServer } from '../../src/testing/jwks-server.ts';
 import type { MintOptions } from '../../src/testing/mint.ts';
@@ -43,10 +51,18 @@ export function cookieValue(header: string | null | undefined, name: string): st
   return undefined;
 }
 
+/** What an app's `onError` hook reports of the framework's request, read through that framework's API. */
+export interface SeenRequest {
+  method: string;
+  path: string;
+}
+
 /** Options a suite passes to `startApp`; the app hands them to its adapter (adding `getToken` for `cookie`). */
-export interface SuiteAppOptions extends Omit<HttpAuthOptions<never>, 'getToken'> {
+export interface SuiteAppOptions extends Omit<HttpAuthOptions<never>, 'getToken' | 'onError'> {
   /** Read the token from this cookie instead of the `Authorization` header. */
   cookie?: string;
+  /** Passed as the adapter's `onError`, with the framework's request reduced to method and path. */
+  onError?: (error: unknown, request: SeenRequest) => void;
 }
 
 export interface RunningApp {
@@ -165,15 +181,18 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       }
     }
 
+    /** A refusal: status, code, challenge; the message is the fixed client sentence unless `detailed`. */
     async function expectRefusal(
       answer: Answer,
       status: 401 | 403,
-      code: string,
+      code: ErrorCode,
       error: 'invalid_token' | 'insufficient_scope' | undefined,
+      detailed = false,
     ): Promise<Record<string, string>> {
       assert.equal(answer.status, status, answer.text);
       assert.equal(answer.body.code, code, answer.text);
       assert.equal(typeof answer.body.message, 'string');
+      if (!detailed) assert.equal(answer.body.message, clientMessage(code), answer.text);
       assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
       const challenge = parseBearerChallenge(answer.headers.get('www-authenticate'));
       assert.equal(challenge.realm, REALM);
@@ -212,10 +231,11 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       });
     });
 
-    test('another scheme (Basic) counts as no bearer token', async () => {
+    test('another scheme (Basic) counts as no bearer token; the answer says a Bearer header is expected', async () => {
       await withApp({}, async (origin) => {
         const answer = await get(origin, '/me', { authorization: 'Basic dXNlcjpwYXNz' });
         await expectRefusal(answer, 401, 'ERR_TOKEN_MISSING', undefined);
+        assert.match(String(answer.body.message), /Bearer <token>/);
       });
     });
 
@@ -232,7 +252,7 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       await withApp({}, async (origin) => {
         const answer = await get(origin, '/me', bearer(mint({ expiresIn: -60 })));
         const challenge = await expectRefusal(answer, 401, 'ERR_TOKEN_EXPIRED', 'invalid_token');
-        assert.match(challenge.error_description ?? '', /expired/);
+        assert.equal(challenge.error_description, 'the token has expired');
       });
     });
 
@@ -266,21 +286,21 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       });
     });
 
-    test('missing group: 403 insufficient_scope naming the group', async () => {
+    test('missing group: 403 insufficient_scope, the group named only in the detail', async () => {
       await withApp({}, async (origin) => {
         const answer = await get(origin, '/admin', bearer(mint({ groups: ['readers'] })));
         const challenge = await expectRefusal(answer, 403, 'ERR_GROUP_MISSING', 'insufficient_scope');
-        assert.match(challenge.error_description ?? '', /admins/);
+        assert.doesNotMatch(answer.text + challenge.error_description, /admins/);
         const allowed = await get(origin, '/admin', bearer(mint({ groups: ['readers', 'admins'] })));
         assert.equal(allowed.status, 200, allowed.text);
       });
     });
 
-    test('missing scope: 403 insufficient_scope naming the scope', async () => {
+    test('missing scope: 403 insufficient_scope, the scope named only in the detail', async () => {
       await withApp({}, async (origin) => {
         const answer = await get(origin, '/orders', bearer(mint({ scope: 'openid orders/write' })));
         const challenge = await expectRefusal(answer, 403, 'ERR_SCOPE_MISSING', 'insufficient_scope');
-        assert.match(challenge.error_description ?? '', /orders\/read/);
+        assert.doesNotMatch(answer.text + challenge.error_description, /orders\/read/);
         const allowed = await get(origin, '/orders', bearer(mint({ scope: 'openid orders/read' })));
         assert.equal(allowed.status, 200, allowed.text);
       });
@@ -340,16 +360,80 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       });
     });
 
-    test('hostile claim text is made safe in WWW-Authenticate and the token never appears in answers', async () => {
+    test('claim text never reaches the client; the token never appears in answers', async () => {
       await withApp({}, async (origin) => {
         const hostile = mint({ claims: { iss: 'https://evil.example/"\\\r\nX-Injected: 1 \u00e9\u2028' } });
         const answer = await get(origin, '/me', bearer(hostile));
         const challenge = await expectRefusal(answer, 401, 'ERR_ISSUER_MISMATCH', 'invalid_token');
+        assert.equal(challenge.error_description, 'the token was not issued for this API');
+        assert.doesNotMatch(answer.text, /evil/);
+        assert.ok(!answer.text.includes(hostile));
+      });
+    });
+
+    test('exposeErrorDetail: the detail is sent, made safe for WWW-Authenticate; the token never appears', async () => {
+      await withApp({ exposeErrorDetail: true }, async (origin) => {
+        const hostile = mint({ claims: { iss: 'https://evil.example/"\\\r\nX-Injected: 1 \u00e9\u2028' } });
+        const answer = await get(origin, '/me', bearer(hostile));
+        const challenge = await expectRefusal(answer, 401, 'ERR_ISSUER_MISMATCH', 'invalid_token', true);
         assert.match(challenge.error_description ?? '', /evil\.example/);
         assert.equal(answer.headers.get('x-injected'), null);
         for (const [, value] of answer.headers) assert.ok(!value.includes(hostile));
         const [, , signature = ''] = hostile.split('.');
         assert.ok(!answer.text.includes(hostile) && !answer.text.includes(signature));
+      });
+    });
+
+    test('exposeErrorDetail: a missing group is named in the body and the challenge', async () => {
+      await withApp({ exposeErrorDetail: true }, async (origin) => {
+        const answer = await get(origin, '/admin', bearer(mint({ groups: ['readers'] })));
+        const challenge = await expectRefusal(answer, 403, 'ERR_GROUP_MISSING', 'insufficient_scope', true);
+        assert.match(challenge.error_description ?? '', /admins/);
+        assert.match(String(answer.body.message), /admins/);
+      });
+    });
+
+    test('onError is told of every refusal with the detailed error and the framework request', async () => {
+      const seen: { code: unknown; message: string; method: string; path: string }[] = [];
+      const onError = (error: unknown, request: SeenRequest) => {
+        assert.ok(error instanceof CognitoJwtError);
+        seen.push({ code: error.code, message: error.message, ...request });
+      };
+      await withApp({ onError }, async (origin) => {
+        await get(origin, '/me');
+        await get(origin, '/admin', bearer(mint({ groups: ['readers'] })));
+        await get(origin, '/me', bearer(mint({ expiresIn: -60 })));
+        const fine = await get(origin, '/me', bearer(mint()));
+        assert.equal(fine.status, 200);
+      });
+      assert.deepEqual(
+        seen.map(({ code, method, path }) => [code, method, path]),
+        [
+          ['ERR_TOKEN_MISSING', 'GET', '/me'],
+          ['ERR_GROUP_MISSING', 'GET', '/admin'],
+          ['ERR_TOKEN_EXPIRED', 'GET', '/me'],
+        ],
+      );
+      assert.match(seen[1]?.message ?? '', /admins/);
+      assert.match(seen[2]?.message ?? '', /token expired at /);
+    });
+
+    test('onError is told of forwarded errors too; an error it throws goes to the framework', async () => {
+      const seen: unknown[] = [];
+      await withApp(
+        { forwardErrors: true, onError: (error) => seen.push((error as CognitoJwtError).code) },
+        async (origin) => {
+          const missing = await get(origin, '/me');
+          assert.deepEqual([missing.status, missing.body], [418, { forwarded: 'ERR_TOKEN_MISSING' }]);
+        },
+      );
+      assert.deepEqual(seen, ['ERR_TOKEN_MISSING']);
+      const throwing = () => {
+        throw new Error('logger down');
+      };
+      await withApp({ onError: throwing }, async (origin) => {
+        const answer = await get(origin, '/me');
+        assert.deepEqual([answer.status, answer.body], [418, { forwarded: 'Error: logger down' }]);
       });
     });
 
@@ -396,6 +480,10 @@ export function runAdapterSuite(name: string, startApp: StartApp): void {
       );
       await assert.rejects(startApp({ verifier: new CognitoVerifier(config), realm: 'say "hi"' }), {
         code: 'ERR_CONFIG_INVALID',
+      });
+      await assert.rejects(startApp({ verifier: config, exposeErrorDetail: 'yes' as never }), {
+        code: 'ERR_CONFIG_INVALID',
+        message: /exposeErrorDetail must be true or false/,
       });
     });
   });
