@@ -1,6 +1,8 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../errors.ts';
+import { checkNumber, checkOptions, optionKeys } from '../options.ts';
 
 /** A key pair shaped like a load balancer's: P-256 (unless a test asks otherwise) and a UUID kid. */
 export interface AlbTestKey {
@@ -19,6 +21,33 @@ export const DEFAULT_TEST_ALB_ISSUER = 'https://cognito-idp.us-east-1.amazonaws.
 /** The app client test tokens name by default. */
 export const DEFAULT_TEST_ALB_CLIENT_ID = 'testclient1234567890abcdef';
 
+// The keys of the ALB test kit's options, checked at run time; the compiler keeps them complete.
+const ALB_KEY_PAIR_OPTIONS = optionKeys<NonNullable<Parameters<typeof generateAlbKeyPair>[0]>>(
+  'generateAlbKeyPair options',
+  { kid: true, namedCurve: true },
+);
+const ALB_SIGNATURE_OPTIONS = optionKeys<AlbSignatureOptions>('signAlbJwt options', {
+  padding: true,
+  dsaEncoding: true,
+});
+const MINT_ALB_OPTIONS = optionKeys<MintAlbOptions>('mintAlbToken options', {
+  padding: true,
+  dsaEncoding: true,
+  key: true,
+  albArn: true,
+  issuer: true,
+  clientId: true,
+  sub: true,
+  expiresIn: true,
+  now: true,
+  claims: true,
+  header: true,
+});
+const ALB_KEY_SERVER_OPTIONS = optionKeys<Parameters<typeof startAlbKeyServer>[0]>(
+  'startAlbKeyServer options',
+  { keys: true, headers: true },
+);
+
 /**
  * Make a load balancer key pair: EC P-256 with a random UUID kid. `namedCurve` makes a key of
  * another curve, for negative tests.
@@ -29,6 +58,7 @@ export const DEFAULT_TEST_ALB_CLIENT_ID = 'testclient1234567890abcdef';
  * ```
  */
 export function generateAlbKeyPair(options: { kid?: string; namedCurve?: string } = {}): AlbTestKey {
+  checkOptions(ALB_KEY_PAIR_OPTIONS, options);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: options.namedCurve ?? 'P-256' });
   return {
     kid: options.kid ?? randomUUID(),
@@ -65,6 +95,7 @@ export function signAlbJwt(
   privateKey: KeyObject,
   options: AlbSignatureOptions = {},
 ): string {
+  checkOptions(ALB_SIGNATURE_OPTIONS, options);
   const padding = options.padding ?? true;
   const input = `${encode(Buffer.from(JSON.stringify(header)), padding)}.${encode(Buffer.from(JSON.stringify(payload)), padding)}`;
   const signature = sign('sha256', Buffer.from(input), {
@@ -121,6 +152,10 @@ function withOverrides(base: Record<string, unknown>, overrides: Record<string, 
  * ```
  */
 export function mintAlbToken(options: MintAlbOptions): string {
+  if (options === undefined) throw new ConfigError('mintAlbToken needs options, at least { key }');
+  checkOptions(MINT_ALB_OPTIONS, options);
+  if (options.expiresIn !== undefined) checkNumber('expiresIn', options.expiresIn, { finite: true });
+  if (options.now !== undefined) checkNumber('now', options.now, { finite: true });
   const exp = Math.floor((options.now ?? Date.now()) / 1000) + (options.expiresIn ?? 120);
   const iss = options.issuer ?? DEFAULT_TEST_ALB_ISSUER;
   const sub = options.sub ?? randomUUID();
@@ -180,6 +215,8 @@ export async function startAlbKeyServer(options: {
   /** Extra response headers. */
   headers?: Record<string, string>;
 }): Promise<AlbKeyServer> {
+  if (options === undefined) throw new ConfigError('startAlbKeyServer needs { keys }');
+  checkOptions(ALB_KEY_SERVER_OPTIONS, options);
   let pems = new Map<string, string>();
   const setKeys = (keys: readonly AlbTestKey[]) => {
     pems = new Map(keys.map((key) => [key.kid, key.publicPem]));

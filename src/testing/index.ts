@@ -17,7 +17,7 @@ export {
   startAlbKeyServer,
 } from './alb.ts';
 export { type JwksServer, type JwksServerOptions, startJwksServer } from './jwks-server.ts';
-export { buildJwks, generateKeyPair, type TestKeyPair } from './keys.ts';
+export { buildJwks, generateKeyPair, type KeyPairOptions, type TestKeyPair } from './keys.ts';
 export {
   DEFAULT_TEST_CLIENT_ID,
   DEFAULT_TEST_POOL_ID,

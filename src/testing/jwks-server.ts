@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../errors.ts';
 import type { Jwks } from '../keys/jwk.ts';
+import { checkOptions, optionKeys } from '../options.ts';
 import { buildJwks, type TestKeyPair } from './keys.ts';
 
 /** A JWKS endpoint on 127.0.0.1 that serves `/{userPoolId}/.well-known/jwks.json` for any pool id. */
@@ -25,6 +27,12 @@ export interface JwksServerOptions {
   headers?: Record<string, string>;
 }
 
+const JWKS_SERVER_OPTIONS = optionKeys<JwksServerOptions>(
+  'startJwksServer options',
+  { keys: true, headers: true },
+  { port: 'the server takes a free loopback port; read it from server.port' },
+);
+
 /**
  * Start a JWKS server on a random loopback port.
  *
@@ -37,6 +45,8 @@ export interface JwksServerOptions {
  * ```
  */
 export async function startJwksServer(options: JwksServerOptions): Promise<JwksServer> {
+  if (options === undefined) throw new ConfigError('startJwksServer needs { keys }');
+  checkOptions(JWKS_SERVER_OPTIONS, options);
   const toJwks = (keys: TestKeyPair[] | Jwks) =>
     JSON.stringify(Array.isArray(keys) ? buildJwks(...keys) : keys);
   let body = toJwks(options.keys);

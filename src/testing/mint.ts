@@ -1,4 +1,6 @@
 import { type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { ConfigError } from '../errors.ts';
+import { checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
 import type { TestKeyPair } from './keys.ts';
 
 export const DEFAULT_TEST_POOL_ID = 'us-east-1_TestPool1';
@@ -29,6 +31,45 @@ export interface MintOptions {
   claims?: Record<string, unknown>;
   /** Header overrides (e.g. `{ alg: 'none' }` for a negative test); `undefined` removes a member. */
   header?: Record<string, unknown>;
+}
+
+const MINT_OPTIONS = optionKeys<MintOptions>(
+  'mint options',
+  {
+    key: true,
+    userPoolId: true,
+    issuer: true,
+    clientId: true,
+    sub: true,
+    username: true,
+    groups: true,
+    scope: true,
+    expiresIn: true,
+    now: true,
+    claims: true,
+    header: true,
+  },
+  {
+    aud: 'set clientId: it becomes aud (ID tokens) or client_id (access tokens)',
+    audience: 'set clientId: it becomes aud (ID tokens) or client_id (access tokens)',
+    tokenUse: 'the function decides it: mintIdToken() or mintAccessToken()',
+    kid: 'the kid comes from key; to override it set header: { kid }',
+    exp: 'set expiresIn (seconds from now), or claims: { exp }',
+    iat: 'set now (epoch milliseconds), or claims: { iat }',
+  },
+);
+
+// Checked before minting: a misspelt option would mint a token that silently lacks what a test
+// meant to put in it.
+function checkMintOptions(options: MintOptions): void {
+  if (options === undefined) throw new ConfigError('minting needs options, at least { key }');
+  checkOptions(MINT_OPTIONS, options);
+  const { key, expiresIn, now } = options;
+  if (typeof key !== 'object' || key === null || !('privateKey' in key)) {
+    throw new ConfigError(`key must be a key pair from generateKeyPair(), got ${typeName(key)}`);
+  }
+  if (expiresIn !== undefined) checkNumber('expiresIn', expiresIn, { finite: true });
+  if (now !== undefined) checkNumber('now', now, { finite: true });
 }
 
 function issuerFor(options: MintOptions): string {
@@ -64,6 +105,7 @@ function mint(
   options: MintOptions,
   body: (common: Record<string, unknown>) => Record<string, unknown>,
 ): string {
+  checkMintOptions(options);
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
   const originJti = randomUUID();
   const common: Record<string, unknown> = {
