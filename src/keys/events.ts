@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel';
+import { channel, type EventChannel } from '#platform';
 import type { CognitoJwtError, ErrorCode } from '../errors.ts';
 
 /**
@@ -87,7 +87,7 @@ export interface JwksEventMessages {
 
 const channels = Object.fromEntries(
   Object.entries(JWKS_EVENTS).map(([event, name]) => [event, channel(name)]),
-) as Record<JwksEventName, ReturnType<typeof channel>>;
+) as Record<JwksEventName, EventChannel>;
 
 /** Publish only when someone listens, so an unobserved cache does not even build the message. */
 export function publish<Event extends JwksEventName>(

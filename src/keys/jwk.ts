@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { base64urlBytes, importRsaKey, type RsaKey } from '#platform';
 import { CognitoJwtError, describeValue } from '../errors.ts';
 
 /** A JSON Web Key as found in a JWKS; every member is untrusted until {@link importJwk} checks it. */
@@ -21,7 +21,8 @@ export interface Jwks {
 /** A public key that passed every check, imported once and reused for every token it signed. */
 export interface VerificationKey {
   readonly kid: string;
-  readonly key: KeyObject;
+  /** The imported key: a node:crypto `KeyObject` on Node and Bun, a Web Crypto key being imported elsewhere. */
+  readonly key: RsaKey;
   /** RSA signatures made with this key are exactly this many bytes. */
   readonly signatureLength: number;
   /** The JWK it was imported from (public members only), for snapshots and inspection. */
@@ -40,6 +41,20 @@ function invalidKey(kid: unknown, reason: string): CognitoJwtError {
   return new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} is not usable: ${reason}`, {
     claim: 'kid',
   });
+}
+
+/** Bits of a big-endian unsigned integer, leading zero bytes aside. */
+function bitLength(bytes: Uint8Array): number {
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0) first++;
+  if (first === bytes.length) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
+}
+
+function unsignedInteger(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
 }
 
 /** Check that a `kid` (from a token or a JWK) is a usable key id. */
@@ -72,29 +87,25 @@ export function importJwk(jwk: unknown): VerificationKey {
     throw invalidKey(kid, 'n and e must be base64url strings');
   }
 
-  let key: KeyObject;
+  // Size and exponent are read from the JWK's own bytes, so both platforms apply the same rule
+  // before any key is imported (Web Crypto imports asynchronously).
+  const bits = bitLength(base64urlBytes(n));
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    throw invalidKey(kid, `the modulus has ${bits} bits, expected ${MIN_RSA_BITS} to ${MAX_RSA_BITS}`);
+  }
+  const exponent = e.length > 12 ? 0n : unsignedInteger(base64urlBytes(e)); // 12 characters: 9 bytes
+  if (exponent < 3n || exponent % 2n === 0n)
+    throw invalidKey(kid, `the public exponent ${e.length > 12 ? 'is too long' : exponent} is not sane`);
+
+  let key: RsaKey;
   try {
-    const fromJwk = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
-    // Re-read from its DER form, the key is native to OpenSSL 3's provider; built from JWK members
-    // it is converted on every use, making each verification ~3 % slower. Costs ~0.1 ms per key, once.
-    key = createPublicKey({
-      key: fromJwk.export({ format: 'der', type: 'spki' }),
-      format: 'der',
-      type: 'spki',
-    });
+    key = importRsaKey(n, e);
   } catch (cause) {
     throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
       claim: 'kid',
       cause,
     });
   }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  const exponent = key.asymmetricKeyDetails?.publicExponent ?? 0n;
-  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
-    throw invalidKey(kid, `the modulus has ${bits} bits, expected ${MIN_RSA_BITS} to ${MAX_RSA_BITS}`);
-  }
-  if (exponent < 3n || exponent % 2n === 0n)
-    throw invalidKey(kid, `the public exponent ${exponent} is not sane`);
 
   const publicJwk: Jwk = { kty: 'RSA', kid, n, e, ...(alg ? { alg } : {}), ...(use ? { use } : {}) };
   return Object.freeze({ kid, key, signatureLength: Math.ceil(bits / 8), jwk: Object.freeze(publicJwk) });

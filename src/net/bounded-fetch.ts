@@ -1,3 +1,5 @@
+import { concatBytes } from '#platform';
+
 /** What went wrong in the exchange itself (as opposed to what the answer says). */
 export type ExchangeFailure = 'timeout' | 'network' | 'redirect' | 'too-large';
 
@@ -23,7 +25,7 @@ export interface BoundedFetchOptions {
 export interface BoundedAnswer {
   status: number;
   headers: Headers;
-  body: Buffer;
+  body: Uint8Array;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface BoundedAnswer {
  */
 export async function boundedFetch(url: string, options: BoundedFetchOptions): Promise<BoundedAnswer> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = options.failure('timeout', `no complete answer within ${options.timeoutMs} ms`, {});
@@ -102,7 +104,7 @@ async function exchange(
   } catch (cause) {
     fail('network', `reading the body failed (${describeCause(cause)})`, { cause, httpStatus: status });
   }
-  return { status, headers: response.headers, body: Buffer.concat(chunks, size) };
+  return { status, headers: response.headers, body: concatBytes(chunks, size) };
 }
 
 /** `fetch failed: ECONNREFUSED`: undici hides the useful part in `cause`. */

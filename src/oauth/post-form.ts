@@ -53,7 +53,7 @@ export async function postForm(
   });
   let body: unknown;
   try {
-    body = answer.body.length === 0 ? undefined : JSON.parse(answer.body.toString('utf8'));
+    body = answer.body.length === 0 ? undefined : JSON.parse(new TextDecoder().decode(answer.body));
   } catch {
     body = undefined;
   }

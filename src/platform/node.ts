@@ -20,6 +20,8 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { httpsFetch } from '../net/https-fetch.ts';
 import type { EventChannel, EventListener } from './types.ts';
 
+export type { EventChannel, EventListener } from './types.ts';
+
 /** An RSA public key as Node holds it. */
 export type RsaKey = KeyObject;
 /** An EC public key as Node holds it. */

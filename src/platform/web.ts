@@ -13,6 +13,8 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
 import type { EventChannel, EventListener } from './types.ts';
 
+export type { EventChannel, EventListener } from './types.ts';
+
 /** The part of a Web Crypto `CryptoKey` this library reads. */
 export interface WebCryptoKey {
   readonly type: string;

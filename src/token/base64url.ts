@@ -1,3 +1,4 @@
+import { base64urlBytes } from '#platform';
 import { CognitoJwtError } from '../errors.ts';
 
 /** Value of one base64url character (any other character has made the decoded length wrong). */
@@ -12,9 +13,9 @@ function sextet(code: number): number {
  * Decode one base64url segment strictly: no padding, no whitespace, canonical last character.
  * A non-canonical last character would let two texts decode to the same bytes (a malleable signature).
  */
-export function decodeBase64url(segment: string, what: string): Buffer {
+export function decodeBase64url(segment: string, what: string): Uint8Array {
   // Empty is allowed: an `alg: none` token has an empty signature, and its header check names the problem better.
-  const bytes = Buffer.from(segment, 'base64url');
+  const bytes = base64urlBytes(segment);
   // Node's decoder skips characters outside its alphabet and stops at '=', either of which makes
   // the output shorter than the length implies; it also reads '+' and '/' as '-' and '_'. Checking
   // that costs a fraction of a regular expression over the segment.

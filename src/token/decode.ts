@@ -1,3 +1,4 @@
+import { asciiBytes } from '#platform';
 import { CognitoJwtError, ConfigError } from '../errors.ts';
 import { firstForeignChar } from './alphabet.ts';
 import { decodeBase64url } from './base64url.ts';
@@ -12,8 +13,8 @@ export interface ParsedToken extends DecodedToken {
   /** The header as written (base64url): a verifier remembers the few its pools use. */
   headerSegment: string;
   /** `header.payload` as ASCII bytes: what the signature covers. */
-  signingInput: Buffer;
-  signature: Buffer;
+  signingInput: Uint8Array;
+  signature: Uint8Array;
 }
 
 /**
@@ -54,7 +55,7 @@ export function parseToken(
     headerSegment,
     header,
     payload,
-    signingInput: Buffer.from(token.slice(0, dot2), 'ascii'), // checked to be base64url and dots by now
+    signingInput: asciiBytes(token.slice(0, dot2)), // checked to be base64url and dots by now
     signature,
   };
 }

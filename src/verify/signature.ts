@@ -1,4 +1,4 @@
-import { verify as cryptoVerify } from 'node:crypto';
+import { verifyRs256, verifyRs256Sync } from '#platform';
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { isKid, type VerificationKey } from '../keys/jwk.ts';
 import type { ParsedToken } from '../token/decode.ts';
@@ -36,50 +36,51 @@ export function checkHeader(header: Record<string, unknown>): string {
   return header.kid;
 }
 
+/** `verifySync()` where signatures can only be checked asynchronously (Web Crypto). */
+export function syncUnsupported(): CognitoJwtError {
+  return new CognitoJwtError(
+    'ERR_SYNC_UNSUPPORTED',
+    'this runtime checks signatures with Web Crypto, which is asynchronous only: use verify() instead of verifySync()',
+  );
+}
+
 function invalidSignature(): CognitoJwtError {
   return new CognitoJwtError('ERR_SIGNATURE_INVALID', 'the signature does not match the token');
 }
 
-/** RSASSA-PKCS1-v1_5 with SHA-256 over `header.payload`, synchronously. */
+/** RSASSA-PKCS1-v1_5 with SHA-256 over `header.payload`, synchronously (Node and Bun only). */
 export function verifySignature(token: ParsedToken, key: VerificationKey): void {
   if (
     token.signature.length !== key.signatureLength ||
-    !cryptoVerify('sha256', token.signingInput, key.key, token.signature)
+    !verifyRs256Sync(token.signingInput, token.signature, key.key)
   ) {
     throw invalidSignature();
   }
 }
 
-/** Signatures being checked on libuv's thread pool right now, by every verifier in the process. */
-let pooled = 0;
-/** A signature was checked in this synchronous stretch already (callers started in one tick). */
-let burst = false;
-const endBurst = (): void => {
-  burst = false;
-};
-
-/** The same check on libuv's thread pool, so several verifications can use several cores. */
-export function verifySignatureAsync(token: ParsedToken, key: VerificationKey): Promise<void> {
-  if (token.signature.length !== key.signatureLength) return Promise.reject(invalidSignature());
-  pooled++;
-  return new Promise((resolve, reject) => {
-    cryptoVerify('sha256', token.signingInput, key.key, token.signature, (error, valid) => {
-      pooled--;
-      if (error || !valid) reject(invalidSignature());
-      else resolve();
+async function settle(checking: Promise<boolean>, kid: string): Promise<void> {
+  let valid: boolean;
+  try {
+    valid = await checking;
+  } catch (cause) {
+    // Web Crypto imports a key at its first use; one it refuses is an unusable key, like on Node.
+    throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
+      claim: 'kid',
+      cause,
     });
-  });
+  }
+  if (!valid) throw invalidSignature();
 }
 
 /**
- * The check for `verify()`: on the calling thread when no other verification is under way (a
- * thread-pool round trip would only add latency), on the thread pool while others are (then the
- * cores verify at once). Returns `undefined` when the check is already done.
+ * The check for `verify()`. Node checks on the calling thread when no other verification is
+ * under way and on the thread pool while others are; Web Crypto always answers later. Returns
+ * `undefined` when the check is already done.
  */
 export function verifySignatureShared(token: ParsedToken, key: VerificationKey): Promise<void> | undefined {
-  if (pooled > 0 || burst) return verifySignatureAsync(token, key);
-  burst = true;
-  queueMicrotask(endBurst);
-  verifySignature(token, key);
-  return undefined;
+  if (token.signature.length !== key.signatureLength) throw invalidSignature();
+  const valid = verifyRs256(token.signingInput, token.signature, key.key);
+  if (valid === true) return undefined;
+  if (valid === false) throw invalidSignature();
+  return settle(valid, key.kid);
 }
