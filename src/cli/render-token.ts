@@ -56,6 +56,11 @@ function summaryRows(report: TokenReport): [string, string][] {
       `${printable(issuer.issuer)}${issuer.cognito ? '' : ' (not a Cognito issuer: an emulator or another provider)'}`,
     ]);
   }
+  if (report.loadBalancer) {
+    const { arn, region, account } = report.loadBalancer;
+    const where = region === undefined ? '' : ` (region ${region}, account ${account})`;
+    summary.push(['signer', `${printable(arn)}${where}`]);
+  }
   if (report.client) summary.push(['client', `${printable(report.client.id)} (${report.client.claim})`]);
   if (report.username !== undefined) summary.push(['username', printable(report.username)]);
   if (report.groups.length > 0) summary.push(['groups', report.groups.map(printable).join(', ')]);

@@ -4,11 +4,12 @@ import { decodeBase64url } from '../token/base64url.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
 import { isUserPoolId, poolIssuers, poolRegion } from '../verify/config.ts';
+import { ALB_EXPLANATION, ALB_TITLE, describeAlbToken } from './alb-report.ts';
 import { TOKEN_PREFIX_LENGTH } from './text.ts';
 import { relativeWords, spanWords } from './time.ts';
 
 /** What a token is, as far as its contents tell (nothing is verified). */
-export type TokenKind = 'id' | 'access' | 'client-credentials' | 'refresh' | 'unknown';
+export type TokenKind = 'id' | 'access' | 'client-credentials' | 'refresh' | 'alb' | 'unknown';
 
 const KINDS: Record<TokenKind, { title: string; explanation: string }> = {
   id: {
@@ -35,6 +36,7 @@ const KINDS: Record<TokenKind, { title: string; explanation: string }> = {
       "Exchange it for new tokens at the pool's /oauth2/token (grant_type=refresh_token) or with " +
       'InitiateAuth REFRESH_TOKEN_AUTH; never send it to an API, and keep it secret.',
   },
+  alb: { title: ALB_TITLE, explanation: ALB_EXPLANATION },
   unknown: {
     title: 'JWT (not a Cognito ID or access token)',
     explanation: 'token_use is neither "id" nor "access", so no Cognito verifier accepts it.',
@@ -84,7 +86,9 @@ export interface TokenReport {
   readonly claims: Record<string, unknown> | undefined;
   readonly issuer: IssuerInfo | undefined;
   /** The app client: `aud` for ID tokens, `client_id` for access tokens. */
-  readonly client: { readonly claim: 'aud' | 'client_id'; readonly id: string } | undefined;
+  readonly client: { readonly claim: 'aud' | 'client_id' | 'client'; readonly id: string } | undefined;
+  /** For a load balancer's token: the header's `signer`, with region and account when it is an ARN. */
+  readonly loadBalancer?: { readonly arn: string; readonly region?: string; readonly account?: string };
   readonly username: string | undefined;
   readonly groups: readonly string[];
   readonly scopes: readonly string[];
@@ -106,6 +110,26 @@ export interface TokenReport {
  */
 export function describeToken(token: string, nowSeconds: number): TokenReport {
   if (token.split('.').length === 5) return describeEncryptedRefreshToken(token);
+  const alb = describeAlbToken(token, nowSeconds);
+  if (alb) {
+    const username = alb.claims.username ?? alb.claims.email;
+    return {
+      kind: 'alb',
+      ...KINDS.alb,
+      prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+      length: token.length,
+      header: alb.header,
+      claims: alb.claims,
+      issuer: alb.issuer === undefined ? undefined : issuerInfo(alb.issuer),
+      client: alb.client === undefined ? undefined : { claim: 'client', id: alb.client },
+      loadBalancer: alb.loadBalancer,
+      username: typeof username === 'string' ? username : undefined,
+      groups: [],
+      scopes: [],
+      times: alb.exp ? { exp: alb.exp } : {},
+      warnings: alb.warnings,
+    };
+  }
   const { header, payload } = decodeUnverified<Record<string, unknown>>(token);
   const kind = kindOf(payload);
   const emulatorRefresh = kind === 'unknown' && looksLikeEmulatorRefreshToken(payload);

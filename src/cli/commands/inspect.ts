@@ -8,7 +8,8 @@ import { describeToken, type TokenReport } from '../token-report.ts';
 const HELP = `Usage: cognito-jwt inspect [TOKEN|-] [--json]
 
 Decode a Cognito token WITHOUT verifying it, and explain it: the kind (ID, access,
-client-credentials access, or refresh token), the user pool and region from iss, the
+client-credentials access, or refresh token, or an Application Load Balancer's
+x-amzn-oidc-data with its signer), the user pool and region from iss, the
 client, groups and scopes, the times as dates and in words ("expires in 42 min"), and
 warnings (expired, no kid, unexpected alg, an ID token where APIs want an access token).
 Nothing is verified: use "cognito-jwt verify" for that.
@@ -68,6 +69,8 @@ function shellSafe(value: string | undefined, placeholder: string): string {
 }
 
 function verifyHint(report: TokenReport): string | undefined {
+  if (report.kind === 'alb')
+    return "in your code, with AlbVerifier from cognito-jwt/alb and your load balancer's ARN";
   if (report.kind !== 'id' && report.kind !== 'access' && report.kind !== 'client-credentials')
     return undefined;
   const pool = shellSafe(report.issuer?.userPoolId, 'POOL_ID');
