@@ -1,7 +1,10 @@
 /**
  * The packed tarball, installed as a user would get it: every subpath of the exports map imports
  * from ESM and `require()`s from CommonJS (Node ≥ 20.19 loads ES modules through require), its
- * declarations type-check in a strict consumer, and it ships dist, README, LICENSE and package.json only.
+ * declarations type-check in a strict consumer, it ships dist, docs, README, LICENSE and package.json only,
+ * and the two linters of published packages agree: publint (the manifest and the files it names) and
+ * Are the Types Wrong (`attw`, ESM-only profile: every subpath's types resolve under node16 ESM and
+ * bundlers), so a broken exports map fails CI.
  *
  * The consumer folder sits under the project (test/.tmp-pack-*) so that the optional peers
  * (express, fastify, fastify-plugin, hono) resolve from the project's node_modules.
@@ -44,6 +47,22 @@ function run(command: string, args: string[], cwd: string): Promise<{ stdout: st
           fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
         else done({ stdout, stderr });
       },
+    );
+  });
+}
+
+/** Like `run`, but resolves with the exit code instead of rejecting on a non-zero one. */
+function runStatus(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      command,
+      args,
+      { cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -143,11 +162,15 @@ after(async () => {
   );
 });
 
-test('the tarball holds dist, README.md, LICENSE and package.json only', () => {
+test('the tarball holds dist, docs, README.md, LICENSE and package.json only', () => {
   const paths = packed.files.map((file) => file.path);
   const stray = paths.filter(
     (path) =>
-      !path.startsWith('dist/') && path !== 'README.md' && path !== 'LICENSE' && path !== 'package.json',
+      !path.startsWith('dist/') &&
+      !path.startsWith('docs/') &&
+      path !== 'README.md' &&
+      path !== 'LICENSE' &&
+      path !== 'package.json',
   );
   assert.deepEqual(stray, []);
   assert.ok(paths.includes('README.md'));
@@ -158,6 +181,56 @@ test('the tarball holds dist, README.md, LICENSE and package.json only', () => {
     ),
     [],
   );
+});
+
+test("the README's relative links resolve inside the tarball (the registry page shows the README)", async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const paths = new Set(packed.files.map((file) => file.path));
+  const targets = [...readme.matchAll(/\]\((?!https?:|#|mailto:)([^)#\s]+)/g)].map((match) => match[1]!);
+  assert.ok(targets.length > 0, 'the README links to docs/');
+  assert.deepEqual(
+    targets.filter((target) => !paths.has(target.replace(/^\.\//, ''))),
+    [],
+  );
+});
+
+test('publint finds nothing wrong with the packed tarball', async () => {
+  const result = await runStatus(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'publint', 'src', 'cli.js'),
+      'run',
+      join(packDir, packed.filename),
+      '--strict',
+    ],
+    ROOT,
+  );
+  assert.equal(result.code, 0, `publint:\n${result.stdout}\n${result.stderr}`);
+});
+
+test('Are the Types Wrong (attw, ESM-only profile) finds no problem in the packed tarball', async () => {
+  const result = await runStatus(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'),
+      join(packDir, packed.filename),
+      '--profile',
+      'esm-only',
+      '--no-definitely-typed', // no registry look-up: the package ships its own types
+      '--format',
+      'json',
+    ],
+    ROOT,
+  );
+  const report = JSON.parse(result.stdout) as {
+    analysis: { problems?: { kind: string; entrypoint: string; resolutionKind: string }[] };
+  };
+  // The ESM-only profile ignores node10 and node16-cjs resolution (there is no CommonJS build).
+  const problems = (report.analysis.problems ?? [])
+    .filter((problem) => problem.resolutionKind !== 'node10' && problem.resolutionKind !== 'node16-cjs')
+    .map((problem) => `${problem.entrypoint} (${problem.resolutionKind}): ${problem.kind}`);
+  assert.deepEqual(problems, []);
+  assert.equal(result.code, 0, result.stderr);
 });
 
 test('every file the exports map and bin point to is in the tarball', () => {
