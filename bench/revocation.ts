@@ -86,7 +86,10 @@ async function fill(url: string, count: number): Promise<void> {
   for (let start = 0; start < count; start += 10_000) {
     const args = ['ZADD', ENTRIES_KEY];
     for (let i = start; i < Math.min(count, start + 10_000); i++) {
-      args.push(expiresAt, `s\t${i.toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}`);
+      args.push(
+        expiresAt,
+        `s\t${i.toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}\t${expiresAt}`,
+      );
     }
     await client.sendCommand(args);
   }

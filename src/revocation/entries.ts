@@ -67,24 +67,32 @@ export function poolIdOfIssuer(issuer: unknown): string | undefined {
   return isUserPoolId(lastSegment) ? lastSegment : undefined;
 }
 
-/** The store's spelling of an entry: `s\t{originJti}` or `u\t{pool}\t{sub}\t{cutoffSeconds}`. */
+/**
+ * The store's spelling of an entry, its expiry included (so a full read needs no scores, which
+ * Redis would have to format): `s\t{originJti}\t{expiresAt}` or
+ * `u\t{pool}\t{sub}\t{cutoffSeconds}\t{expiresAt}`.
+ */
 export function encodeEntry(entry: RevocationEntry): string {
   return entry.kind === 'session'
-    ? `s\t${entry.originJti}`
-    : `u\t${entry.userPoolId}\t${entry.sub}\t${entry.cutoffSeconds}`;
+    ? `s\t${entry.originJti}\t${entry.expiresAt}`
+    : `u\t${entry.userPoolId}\t${entry.sub}\t${entry.cutoffSeconds}\t${entry.expiresAt}`;
 }
 
 /** Read an entry back from the store; `undefined` for anything this library did not write. */
-export function decodeEntry(member: string, expiresAt: number): RevocationEntry | undefined {
-  if (!Number.isFinite(expiresAt)) return undefined;
-  const parts = member.split('\t');
-  if (parts[0] === 's' && parts.length === 2 && parts[1]) {
-    return { kind: 'session', originJti: parts[1], expiresAt };
+export function decodeEntry(member: string): RevocationEntry | undefined {
+  const last = member.lastIndexOf('\t');
+  const expiresAt = Number(member.slice(last + 1));
+  if (last < 2 || member[1] !== '\t' || !Number.isSafeInteger(expiresAt)) return undefined;
+  if (member[0] === 's') {
+    const originJti = member.slice(2, last);
+    return originJti.length === 0 || originJti.includes('\t')
+      ? undefined
+      : { kind: 'session', originJti, expiresAt };
   }
-  if (parts[0] === 'u' && parts.length === 4 && parts[1] && parts[2]) {
-    const cutoffSeconds = Number(parts[3]);
-    if (!Number.isSafeInteger(cutoffSeconds)) return undefined;
-    return { kind: 'user', userPoolId: parts[1], sub: parts[2], cutoffSeconds, expiresAt };
-  }
-  return undefined;
+  if (member[0] !== 'u') return undefined;
+  const parts = member.slice(2, last).split('\t');
+  if (parts.length !== 3 || !parts[0] || !parts[1]) return undefined;
+  const cutoffSeconds = Number(parts[2]);
+  if (!Number.isSafeInteger(cutoffSeconds)) return undefined;
+  return { kind: 'user', userPoolId: parts[0], sub: parts[1], cutoffSeconds, expiresAt };
 }
