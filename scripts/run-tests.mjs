@@ -2,6 +2,7 @@
 // (On Node 20, `node --test test/` finds no .ts files, so the files are listed here.)
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const only = process.argv.slice(2);
@@ -19,7 +20,20 @@ if (files.length === 0) {
 }
 
 // A test that never settles fails after two minutes (with its name) instead of holding CI until its limit.
-const args = ['--import', 'tsx', '--test', '--test-timeout=120000', '--test-reporter=spec', ...files];
+// (On Node 20 the timeout also bounds each file as a whole.)
+// Files run in parallel processes: most of their time is spent waiting on loopback servers and
+// child processes, not on the CPU. Node's default is one file at a time on a 2-core machine
+// (available parallelism - 1). TEST_CONCURRENCY overrides it (1 runs the files one by one).
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-timeout=120000',
+  `--test-concurrency=${concurrency}`,
+  '--test-reporter=spec',
+  ...files,
+];
 const child = spawn(process.execPath, args, {
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -108,11 +108,19 @@ function clientMetadata(
 export async function startOidcProvider(options: OidcProviderOptions = {}): Promise<TestOidcProvider> {
   const ProviderClass = await loadProvider();
   let accessTokenTtl = options.accessTokenTtlSeconds ?? 3600;
-  let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
   const tokenCounts = new Map<string, number>();
   let revocationCount = 0;
 
-  const server = createServer((request, response) => handler!(request, response));
+  // The issuer names the port, so the server listens before the provider exists: a request that
+  // arrives in between waits for the provider instead of meeting an undefined handler (which threw
+  // inside the server and left that request unanswered).
+  let ready!: (handler: (request: IncomingMessage, response: ServerResponse) => void) => void;
+  const handler = new Promise<(request: IncomingMessage, response: ServerResponse) => void>((resolve) => {
+    ready = resolve;
+  });
+  const server = createServer((request, response) => {
+    void handler.then((handle) => handle(request, response));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
@@ -177,7 +185,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       }
     }
   });
-  handler = provider.callback();
+  ready(provider.callback());
 
   return {
     origin,
