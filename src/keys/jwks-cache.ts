@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { defaultFetch, readTextFileSync, writeTextFileAtomic } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
-import { httpsFetch } from '../net/https-fetch.ts';
 import { checkBoolean, checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { type FetchReason, publish } from './events.ts';
 import { fetchJwks, JwksFetchError } from './fetch-jwks.ts';
@@ -15,8 +13,24 @@ import { importJwks, type Jwk, type Jwks, type VerificationKey } from './jwk.ts'
  * ```
  */
 export interface JwksCacheOptions {
-  /** Replaces the built-in `node:http(s)` transport (proxies, tests); any `fetch`-compatible function. */
+  /**
+   * Replaces the built-in transport (proxies, tests); any `fetch`-compatible function. The built-in
+   * one is `node:http(s)` on Node and the global `fetch` elsewhere.
+   */
   fetch?: typeof fetch;
+  /**
+   * Where the keys outlive this process: read once before the first fetch of a key set, written
+   * after every successful fetch. For short-lived isolates (a Workers KV namespace, a file, Redis).
+   * A store that fails is ignored: keys are then fetched as usual.
+   *
+   * ```ts
+   * const snapshotStore: JwksSnapshotStore = {
+   *   load: (jwksUri) => env.KEYS.get(jwksUri, 'json'),
+   *   save: (snapshot) => env.KEYS.put(snapshot.jwksUri ?? '', JSON.stringify(snapshot)),
+   * };
+   * ```
+   */
+  snapshotStore?: JwksSnapshotStore;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
   /** Deadline for one JWKS request: connect, headers and body. Default 5 000 ms. */
@@ -98,6 +112,39 @@ export interface JwksSnapshot extends Jwks {
   fetchedAt?: string;
 }
 
+/**
+ * A place to keep JWKS snapshots between processes; see {@link JwksCacheOptions.snapshotStore}.
+ *
+ * ```ts
+ * const store: JwksSnapshotStore = { load: async () => undefined, save: async () => {} };
+ * ```
+ */
+export interface JwksSnapshotStore {
+  /** The snapshot saved for `jwksUri`, or `undefined`/`null` when there is none. */
+  load(jwksUri: string): Promise<JwksSnapshot | null | undefined> | JwksSnapshot | null | undefined;
+  save(snapshot: JwksSnapshot & { jwksUri: string }): Promise<void> | void;
+}
+
+/**
+ * What a request lends to work that may outlive it. On Cloudflare Workers, pass the handler's
+ * `ExecutionContext` (or Hono's `c.executionCtx`): a JWKS fetch shared by several requests, a
+ * background refresh and a snapshot write then run to their end even when the request that
+ * started them has answered. Elsewhere there is nothing to pass.
+ *
+ * ```ts
+ * export default { fetch: (request, env, ctx) => verifier.verify(token, ctx) };
+ * ```
+ */
+export interface RequestContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * A fetch is given up this long after its deadline when it has not settled: on Workers, a fetch
+ * dies with the request that started it and its promise never settles.
+ */
+const ABANDONED_AFTER_MS = 1_000;
+
 const MAX_AGE_FLOOR_MS = 60_000;
 const MAX_AGE_CEILING_MS = 3_600_000;
 
@@ -116,6 +163,7 @@ export const JWKS_CACHE_OPTION_NAMES = {
   backoffMs: true,
   maxBackoffMs: true,
   offline: true,
+  snapshotStore: true,
 } as const satisfies Record<keyof JwksCacheOptions, true>;
 
 const JWKS_CACHE_OPTIONS = optionKeys<JwksCacheOptions>(
@@ -153,6 +201,10 @@ class KeySet {
   fetchedAt = 0;
   maxAgeMs: number;
   inFlight: Promise<void> | undefined;
+  /** `performance.now()` past which `inFlight` counts as abandoned (see {@link ABANDONED_AFTER_MS}). */
+  inFlightUntil = 0;
+  /** The snapshot store was read for this set (once per process). */
+  storeRead = false;
   /** The refresh that waits for `inFlight` to end before sending its request; shared by its callers. */
   nextRefresh: Promise<void> | undefined;
   /** The cooldown for unknown kids counts from here: the end of the last fetch an unknown kid caused. */
@@ -178,7 +230,7 @@ class KeySet {
 
 function readSnapshotFile(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readTextFileSync(path));
   } catch (cause) {
     throw new CognitoJwtError(
       'ERR_JWKS_INVALID',
@@ -244,6 +296,7 @@ export class JwksCache {
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #offline: boolean;
+  readonly #store: JwksSnapshotStore | undefined;
   readonly #sets = new Map<string, KeySet>();
 
   constructor(options: JwksCacheOptions = {}) {
@@ -251,8 +304,8 @@ export class JwksCache {
     if (options.fetch !== undefined) checkFunction('fetch', options.fetch);
     if (options.clock !== undefined) checkFunction('clock', options.clock);
     if (options.offline !== undefined) checkBoolean('offline', options.offline);
-    // Not the global fetch: on Node 20 its first call loads undici, 20-30 ms of every cold start.
-    this.#fetch = options.fetch ?? httpsFetch;
+    // On Node not the global fetch: on Node 20 its first call loads undici, 20-30 ms of every cold start.
+    this.#fetch = options.fetch ?? defaultFetch;
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = option('timeoutMs', options.timeoutMs, 5_000, 1);
     this.#maxBytes = option('maxBytes', options.maxBytes, 1024 * 1024, 1);
@@ -262,6 +315,11 @@ export class JwksCache {
     this.#backoffMs = option('backoffMs', options.backoffMs, 1_000);
     this.#maxBackoffMs = option('maxBackoffMs', options.maxBackoffMs, 300_000);
     this.#offline = options.offline === true;
+    if (options.snapshotStore !== undefined) {
+      checkFunction('snapshotStore.load', options.snapshotStore?.load);
+      checkFunction('snapshotStore.save', options.snapshotStore?.save);
+    }
+    this.#store = options.snapshotStore;
   }
 
   #set(jwksUri: string): KeySet {
@@ -286,13 +344,13 @@ export class JwksCache {
    * const key = cache.getKeySync(jwksUri, header.kid); // VerificationKey | undefined
    * ```
    */
-  getKeySync(jwksUri: string, kid: string): VerificationKey | undefined {
+  getKeySync(jwksUri: string, kid: string, context?: RequestContext): VerificationKey | undefined {
     const set = this.#sets.get(jwksUri);
     if (!set?.loaded) return undefined;
     const now = this.#clock();
-    if (!set.pinned && now >= set.fetchedAt + set.maxAgeMs && !set.inFlight && now >= set.retryAt) {
+    if (!set.pinned && now >= set.fetchedAt + set.maxAgeMs && !this.#fetching(set) && now >= set.retryAt) {
       // Nobody awaits a background refresh; its failure is recorded on the set and published.
-      this.#startFetch(set, 'max-age').catch(() => {});
+      this.#startFetch(set, 'max-age', context).catch(() => {});
     }
     return this.#usable(set, now) ? set.keys.get(kid) : undefined;
   }
@@ -307,13 +365,14 @@ export class JwksCache {
    * const key = await cache.getKey(jwksUri, header.kid);
    * ```
    */
-  async getKey(jwksUri: string, kid: string): Promise<VerificationKey> {
-    const known = this.getKeySync(jwksUri, kid);
+  async getKey(jwksUri: string, kid: string, context?: RequestContext): Promise<VerificationKey> {
+    const known = this.getKeySync(jwksUri, kid, context);
     if (known) return known;
     const set = this.#set(jwksUri);
     if (set.pinned) throw this.#notFound(set, kid, 'the keys are pinned, so no fetch is made');
     if (this.#offline) throw this.#offlineError(set);
-    if (!set.inFlight) {
+    let reason: FetchReason | undefined;
+    if (!this.#fetching(set)) {
       const now = this.#clock();
       const usable = this.#usable(set, now);
       // The pool publishes this kid but its key is unusable: say why, and don't refetch for it.
@@ -337,9 +396,10 @@ export class JwksCache {
           { cause: set.lastError },
         );
       }
-      this.#startFetch(set, usable ? 'kid-miss' : 'load');
+      reason = usable ? 'kid-miss' : 'load';
+      this.#startFetch(set, reason, context);
     }
-    await set.inFlight;
+    await this.#join(set, reason ?? 'load', context);
     const key = set.keys.get(kid);
     if (!key)
       throw set.refusedKids.get(kid) ?? this.#notFound(set, kid, 'not even after fetching the JWKS again');
@@ -377,11 +437,39 @@ export class JwksCache {
    * await cache.load(jwksUri); // at start-up
    * ```
    */
-  async load(jwksUri: string): Promise<void> {
+  async load(jwksUri: string, context?: RequestContext): Promise<void> {
     const set = this.#set(jwksUri);
     if (set.pinned || this.#usable(set, this.#clock())) return;
     if (this.#offline) throw this.#offlineError(set);
-    await (set.inFlight ?? this.#startFetch(set, 'load'));
+    if (!this.#fetching(set)) this.#startFetch(set, 'load', context);
+    await this.#join(set, 'load', context);
+  }
+
+  /** The fetch under way, unless it outlived its deadline without settling (abandoned). */
+  #fetching(set: KeySet): Promise<void> | undefined {
+    if (set.inFlight !== undefined && performance.now() > set.inFlightUntil) set.inFlight = undefined;
+    return set.inFlight;
+  }
+
+  /**
+   * Wait for the fetch under way, but not past its deadline: on Workers a fetch started by a
+   * request that has ended (without `waitUntil`) never settles. Then this caller fetches again
+   * itself, once, so no request waits forever on another's.
+   */
+  async #join(set: KeySet, reason: FetchReason, context: RequestContext | undefined): Promise<void> {
+    const fetching = set.inFlight;
+    if (fetching === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const abandoned = new Promise<true>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, set.inFlightUntil - performance.now()), true);
+    });
+    try {
+      if ((await Promise.race([fetching, abandoned])) !== true) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (set.inFlight === fetching) set.inFlight = undefined;
+    await (this.#fetching(set) ?? this.#startFetch(set, reason, context));
   }
 
   /**
@@ -463,12 +551,10 @@ export class JwksCache {
    */
   async saveSnapshot(jwksUri: string, path: string): Promise<void> {
     const text = `${JSON.stringify(this.snapshot(jwksUri), null, 2)}\n`;
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
     try {
-      await writeFile(temporary, text, { mode: 0o644 });
-      await rename(temporary, path);
+      await writeTextFileAtomic(path, text);
     } catch (cause) {
-      await rm(temporary, { force: true });
+      if (cause instanceof ConfigError) throw cause; // no file system in this runtime
       throw new ConfigError(`could not write the JWKS snapshot ${path}: ${(cause as Error).message}`, {
         cause,
       });
@@ -516,16 +602,48 @@ export class JwksCache {
     return [...this.#sets.keys()];
   }
 
-  #startFetch(set: KeySet, reason: FetchReason): Promise<void> {
+  /**
+   * Keys for a set: from the snapshot store first when the set has none yet (once per process),
+   * else from the JWKS URL; a fetched JWKS is then saved to the store.
+   */
+  async #obtain(set: KeySet, context: RequestContext | undefined): Promise<void> {
+    if (this.#store !== undefined && !set.storeRead && !set.loaded) {
+      set.storeRead = true;
+      if (await this.#readStore(set, this.#store)) return;
+    }
     const generation = ++set.generation;
-    const startedAt = performance.now();
-    publish('fetchStart', () => ({ jwksUri: set.jwksUri, reason }));
-    const fetching = fetchJwks(set.jwksUri, {
+    const { body, maxAgeSeconds } = await fetchJwks(set.jwksUri, {
       fetch: this.#fetch,
       timeoutMs: this.#timeoutMs,
       maxBytes: this.#maxBytes,
-    })
-      .then(({ body, maxAgeSeconds }) => this.#apply(set, body, generation, maxAgeSeconds, this.#clock()))
+    });
+    this.#apply(set, body, generation, maxAgeSeconds, this.#clock());
+    if (this.#store !== undefined) {
+      const saving = Promise.resolve()
+        .then(() => this.#store?.save({ ...this.snapshot(set.jwksUri), jwksUri: set.jwksUri }))
+        .catch(() => {}); // a store that cannot save costs a fetch at the next cold start, nothing more
+      context?.waitUntil(saving);
+    }
+  }
+
+  /** Load the stored snapshot; true when it gave fresh keys (stale ones are kept as a fallback). */
+  async #readStore(set: KeySet, store: JwksSnapshotStore): Promise<boolean> {
+    try {
+      const snapshot = await store.load(set.jwksUri);
+      if (snapshot === undefined || snapshot === null) return false;
+      const now = this.#clock();
+      const fetchedAt = snapshotFetchedAt(snapshot, set.jwksUri, now) ?? now;
+      this.#apply(set, snapshot, ++set.generation, undefined, fetchedAt);
+      return now < set.fetchedAt + set.maxAgeMs;
+    } catch {
+      return false; // an unreadable or unusable snapshot: fetch instead
+    }
+  }
+
+  #startFetch(set: KeySet, reason: FetchReason, context?: RequestContext): Promise<void> {
+    const startedAt = performance.now();
+    publish('fetchStart', () => ({ jwksUri: set.jwksUri, reason }));
+    const fetching = this.#obtain(set, context)
       .then(
         () => {
           set.failures = 0;
@@ -554,6 +672,9 @@ export class JwksCache {
         if (set.inFlight === fetching) set.inFlight = undefined;
       });
     set.inFlight = fetching;
+    set.inFlightUntil = startedAt + this.#timeoutMs + ABANDONED_AFTER_MS;
+    // On Workers, the request that started the fetch keeps it alive until it ends, even after answering.
+    context?.waitUntil(fetching.catch(() => {}));
     return fetching;
   }
 

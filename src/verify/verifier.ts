@@ -1,6 +1,12 @@
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
-import { JWKS_CACHE_OPTION_NAMES, JwksCache, type JwksCacheOptions } from '../keys/jwks-cache.ts';
+import { SYNC_SIGNATURES } from '#platform';
+import {
+  JWKS_CACHE_OPTION_NAMES,
+  JwksCache,
+  type JwksCacheOptions,
+  type RequestContext,
+} from '../keys/jwks-cache.ts';
 import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
 import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
@@ -13,7 +19,7 @@ import {
   type VerifiedClaims,
   type VerifierConfig,
 } from './config.ts';
-import { checkHeader, verifySignature, verifySignatureShared } from './signature.ts';
+import { checkHeader, syncUnsupported, verifySignature, verifySignatureShared } from './signature.ts';
 import {
   freezeClaims,
   type TokenCacheSetting,
@@ -198,13 +204,17 @@ export class CognitoVerifier<
   /**
    * Verify a token; fetches the JWKS when its key is not loaded yet. Resolves to the claims only
    * after the signature and every configured check passed; rejects with a {@link CognitoJwtError}.
+   * On Cloudflare Workers pass the `ExecutionContext` as `context`, so a key fetch shared with other
+   * requests survives the end of this one.
    */
-  async verify(token: string): Promise<VerifiedClaims<Config>> {
+  async verify(token: string, context?: RequestContext): Promise<VerifiedClaims<Config>> {
     const cached = this.#tokens?.lookup(token);
     if (cached !== undefined) return cached;
     const candidate = this.#prepare(token);
     const { entry, kid } = candidate;
-    const key = this.#cache.getKeySync(entry.jwksUri, kid) ?? (await this.#cache.getKey(entry.jwksUri, kid));
+    const key =
+      this.#cache.getKeySync(entry.jwksUri, kid, context) ??
+      (await this.#cache.getKey(entry.jwksUri, kid, context));
     const checking = verifySignatureShared(candidate.token, key);
     if (checking) await checking;
     return this.#accept(token, candidate, key);
@@ -215,6 +225,7 @@ export class CognitoVerifier<
    * `verify`); never touches the network. Throws a {@link CognitoJwtError}.
    */
   verifySync(token: string): VerifiedClaims<Config> {
+    if (!SYNC_SIGNATURES) throw syncUnsupported(); // Web Crypto: verify() only
     const cached = this.#tokens?.lookup(token);
     if (cached !== undefined) return cached;
     const candidate = this.#prepare(token);
