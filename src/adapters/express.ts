@@ -67,7 +67,7 @@ function fail(
  * ```
  */
 export function cognitoAuth(options: ExpressAuthOptions): CognitoExpressMiddleware {
-  const core = createHttpAuth<Request>(options, (req) => req.headers.authorization, 'cognitoAuth()');
+  const core = createHttpAuth<Request>(options, (req, name) => req.headers[name], 'cognitoAuth()');
   const middleware: RequestHandler = (req, res, next) => {
     core.authenticate(req).then(
       (claims) => {

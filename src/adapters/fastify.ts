@@ -78,7 +78,7 @@ const OPTION_KEYS = httpAuthOptionKeys<
 const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) => {
   const core = createHttpAuth<FastifyRequest>(
     options,
-    (request) => request.headers.authorization,
+    (request, name) => request.headers[name],
     'the cognito-jwt plugin',
     OPTION_KEYS,
   );

@@ -58,7 +58,7 @@ function fail(core: HttpAuth<Context>, error: unknown, c: Context): Response {
  * ```
  */
 export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
-  const core = createHttpAuth<Context>(options, (c) => c.req.header('authorization'), 'cognitoAuth()');
+  const core = createHttpAuth<Context>(options, (c, name) => c.req.header(name), 'cognitoAuth()');
   const middleware: MiddlewareHandler = async (c, next) => {
     try {
       c.set('auth', await core.authenticate(c));

@@ -2,6 +2,7 @@
  * What every HTTP adapter does, written once: find the bearer token, verify it, run the guards'
  * rules, and turn a {@link CognitoJwtError} into an RFC 6750 response. Knows no framework.
  */
+import { ALB_HEADERS, AlbVerifier, type HeaderSource } from '../alb/verifier.ts';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, authorize } from '../authz/rule.ts';
 import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode } from '../errors.ts';
@@ -44,6 +45,14 @@ export interface HttpAuthOptions<Context> {
    * groups, scopes and the JWKS URL. Default `false`.
    */
   exposeErrorDetail?: boolean;
+  /**
+   * Behind an Application Load Balancer that authenticates users: read the `x-amzn-oidc-*`
+   * headers instead of `Authorization`. This `AlbVerifier` checks `x-amzn-oidc-data` (and
+   * `x-amzn-oidc-identity`); `verifier` checks `x-amzn-oidc-accesstoken`, whose `sub` and client
+   * must match, and its claims (with groups and scopes) become the request's. Without the data
+   * header a request counts as carrying no token (`credentialsRequired: false` lets it through).
+   */
+  loadBalancer?: AlbVerifier;
 }
 
 /** The answer to a failed request: status, headers (`www-authenticate` for 401 and 403) and JSON body. */
@@ -251,6 +260,7 @@ export const HTTP_AUTH_OPTION_NAMES = {
   forwardErrors: true,
   onError: true,
   exposeErrorDetail: true,
+  loadBalancer: true,
 } as const satisfies Record<keyof HttpAuthOptions<unknown>, true>;
 
 /**
@@ -289,18 +299,25 @@ export function httpAuthOptionKeys<Options>(
   });
 }
 
+/** How an adapter reads one request header (lower-case name) from the framework's request. */
+export type ReadHeader<Context> = (
+  context: Context,
+  name: string,
+) => string | readonly string[] | null | undefined;
+
 /**
- * Check an adapter's options and build its core. `readAuthorization` reads the `Authorization`
- * header from the framework's request; it is the default token source.
+ * Check an adapter's options and build its core. `readHeader` reads a header from the framework's
+ * request: `Authorization` is the default token source (the `x-amzn-oidc-*` headers with
+ * `loadBalancer`).
  *
  * ```ts
- * const core = createHttpAuth(options, (req: IncomingMessage) => req.headers.authorization, 'cognitoAuth()');
+ * const core = createHttpAuth(options, (req: IncomingMessage, name) => req.headers[name], 'cognitoAuth()');
  * const claims = await core.authenticate(req);
  * ```
  */
 export function createHttpAuth<Context>(
   options: HttpAuthOptions<Context>,
-  readAuthorization: (context: Context) => string | null | undefined,
+  readHeader: ReadHeader<Context>,
   where: string,
   known: OptionKeys<HttpAuthOptions<Context>> = httpAuthOptionKeys<HttpAuthOptions<Context>>(
     where,
@@ -316,6 +333,7 @@ export function createHttpAuth<Context>(
     forwardErrors = false,
     onError,
     exposeErrorDetail = false,
+    loadBalancer,
   } = options;
   const verifier = toVerifier(options.verifier, where);
   if (getToken !== undefined) checkFunction(`${where}: getToken`, getToken);
@@ -324,11 +342,35 @@ export function createHttpAuth<Context>(
   if (onError !== undefined) checkFunction(`${where}: onError`, onError);
   checkBoolean(`${where}: exposeErrorDetail`, exposeErrorDetail);
   if (realm !== undefined) checkRealm(realm);
-  const tokenOf = getToken ?? ((context: Context) => bearerToken(readAuthorization(context)));
+  if (loadBalancer !== undefined) {
+    if (!(loadBalancer instanceof AlbVerifier))
+      throw new ConfigError(`${where}: loadBalancer must be an AlbVerifier`);
+    if (getToken !== undefined) {
+      throw new ConfigError(
+        `${where}: loadBalancer reads the x-amzn-oidc-* headers; getToken cannot be used with it`,
+      );
+    }
+  }
+  const headersOf = (context: Context): HeaderSource & { get(name: string): string | null | undefined } => ({
+    get: (name) => {
+      const value = readHeader(context, name);
+      if (typeof value === 'string' || value === null || value === undefined) return value;
+      if (value.length > 1)
+        throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the ${name} header is sent ${value.length} times`);
+      return value[0];
+    },
+  });
+  const tokenOf = getToken ?? ((context: Context) => bearerToken(headersOf(context).get('authorization')));
 
   return {
     forwardErrors,
     async authenticate(context) {
+      if (loadBalancer !== undefined) {
+        const headers = headersOf(context);
+        if (!headers.get(ALB_HEADERS.data) && !credentialsRequired) return undefined;
+        const accessToken = verifier as unknown as { verify(token: string): Promise<AuthClaims> };
+        return (await loadBalancer.verifyRequest<AuthClaims>(headers, { accessToken })).accessToken;
+      }
       const token = await tokenOf(context);
       if (token === undefined || token === null || token === '') {
         if (credentialsRequired) throw missingToken();

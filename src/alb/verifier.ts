@@ -297,13 +297,18 @@ export class AlbVerifier {
    * Verify a request's `x-amzn-oidc-*` headers: `x-amzn-oidc-data` must be present and valid;
    * `x-amzn-oidc-identity`, when present, must equal its `sub` (`ERR_ALB_IDENTITY_MISMATCH`); with
    * the `accessToken` option, `x-amzn-oidc-accesstoken` is verified too and must name the same
-   * `sub` and client (`ERR_ALB_ACCESS_TOKEN_MISMATCH`).
+   * `sub` and client (`ERR_ALB_ACCESS_TOKEN_MISMATCH`). `options.accessToken` replaces the
+   * verifier's own for this call (the HTTP adapters pass theirs).
    *
    * ```ts
    * const { claims, accessToken } = await verifier.verifyRequest(req.headers);
    * ```
    */
-  async verifyRequest<Access = unknown>(headers: HeaderSource): Promise<AlbIdentity<Access>> {
+  async verifyRequest<Access = unknown>(
+    headers: HeaderSource,
+    options: { accessToken?: AccessTokenVerifier | undefined } = {},
+  ): Promise<AlbIdentity<Access>> {
+    const accessVerifier = options.accessToken ?? this.#accessToken;
     const data = readHeader(headers, ALB_HEADERS.data);
     if (data === undefined) {
       throw new CognitoJwtError(
@@ -320,7 +325,7 @@ export class AlbVerifier {
         { claim: 'sub' },
       );
     }
-    if (this.#accessToken === undefined) return { claims, header, accessToken: undefined };
+    if (accessVerifier === undefined) return { claims, header, accessToken: undefined };
     const token = readHeader(headers, ALB_HEADERS.accessToken);
     if (token === undefined) {
       throw new CognitoJwtError(
@@ -328,7 +333,7 @@ export class AlbVerifier {
         `the request has no ${ALB_HEADERS.accessToken} header, which this verifier checks`,
       );
     }
-    const access = await this.#accessToken.verify(token);
+    const access = await accessVerifier.verify(token);
     if (access.sub !== claims.sub || (access.client_id !== undefined && access.client_id !== header.client)) {
       const [what, found, expected] =
         access.sub !== claims.sub
