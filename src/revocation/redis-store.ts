@@ -2,9 +2,9 @@
  * The Redis store. Layout (Redis 6.2+; Debian ships 7.0, which has no per-field hash expiry):
  * - `{prefix}entries`: a sorted set, member = the entry's spelling with its expiry (`entries.ts`),
  *   score = that expiry in epoch ms. One key for the whole list: expired entries go with one
- *   ZREMRANGEBYSCORE, and a full read walks the live ones in score order, pages of members without
+ *   ZREMRANGEBYSCORE, and a full read walks it by rank from the top, pages of members without
  *   scores (ZSCAN, or WITHSCORES, make Redis format a double per entry: about 4 µs each, 15 s for a
- *   million, against under a second this way).
+ *   million; paging by score from a cursor turns quadratic when many entries share one expiry).
  * - `{prefix}version`: a counter incremented by every write.
  * - `{prefix}changes`: a pub/sub channel; every write publishes `{version}\n{member}`.
  * One Lua script does all three, so versions and messages are in the same order everywhere.
@@ -253,33 +253,26 @@ export class RedisStore implements RevocationStore {
         timeout: this.#settings.commandTimeoutMs,
       })) ?? 0,
     );
-    // Pages in score (expiry) order from now: `[{last} +inf LIMIT {ties} PAGE` resumes after the last
-    // member read, skipping the members that share its score. Pruning only removes expired members,
-    // so no page shifts under the read; a member added meanwhile also arrives as a message.
-    let from = `(${sentAt}`;
-    let lastExpiry = Number.NaN;
-    let ties = 0;
+    // Pages by rank from the latest expiry down. Members are only ever removed from the bottom
+    // (expired ones) and new ones mostly land at the top, so a change during the read can make a page
+    // repeat a member, never skip one; a member added meanwhile also arrives as a message.
     let entries = 0;
-    for (;;) {
+    for (let start = 0; ; start += PAGE) {
       const members = (await this.#client.sendCommand(
-        ['ZRANGE', this.#keys.entries, from, '+inf', 'BYSCORE', 'LIMIT', String(ties), String(PAGE)],
+        ['ZRANGE', this.#keys.entries, String(start), String(start + PAGE - 1), 'REV'],
         { timeout: Math.max(this.#settings.commandTimeoutMs, 10_000) },
       )) as string[];
-      const readBefore = entries;
+      let live = 0;
+      const now = this.#sink.now();
       for (const member of members) {
         const entry = decodeEntry(member);
-        if (entry === undefined) continue;
+        if (entry === undefined || entry.expiresAt <= now) continue;
         this.#sink.apply(entry);
-        entries++;
-        if (entry.expiresAt === lastExpiry) ties++;
-        else {
-          lastExpiry = entry.expiresAt;
-          ties = 1;
-        }
+        live++;
       }
-      // A full page of members this library did not write would not move the cursor: stop there.
-      if (members.length < PAGE || entries === readBefore) break;
-      from = String(lastExpiry);
+      entries += live;
+      // Short page: the end. A page without a live entry: the rest has expired (or is not ours).
+      if (members.length < PAGE || live === 0) break;
     }
     if (before < mirrorVersion && reason !== 'start') await this.#reseed(before, mirrorVersion);
     // Messages applied during the read may be past `before`; never step back over them.
