@@ -10,12 +10,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const ENDPOINTS = {
   /** nginx `auth_request` (and ingress-nginx `auth-url`): `X-Original-Method` and `X-Original-URI`. */
   nginx: '/auth/nginx',
+  /** ingress-nginx `auth-url`: `X-Original-Method` and `X-Original-URL` (`$scheme://$http_host$request_uri`). */
+  ingressNginx: '/auth/ingress-nginx',
   /** Traefik `forwardAuth` and Caddy `forward_auth`: `X-Forwarded-Method` and `X-Forwarded-Uri`. */
   forward: '/auth/forward',
 } as const;
 
 /** Which contract a request came through. */
-export type Contract = 'nginx' | 'forward' | 'envoy';
+export type Contract = 'nginx' | 'ingress-nginx' | 'forward' | 'envoy';
 
 /** The original request as the proxy reported it, or why it cannot be read. */
 export type OriginalRequest =
@@ -46,6 +48,16 @@ export function originalRequest(
 ): OriginalRequest | undefined {
   const path = url.split('?', 1)[0];
   if (path === ENDPOINTS.nginx) return fromHeaders('nginx', headers, 'x-original-method', 'x-original-uri');
+  if (path === ENDPOINTS.ingressNginx) {
+    const original = fromHeaders('ingress-nginx', headers, 'x-original-method', 'x-original-url');
+    if (!original.ok) return original;
+    // The request URI follows scheme://host; a host holding "/", "?" or "#" leaves no unambiguous split.
+    const uri = /^https?:\/\/[^/?#\s]*(\/.*)$/.exec(original.uri)?.[1];
+    if (uri === undefined) {
+      return { ok: false, contract: 'ingress-nginx', reason: 'X-Original-URL is not scheme://host/path' };
+    }
+    return { ...original, uri };
+  }
   if (path === ENDPOINTS.forward)
     return fromHeaders('forward', headers, 'x-forwarded-method', 'x-forwarded-uri');
   if (url.startsWith(`${envoyPathPrefix}/`)) {
@@ -59,15 +71,15 @@ function fromHeaders(
   headers: IncomingHttpHeaders,
   methodHeader: string,
   uriHeader: string,
-) {
+): OriginalRequest {
   const method = single(headers, methodHeader);
   const uri = single(headers, uriHeader);
   if (method === undefined || uri === undefined) {
     return {
-      ok: false as const,
+      ok: false,
       contract,
       reason: `the proxy sent no single ${method === undefined ? methodHeader : uriHeader} header; see docs/service.md`,
     };
   }
-  return { ok: true as const, contract, method, uri };
+  return { ok: true, contract, method, uri };
 }

@@ -285,3 +285,23 @@ test('revocation list unavailable (Redis gone past maxStalenessMs): 503, and /re
   // Anonymous routes do not depend on the list.
   assert.equal((await nginxAsk(harness, 'GET', '/public/x')).status, 200);
 });
+
+test('ingress-nginx auth-url: X-Original-URL ($scheme://$http_host$request_uri) and X-Original-Method', async (t) => {
+  const harness = await startHarness(t);
+  const ask = (url: string, extra: Record<string, string> = {}) =>
+    harness.request('/auth/ingress-nginx', {
+      headers: {
+        'x-original-method': 'GET',
+        'x-original-url': url,
+        authorization: `Bearer ${harness.access()}`,
+        ...extra,
+      },
+    });
+  assert.equal((await ask('https://shop.example.com/orders/1?x=1')).status, 200);
+  assert.equal((await ask('https://shop.example.com/public/%2e%2e/admin')).status, 403);
+  // A client's own X-Original-URI means nothing on this endpoint.
+  assert.equal((await ask('https://shop.example.com/admin', { 'x-original-uri': '/public/x' })).status, 403);
+  // A Host that would move the split between host and path is refused.
+  assert.equal((await ask('https://evil?/admin')).status, 500);
+  assert.equal((await ask('/orders/1')).status, 500);
+});
