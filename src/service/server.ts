@@ -153,7 +153,7 @@ export async function startService(
     } else {
       json(response, 404, {
         code: 'NOT_FOUND',
-        message: 'auth endpoints: /auth/nginx, /auth/forward, and the Envoy prefix',
+        message: 'auth endpoints: /auth/nginx, /auth/ingress-nginx, /auth/forward, and the Envoy prefix',
       });
     }
   }

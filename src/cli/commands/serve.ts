@@ -18,7 +18,8 @@ readiness and Prometheus metrics. See docs/service.md for the config file and th
 configs.
 
 Endpoints:
-  ${ENDPOINTS.nginx}        nginx auth_request, ingress-nginx auth-url (X-Original-Method/-URI)
+  ${ENDPOINTS.nginx}        nginx auth_request (X-Original-Method/-URI)
+  ${ENDPOINTS.ingressNginx} ingress-nginx auth-url (X-Original-Method/-URL)
   ${ENDPOINTS.forward}      Traefik forwardAuth, Caddy forward_auth (X-Forwarded-Method/-Uri)
   /envoy/...          Envoy ext_authz HTTP service (path_prefix: /envoy; see envoyPathPrefix)
   /healthz /readyz /metrics
