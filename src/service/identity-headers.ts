@@ -54,8 +54,8 @@ function text(value: unknown): string {
 }
 
 /**
- * The identity headers for verified claims (all of them, empty where a claim is absent), plus the
- * claims header when asked for. Without claims (an anonymous route) every identity header is empty.
+ * The identity headers for verified claims (all of them, empty where a claim is absent), and the
+ * claims header (empty unless asked for). Without claims (an anonymous route) every one is empty.
  *
  * ```ts
  * identityHeaders(claims, { claimsHeader: false })['x-auth-request-groups']; // 'admins,staff'
@@ -67,7 +67,8 @@ export function identityHeaders(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of IDENTITY_HEADERS) headers[name] = '';
-  if (options.claimsHeader) headers[CLAIMS_HEADER] = '';
+  // Present (empty) even when turned off, so a proxy that copies every X-Auth-Request-* header overwrites a client's.
+  headers[CLAIMS_HEADER] = '';
   if (claims === undefined) return headers;
   // The union of ID and access claims: read each by name and keep only strings.
   const claim = claims as unknown as Record<string, unknown>;
