@@ -14,7 +14,8 @@ import { groupsOf, scopesOf } from '../authz/rights.ts';
 import { type AuthzRule, authorize, checkRules } from '../authz/rule.ts';
 import { CognitoJwtError, ConfigError, describeValue, type ErrorCode } from '../errors.ts';
 import type { CognitoClaims, TokenUse } from '../token/claims.ts';
-import { bearerToken, toVerifier, type VerifierInput } from './http.ts';
+import { checkFunction, checkOptions, type OptionKeys, optionKeys, typeName } from '../options.ts';
+import { BELONGS_TO_VERIFIER, bearerToken, toVerifier, type VerifierInput } from './http.ts';
 
 export type {
   APIGatewayAuthorizerResult,
@@ -141,21 +142,53 @@ function fromAuthorizationHeader(event: { headers?: Record<string, string | unde
   return bearerToken(headerValue(event.headers, 'authorization'), { allowBareToken: true });
 }
 
-function checkOptions<Event>(
-  options: AuthorizerOptions<Event> & { getToken?: unknown },
+const AUTHORIZER_OPTION_NAMES = {
+  verifier: true,
+  rules: true,
+  resource: true,
+  context: true,
+  onError: true,
+} as const satisfies Record<keyof AuthorizerOptions<unknown>, true>;
+
+// The keys of each factory's options, checked at run time; the compiler keeps each list complete.
+const TOKEN_AUTHORIZER_OPTIONS = optionKeys<AuthorizerOptions<APIGatewayTokenAuthorizerEvent>>(
+  'createTokenAuthorizer() options',
+  AUTHORIZER_OPTION_NAMES,
+  {
+    ...BELONGS_TO_VERIFIER,
+    getToken:
+      'a TOKEN authorizer gets the token API Gateway read from its identity source; use createRequestAuthorizer() to read it elsewhere',
+    response: 'only createHttpApiAuthorizer() chooses a response format',
+  },
+);
+const REQUEST_AUTHORIZER_OPTIONS = optionKeys<RequestAuthorizerOptions<APIGatewayRequestAuthorizerEvent>>(
+  'createRequestAuthorizer() options',
+  { ...AUTHORIZER_OPTION_NAMES, getToken: true },
+  { ...BELONGS_TO_VERIFIER, response: 'only createHttpApiAuthorizer() chooses a response format' },
+);
+const HTTP_API_AUTHORIZER_OPTIONS = optionKeys<HttpApiAuthorizerOptions>(
+  'createHttpApiAuthorizer() options',
+  { ...AUTHORIZER_OPTION_NAMES, getToken: true, response: true },
+  BELONGS_TO_VERIFIER,
+);
+
+/** Check an authorizer's options at construction: known keys only, each of the right type. */
+function checkAuthorizerOptions<Options extends AuthorizerOptions<never> & { getToken?: unknown }>(
+  known: OptionKeys<Options>,
+  options: Options,
   where: string,
 ): void {
-  if (typeof options !== 'object' || options === null)
-    throw new ConfigError(`${where} needs an options object`);
+  if (options === undefined) throw new ConfigError(`${where} needs an options object`);
+  checkOptions(known, options);
   const { resource = 'api', context, onError, getToken, rules = [] } = options;
   if (resource !== 'api' && resource !== 'method') {
     throw new ConfigError(`${where}: resource must be 'api' or 'method', got ${describeValue(resource)}`);
   }
   for (const [name, value] of Object.entries({ context, onError, getToken })) {
-    if (value !== undefined && typeof value !== 'function')
-      throw new ConfigError(`${where}: ${name} must be a function`);
+    if (value !== undefined) checkFunction(`${where}: ${name}`, value);
   }
-  if (!Array.isArray(rules)) throw new ConfigError(`${where}: rules must be an array`);
+  if (!Array.isArray(rules))
+    throw new ConfigError(`${where}: rules must be an array, got ${typeName(rules)}`);
   checkRules(rules, where);
 }
 
@@ -165,7 +198,6 @@ function createDecider<Event>(
   tokenOf: (event: Event) => string | null | undefined,
   where: string,
 ): (event: Event) => Promise<Decision> {
-  checkOptions(options, where);
   const verifier = toVerifier(options.verifier, where);
   const rules = options.rules ?? [];
   return async (event) => {
@@ -242,6 +274,7 @@ function policyFor<Event>(
 export function createTokenAuthorizer(
   options: AuthorizerOptions<APIGatewayTokenAuthorizerEvent>,
 ): (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
+  checkAuthorizerOptions(TOKEN_AUTHORIZER_OPTIONS, options, 'createTokenAuthorizer()');
   const decide = createDecider(
     options,
     (event) => bearerToken(event.authorizationToken, { allowBareToken: true }),
@@ -265,6 +298,7 @@ export function createTokenAuthorizer(
 export function createRequestAuthorizer(
   options: RequestAuthorizerOptions<APIGatewayRequestAuthorizerEvent>,
 ): (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
+  checkAuthorizerOptions(REQUEST_AUTHORIZER_OPTIONS, options, 'createRequestAuthorizer()');
   const decide = createDecider(
     options,
     options.getToken ?? fromAuthorizationHeader,
@@ -296,6 +330,7 @@ export function createHttpApiAuthorizer(
   options: HttpApiAuthorizerOptions,
 ): (event: APIGatewayRequestAuthorizerEventV2) => Promise<HttpApiSimpleResult | APIGatewayAuthorizerResult> {
   const where = 'createHttpApiAuthorizer()';
+  checkAuthorizerOptions(HTTP_API_AUTHORIZER_OPTIONS, options, where);
   const decide = createDecider(options, options.getToken ?? fromAuthorizationHeader, where);
   const { response = 'simple' } = options;
   if (response === 'iam') return async (event) => policyFor(await decide(event), event.routeArn, options);

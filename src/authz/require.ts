@@ -1,4 +1,5 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { checkOptions, optionKeys } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { checkGroups, checkScopes } from '../verify/claims.ts';
 import { stringList } from '../verify/config.ts';
@@ -25,7 +26,18 @@ function nameList(name: string, value: unknown): string[] {
   return list;
 }
 
+// Checked at run time too: a misspelt `mtach: 'all'` would quietly keep the looser 'any'.
+const REQUIRE_OPTIONS = optionKeys<RequireOptions>(
+  'requireGroups() / requireScopes() options',
+  { match: true },
+  {
+    groups: "the groups are the first argument: requireGroups(['a', 'b'], { match: 'all' })",
+    scopes: "the scopes are the first argument: requireScopes(['a/read', 'a/write'], { match: 'all' })",
+  },
+);
+
 function matchOf(where: string, options: RequireOptions): Match {
+  checkOptions({ ...REQUIRE_OPTIONS, what: `${where} options` }, options);
   const match = options.match ?? 'any';
   if (match !== 'any' && match !== 'all') {
     throw new ConfigError(`${where}: match must be 'any' or 'all', got ${JSON.stringify(match)}`);

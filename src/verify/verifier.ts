@@ -58,9 +58,12 @@ export interface VerifierOptions extends JwksCacheOptions {
   isRevoked?: (claims: CognitoClaims) => boolean;
 }
 
-// The verifier's options: its own, plus those of the key cache it builds. The compiler keeps the
-// list complete; a config key here (`groups`) says it belongs in the config.
-const VERIFIER_OPTIONS = optionKeys<VerifierOptions>(
+/**
+ * The keys of {@link VerifierOptions} (its own, plus those of the key cache it builds), checked at
+ * run time; the compiler keeps the list complete. A config key here (`groups`) says it belongs in
+ * the config.
+ */
+export const VERIFIER_OPTIONS = optionKeys<VerifierOptions>(
   'CognitoVerifier options',
   {
     ...JWKS_CACHE_OPTION_NAMES,
