@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { measureBundles } from '../../bench/bundle-size.ts';
 import { mintIdToken } from '../../src/testing/index.ts';
 import {
   BIN,
@@ -242,5 +243,20 @@ describe('which platform each bundler set-up resolves', () => {
 
   it('esbuild for Node: node:crypto', async () => {
     assert.match((await resolveWith({ platform: 'node' })) ?? '', /platform\/node\.js$/);
+  });
+});
+
+describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
+  it('measures both verifiers in one run; ours imports nothing from node:', async () => {
+    const sizes = await measureBundles(dir);
+    assert.deepEqual(
+      sizes.map((size) => size.name),
+      ['cognito-jwt CognitoVerifier (web)', 'aws-jwt-verify CognitoJwtVerifier'],
+    );
+    for (const size of sizes) assert.ok(size.gzippedBytes > 1000 && size.minifiedBytes > size.gzippedBytes);
+    assert.deepEqual(sizes[0]!.nodeImports, []);
+    console.log(
+      `# bundle sizes (min / gz bytes): ${sizes.map((s) => `${s.name} ${s.minifiedBytes} / ${s.gzippedBytes}`).join('; ')}`,
+    );
   });
 });
