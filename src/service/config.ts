@@ -2,6 +2,7 @@
  * The service's configuration: one JSON file, checked in full before anything listens (unknown keys
  * are refused with the closest known name), with environment variables for the common settings.
  */
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { RoleMap } from '../authz/roles.ts';
@@ -387,7 +388,6 @@ export async function loadServiceConfig(
 ): Promise<ServiceSettings> {
   const file = path ?? env.COGNITO_JWT_CONFIG;
   if (file === undefined) return checkServiceConfig({}, { baseDir: process.cwd(), env });
-  const { readFile } = await import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CognitoClaims } from '../token/claims.ts';
-import { resolveConfig } from '../verify/config.ts';
+import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier, type VerifierOptions } from '../verify/verifier.ts';
 import type { ServiceSettings } from './config.ts';
 import { originalRequest } from './contracts.ts';
@@ -19,7 +19,7 @@ export interface RunningService {
   readonly server: Server;
   /** `http://host:port` it listens on. */
   readonly url: string;
-  readonly verifier: CognitoVerifier<readonly import('../verify/config.ts').VerifierConfig[]>;
+  readonly verifier: CognitoVerifier<readonly VerifierConfig[]>;
   /** Whether `/readyz` would answer 200 now. */
   ready(): boolean;
   /** Stop accepting, let requests in flight finish (up to `shutdownTimeoutMs`), release everything. */

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { CLI, ESCAPE, errorLine, runCli, runProcess } from './run-cli.ts';
 
-const COMMANDS = ['inspect', 'verify', 'keys fetch', 'keys show', 'keys generate', 'mint'];
+const COMMANDS = ['inspect', 'verify', 'keys fetch', 'keys show', 'keys generate', 'mint', 'serve'];
 const key = generateKeyPair();
 
 test('--version prints the package version', async () => {
@@ -49,7 +49,7 @@ test('no command, an unknown command or an unknown keys command: help or one err
   assert.equal(unknown.code, 2);
   assert.deepEqual(errorLine(unknown.stderr), {
     code: 'ERR_CONFIG_INVALID',
-    message: 'unknown command "decode"; commands: inspect, verify, keys, mint (see: cognito-jwt --help)',
+    message: 'unknown command "decode"; commands: inspect, verify, keys, mint, serve, revoke (see: cognito-jwt --help)',
   });
 
   const keys = await runCli(['keys', 'rotate']);

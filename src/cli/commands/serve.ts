@@ -8,6 +8,13 @@ import type { Command } from '../command.ts';
 import { EXIT, type ExitCode } from '../exit-code.ts';
 import type { Terminal } from '../output.ts';
 
+const ENDPOINT_HELP: [string, string][] = [
+  [ENDPOINTS.nginx, 'nginx auth_request (X-Original-Method/-URI)'],
+  [ENDPOINTS.ingressNginx, 'ingress-nginx auth-url (X-Original-Method/-URL)'],
+  [ENDPOINTS.forward, 'Traefik forwardAuth, Caddy forward_auth (X-Forwarded-Method/-Uri)'],
+  ['/envoy/...', 'Envoy ext_authz HTTP service (path_prefix /envoy; see envoyPathPrefix)'],
+];
+
 const HELP = `Usage: cognito-jwt serve [--config FILE] [--check] [--host H] [--port P] [--workers N]
                          [--log-level debug|info|warn|error|silent]
 
@@ -18,10 +25,7 @@ readiness and Prometheus metrics. See docs/service.md for the config file and th
 configs.
 
 Endpoints:
-  ${ENDPOINTS.nginx}        nginx auth_request (X-Original-Method/-URI)
-  ${ENDPOINTS.ingressNginx} ingress-nginx auth-url (X-Original-Method/-URL)
-  ${ENDPOINTS.forward}      Traefik forwardAuth, Caddy forward_auth (X-Forwarded-Method/-Uri)
-  /envoy/...          Envoy ext_authz HTTP service (path_prefix: /envoy; see envoyPathPrefix)
+${ENDPOINT_HELP.map(([path, what]) => `  ${path.padEnd(21)}${what}`).join('\n')}
   /healthz /readyz /metrics
 
 Options:
