@@ -13,6 +13,7 @@ export type { AuthClaims, AuthRegistry } from './authz/request-claims.ts';
 export {
   type ClaimsPredicate,
   type Match,
+  type PredicateOptions,
   type RequireOptions,
   requireGroups,
   requirePredicate,
@@ -20,7 +21,15 @@ export {
 } from './authz/require.ts';
 export { groupsOf, scopesOf } from './authz/rights.ts';
 export { defineRoles, type RoleMap, type Roles } from './authz/roles.ts';
-export { type AuthzRule, anyOf, authorize, type ClaimsRule } from './authz/rule.ts';
+export {
+  type AuthzRule,
+  anyOf,
+  authorize,
+  type ClaimsRule,
+  declareRule,
+  type RuleFlags,
+  readsRequest,
+} from './authz/rule.ts';
 export {
   CLIENT_MESSAGES,
   CognitoJwtError,

@@ -13,8 +13,9 @@ import type {
 import { groupsOf, scopesOf } from '../authz/rights.ts';
 import { type AuthzRule, authorize, checkRules } from '../authz/rule.ts';
 import { CognitoJwtError, ConfigError, describeValue, type ErrorCode } from '../errors.ts';
-import type { CognitoClaims, TokenUse } from '../token/claims.ts';
 import { checkFunction, checkOptions, type OptionKeys, optionKeys, typeName } from '../options.ts';
+import type { CognitoClaims, TokenUse } from '../token/claims.ts';
+import { type AuthorizerCache, checkCacheSafety } from './authorizer-cache.ts';
 import { BELONGS_TO_VERIFIER, bearerToken, toVerifier, type VerifierInput } from './http.ts';
 
 export type {
@@ -28,6 +29,7 @@ export type {
   APIGatewayTokenAuthorizerEvent,
   PolicyDocument,
 } from 'aws-lambda';
+export type { AuthorizerCache } from './authorizer-cache.ts';
 export {
   type CallerClaims,
   type ClaimsSource,
@@ -65,8 +67,8 @@ export interface AuthorizerOptions<Event> {
   rules?: readonly AuthzRule<CognitoClaims, Event>[];
   /**
    * The resource of the policy. `'api'` (default): every method and path of the API stage, because
-   * API Gateway caches an authorizer's answer per token and reuses it for every method. `'method'`:
-   * only the method called; then turn authorizer caching off or key it on the method as well.
+   * API Gateway replays a cached answer on every request with the same identity sources. `'method'`:
+   * only the method ARN called; allowed only with `cache: 'off'` (REQUEST and HTTP API authorizers).
    */
   resource?: 'api' | 'method';
   /** More context entries (strings, numbers, booleans); the standard ones win over them. */
@@ -75,10 +77,16 @@ export interface AuthorizerOptions<Event> {
   onError?: (error: unknown, event: Event) => void;
 }
 
-/** Options of the REQUEST authorizers: where the token is. */
+/** Options of the REQUEST authorizers: where the token is, and how API Gateway caches the answers. */
 export interface RequestAuthorizerOptions<Event> extends AuthorizerOptions<Event> {
   /** Default: the `Authorization` header (any case), with or without `Bearer `. */
   getToken?: (event: Event) => string | null | undefined;
+  /**
+   * How API Gateway caches this authorizer's answers, as configured there: `'per-route'` (the route
+   * is an identity source) or `'off'` (TTL 0). Required when a rule may read the event (one without
+   * `readsRequest: false`); `'off'` is required for `resource: 'method'`. See {@link AuthorizerCache}.
+   */
+  cache?: AuthorizerCache;
 }
 
 /** Options of {@link createHttpApiAuthorizer}. */
@@ -159,16 +167,18 @@ const TOKEN_AUTHORIZER_OPTIONS = optionKeys<AuthorizerOptions<APIGatewayTokenAut
     getToken:
       'a TOKEN authorizer gets the token API Gateway read from its identity source; use createRequestAuthorizer() to read it elsewhere',
     response: 'only createHttpApiAuthorizer() chooses a response format',
+    cache:
+      "a TOKEN authorizer is cached by the token alone, so its answers must hold for every route; for route-dependent rules use createRequestAuthorizer() with cache: 'per-route' or 'off'",
   },
 );
 const REQUEST_AUTHORIZER_OPTIONS = optionKeys<RequestAuthorizerOptions<APIGatewayRequestAuthorizerEvent>>(
   'createRequestAuthorizer() options',
-  { ...AUTHORIZER_OPTION_NAMES, getToken: true },
+  { ...AUTHORIZER_OPTION_NAMES, getToken: true, cache: true },
   { ...BELONGS_TO_VERIFIER, response: 'only createHttpApiAuthorizer() chooses a response format' },
 );
 const HTTP_API_AUTHORIZER_OPTIONS = optionKeys<HttpApiAuthorizerOptions>(
   'createHttpApiAuthorizer() options',
-  { ...AUTHORIZER_OPTION_NAMES, getToken: true, response: true },
+  { ...AUTHORIZER_OPTION_NAMES, getToken: true, cache: true, response: true },
   BELONGS_TO_VERIFIER,
 );
 
@@ -275,6 +285,10 @@ export function createTokenAuthorizer(
   options: AuthorizerOptions<APIGatewayTokenAuthorizerEvent>,
 ): (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
   checkAuthorizerOptions(TOKEN_AUTHORIZER_OPTIONS, options, 'createTokenAuthorizer()');
+  checkCacheSafety(
+    { kind: 'token', rules: options.rules ?? [], resource: options.resource, cache: undefined },
+    'createTokenAuthorizer()',
+  );
   const decide = createDecider(
     options,
     (event) => bearerToken(event.authorizationToken, { allowBareToken: true }),
@@ -299,6 +313,10 @@ export function createRequestAuthorizer(
   options: RequestAuthorizerOptions<APIGatewayRequestAuthorizerEvent>,
 ): (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
   checkAuthorizerOptions(REQUEST_AUTHORIZER_OPTIONS, options, 'createRequestAuthorizer()');
+  checkCacheSafety(
+    { kind: 'request', rules: options.rules ?? [], resource: options.resource, cache: options.cache },
+    'createRequestAuthorizer()',
+  );
   const decide = createDecider(
     options,
     options.getToken ?? fromAuthorizationHeader,
@@ -331,6 +349,15 @@ export function createHttpApiAuthorizer(
 ): (event: APIGatewayRequestAuthorizerEventV2) => Promise<HttpApiSimpleResult | APIGatewayAuthorizerResult> {
   const where = 'createHttpApiAuthorizer()';
   checkAuthorizerOptions(HTTP_API_AUTHORIZER_OPTIONS, options, where);
+  if (options.resource !== undefined && (options.response ?? 'simple') === 'simple') {
+    throw new ConfigError(
+      `${where}: resource shapes an IAM policy, and the simple response has none; use response: 'iam' or drop resource`,
+    );
+  }
+  checkCacheSafety(
+    { kind: 'http-api', rules: options.rules ?? [], resource: options.resource, cache: options.cache },
+    where,
+  );
   const decide = createDecider(options, options.getToken ?? fromAuthorizationHeader, where);
   const { response = 'simple' } = options;
   if (response === 'iam') return async (event) => policyFor(await decide(event), event.routeArn, options);

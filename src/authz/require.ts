@@ -1,10 +1,10 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
-import { checkOptions, optionKeys } from '../options.ts';
+import { checkBoolean, checkOptions, optionKeys, typeName } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { checkGroups, checkScopes } from '../verify/claims.ts';
 import { stringList } from '../verify/config.ts';
 import { groupsOf, scopesOf } from './rights.ts';
-import type { AuthzRule, ClaimsRule } from './rule.ts';
+import { type AuthzRule, type ClaimsRule, declareRule } from './rule.ts';
 
 /** `'any'`: at least one of the listed groups or scopes (the default); `'all'`: every one of them. */
 export type Match = 'any' | 'all';
@@ -76,8 +76,11 @@ function requireEvery(
  */
 export function requireGroups(groups: string | readonly string[], options: RequireOptions = {}): ClaimsRule {
   const wanted = nameList('requireGroups()', groups);
-  if (matchOf('requireGroups()', options) === 'any') return (claims) => checkGroups(groupsOf(claims), wanted);
-  return (claims) => requireEvery('groups', groupsOf(claims), wanted);
+  const rule: ClaimsRule =
+    matchOf('requireGroups()', options) === 'any'
+      ? (claims) => checkGroups(groupsOf(claims), wanted)
+      : (claims) => requireEvery('groups', groupsOf(claims), wanted);
+  return declareRule(rule, { readsRequest: false });
 }
 
 /**
@@ -92,10 +95,11 @@ export function requireGroups(groups: string | readonly string[], options: Requi
  */
 export function requireScopes(scopes: string | readonly string[], options: RequireOptions = {}): ClaimsRule {
   const wanted = nameList('requireScopes()', scopes);
-  if (matchOf('requireScopes()', options) === 'any') {
-    return (claims) => checkScopes(scopesOf(claims).join(' '), wanted);
-  }
-  return (claims) => requireEvery('scopes', scopesOf(claims), wanted);
+  const rule: ClaimsRule =
+    matchOf('requireScopes()', options) === 'any'
+      ? (claims) => checkScopes(scopesOf(claims).join(' '), wanted)
+      : (claims) => requireEvery('scopes', scopesOf(claims), wanted);
+  return declareRule(rule, { readsRequest: false });
 }
 
 /** A yes/no question about verified claims and the request (or event) they came with. */
@@ -104,25 +108,61 @@ export type ClaimsPredicate<Claims extends CognitoClaims = CognitoClaims, Contex
   context: Context,
 ) => boolean | Promise<boolean>;
 
+/** Options of {@link requirePredicate}. */
+export interface PredicateOptions {
+  /** Named in the refusal's detail. Default: the predicate's function name. */
+  description?: string;
+  /**
+   * `false` declares that the predicate reads only the claims, never its second argument, so its
+   * answer holds for every route. Without it the rule counts as reading the request: a Lambda
+   * TOKEN authorizer refuses it, and a REQUEST or HTTP API authorizer asks how its cache is keyed.
+   */
+  readsRequest?: boolean;
+}
+
 /**
  * A rule from a predicate, for attribute-based checks. Only `true` allows: a predicate that
  * returns anything else (including a forgotten `return`) refuses with `ERR_FORBIDDEN` (403).
- * An error thrown by the predicate propagates unchanged.
+ * An error thrown by the predicate propagates unchanged. The second argument is a description,
+ * or {@link PredicateOptions}.
  *
  * ```ts
  * // The caller may only read their own profile: GET /users/:userId
  * const ownProfile = requirePredicate((claims, req: Request) => claims.sub === req.params.userId, 'own profile');
+ * // Claims only: say so, and the rule may run in any authorizer, cached or not.
+ * const verified = requirePredicate((claims) => claims.email_verified === true, { readsRequest: false });
  * ```
  */
 export function requirePredicate<Claims extends CognitoClaims = CognitoClaims, Context = unknown>(
   predicate: ClaimsPredicate<Claims, Context>,
-  description: string = predicate.name,
+  options: string | PredicateOptions = {},
 ): AuthzRule<Claims, Context> {
   if (typeof predicate !== 'function') throw new ConfigError('requirePredicate() needs a function');
+  const { description = predicate.name, readsRequest } =
+    typeof options === 'string' ? { description: options } : checkPredicateOptions(options);
   const what = description ? `the rule "${description}"` : 'a custom rule';
-  return async (claims, context) => {
+  const rule: AuthzRule<Claims, Context> = async (claims, context) => {
     if ((await predicate(claims, context)) !== true) {
       throw new CognitoJwtError('ERR_FORBIDDEN', `${what} does not allow this token`);
     }
   };
+  return readsRequest === undefined ? rule : declareRule(rule, { readsRequest });
 }
+
+function checkPredicateOptions(options: unknown): PredicateOptions {
+  checkOptions(PREDICATE_OPTIONS, options);
+  const { description, readsRequest } = (options ?? {}) as PredicateOptions;
+  if (description !== undefined && typeof description !== 'string') {
+    throw new ConfigError(`requirePredicate(): description must be a string, got ${typeName(description)}`);
+  }
+  if (readsRequest !== undefined) checkBoolean('requirePredicate(): readsRequest', readsRequest);
+  return {
+    ...(description === undefined ? {} : { description }),
+    ...(readsRequest === undefined ? {} : { readsRequest }),
+  };
+}
+
+const PREDICATE_OPTIONS = optionKeys<PredicateOptions>('requirePredicate() options', {
+  description: true,
+  readsRequest: true,
+});

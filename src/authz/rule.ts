@@ -2,6 +2,17 @@ import { CognitoJwtError, ConfigError } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 
 /**
+ * What a rule says about itself. `readsRequest: false` declares that the rule decides from the
+ * claims alone, so its answer holds for every route; a rule without the flag (or with `true`) is
+ * taken to read the request or event, the safe assumption. Lambda authorizers use it because API
+ * Gateway replays a cached answer on other routes. `requireGroups`, `requireScopes` and role
+ * rules declare `false`; `requirePredicate` declares what you tell it.
+ */
+export interface RuleFlags {
+  readonly readsRequest?: boolean;
+}
+
+/**
  * One authorization check over claims that were already verified. It returns (or resolves) when
  * the claims are allowed and throws a 403 {@link CognitoJwtError} (`ERR_GROUP_MISSING`,
  * `ERR_SCOPE_MISSING`, `ERR_FORBIDDEN`) when they are not. `context` is whatever the caller
@@ -13,10 +24,11 @@ import type { CognitoClaims } from '../token/claims.ts';
  * };
  * ```
  */
-export type AuthzRule<Claims extends CognitoClaims = CognitoClaims, Context = unknown> = (
+export type AuthzRule<Claims extends CognitoClaims = CognitoClaims, Context = unknown> = ((
   claims: Claims,
   context: Context,
-) => void | Promise<void>;
+) => void | Promise<void>) &
+  RuleFlags;
 
 /**
  * A rule that looks at the claims only (groups, scopes, roles). It fits wherever an
@@ -27,7 +39,41 @@ export type AuthzRule<Claims extends CognitoClaims = CognitoClaims, Context = un
  * const staffOnly: ClaimsRule = requireGroups('staff');
  * ```
  */
-export type ClaimsRule = (claims: CognitoClaims) => void | Promise<void>;
+export type ClaimsRule = ((claims: CognitoClaims) => void | Promise<void>) & RuleFlags;
+
+/**
+ * Whether a rule may read the request (or event): `true` unless it declares `readsRequest: false`.
+ *
+ * ```ts
+ * readsRequest(requireGroups('admins')); // false
+ * readsRequest(requirePredicate((claims, req: Request) => req.method === 'GET')); // true
+ * ```
+ */
+export function readsRequest(rule: RuleFlags): boolean {
+  return rule.readsRequest !== false;
+}
+
+/**
+ * `rule` with its {@link RuleFlags} set (the function itself, flagged and frozen), for rules
+ * written by hand: `declareRule((claims) => { ... }, { readsRequest: false })`.
+ *
+ * ```ts
+ * const verifiedEmail = declareRule((claims) => {
+ *   if (claims.email_verified !== true) throw new CognitoJwtError('ERR_FORBIDDEN', 'email not verified');
+ * }, { readsRequest: false });
+ * ```
+ */
+export function declareRule<Rule extends (...args: never[]) => unknown>(
+  rule: Rule,
+  flags: { readsRequest: boolean },
+): Rule & { readonly readsRequest: boolean } {
+  if (typeof rule !== 'function') throw new ConfigError('declareRule() needs a function');
+  if (typeof flags !== 'object' || flags === null || typeof flags.readsRequest !== 'boolean') {
+    throw new ConfigError('declareRule() needs { readsRequest: true } or { readsRequest: false }');
+  }
+  Object.defineProperty(rule, 'readsRequest', { value: flags.readsRequest, enumerable: true });
+  return Object.freeze(rule) as Rule & { readonly readsRequest: boolean };
+}
 
 /**
  * Throw a {@link ConfigError} unless every item is a rule (a function); adapters call it when a
@@ -83,7 +129,7 @@ export function anyOf<Claims extends CognitoClaims = CognitoClaims, Context = un
 ): AuthzRule<Claims, Context> {
   checkRules(rules, 'anyOf()');
   if (rules.length === 0) throw new ConfigError('anyOf() needs at least one rule');
-  return async (claims, context) => {
+  const either: AuthzRule<Claims, Context> = async (claims, context) => {
     const refusals: string[] = [];
     for (const rule of rules) {
       try {
@@ -96,4 +142,6 @@ export function anyOf<Claims extends CognitoClaims = CognitoClaims, Context = un
     }
     throw new CognitoJwtError('ERR_FORBIDDEN', `no alternative allowed the token: ${refusals.join('; or ')}`);
   };
+  // Reads the request when any alternative may.
+  return declareRule(either, { readsRequest: rules.some(readsRequest) });
 }

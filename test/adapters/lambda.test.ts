@@ -113,10 +113,17 @@ describe('REST TOKEN authorizer', () => {
     assert.ok(!resourceMatches(Resource, methodArn('GET', '/pets/42', 'prod', 'otherapi99')), 'another API');
   });
 
-  test("resource: 'method' allows only the method called", async () => {
-    const handler = createTokenAuthorizer({ verifier: config, resource: 'method' });
+  test("resource: 'method' is refused (a TOKEN answer is cached per token and replayed on every route)", () => {
+    assert.throws(() => createTokenAuthorizer({ verifier: config, resource: 'method' }), {
+      code: 'ERR_CONFIG_INVALID',
+      message: /resource: 'method'.*cache: 'off'/,
+    });
+  });
+
+  test("REQUEST authorizer, resource: 'method' with cache: 'off' allows only the method called", async () => {
+    const handler = createRequestAuthorizer({ verifier: config, resource: 'method', cache: 'off' });
     const arn = methodArn('GET', '/pets/42');
-    const { Resource } = statementOf(await handler(tokenEvent(`Bearer ${mint()}`, arn)));
+    const { Resource } = statementOf(await handler(requestEvent({ authorization: `Bearer ${mint()}` }, arn)));
     assert.equal(Resource, arn);
     assert.ok(!resourceMatches(Resource, methodArn('POST', '/pets/42')));
   });
@@ -235,6 +242,7 @@ describe('REST REQUEST authorizer', () => {
       verifier: config,
       rules: [requirePredicate((claims, event) => event.pathParameters?.petId === claims['custom:pet'])],
       resource: 'method',
+      cache: 'off',
     });
     for (const name of ['Authorization', 'authorization', 'AUTHORIZATION']) {
       const token = mint({ claims: { 'custom:pet': '42' } });

@@ -1,0 +1,85 @@
+/**
+ * Whether an authorizer's answers stay right when API Gateway caches them. API Gateway keys its
+ * cache on the authorizer's identity sources (a TOKEN authorizer: the token alone) and replays a
+ * cached answer, for the TTL, on every request with the same key, whatever its route. An answer
+ * that depends on the route is then wrong somewhere else: an over-grant or a lock-out. So the
+ * factories refuse, at construction, every combination whose answer could depend on more than
+ * the cache key holds.
+ */
+import { readsRequest } from '../authz/rule.ts';
+import { ConfigError, describeValue } from '../errors.ts';
+
+/**
+ * How API Gateway caches a REQUEST or HTTP API authorizer's answers, as you configured it:
+ *
+ * - `'per-route'`: the route is one of the identity sources, so an answer is only replayed on its
+ *   own route. REST API: add `context.httpMethod` and `context.resourcePath` to the identity
+ *   sources. HTTP API: add `$context.routeKey`.
+ * - `'off'`: no caching. REST API: TTL 0 (`authorizerResultTtlInSeconds: 0`). HTTP API:
+ *   `authorizerResultTtlInSeconds: 0`.
+ *
+ * Required when a rule reads the request (see `readsRequest`); `'off'` is required for
+ * `resource: 'method'`, whose policy names one concrete path.
+ */
+export type AuthorizerCache = 'per-route' | 'off';
+
+/** Which kind of authorizer is being built, and with what. */
+export interface CacheSafetyInput {
+  kind: 'token' | 'request' | 'http-api';
+  rules: readonly object[];
+  resource: 'api' | 'method' | undefined;
+  cache: unknown;
+}
+
+/**
+ * Throw `ERR_CONFIG_INVALID`, with the API Gateway setting to change, when the authorizer's answers
+ * could be wrong once API Gateway replays them from its cache.
+ *
+ * ```ts
+ * checkCacheSafety({ kind: 'token', rules: [requireGroups('staff')], resource: 'api', cache: undefined }, 'createTokenAuthorizer()');
+ * ```
+ */
+export function checkCacheSafety(input: CacheSafetyInput, where: string): void {
+  const { kind, rules, resource, cache } = input;
+  if (cache !== undefined && cache !== 'per-route' && cache !== 'off') {
+    throw new ConfigError(`${where}: cache must be 'per-route' or 'off', got ${describeValue(cache)}`);
+  }
+  const reading = rules.findIndex((rule) => readsRequest(rule));
+  const what =
+    reading === -1
+      ? ''
+      : `rule ${reading} may read the event (a rule without readsRequest: false, such as requirePredicate(fn) without { readsRequest: false })`;
+  if (kind === 'token') {
+    if (reading !== -1) {
+      throw new ConfigError(
+        `${where}: ${what}, but API Gateway caches a TOKEN authorizer's answer by the token alone and replays it on every route. ` +
+          'If the rule reads only the claims, declare it: requirePredicate(fn, { readsRequest: false }). ' +
+          "If it depends on the route, use createRequestAuthorizer() with cache: 'per-route' (identity sources: the token header, context.httpMethod, context.resourcePath) or cache: 'off' (TTL 0).",
+      );
+    }
+    if (resource === 'method') {
+      throw new ConfigError(
+        `${where}: resource: 'method' allows only the method called, but API Gateway caches a TOKEN authorizer's answer by the token alone and replays it on every route, where it would refuse. ` +
+          "Keep resource: 'api' (the default), or use createRequestAuthorizer() with cache: 'off' (TTL 0).",
+      );
+    }
+    return;
+  }
+  const routeSource =
+    kind === 'request'
+      ? 'add context.httpMethod and context.resourcePath to the identity sources'
+      : 'add $context.routeKey to the identity sources';
+  if (reading !== -1 && cache === undefined) {
+    throw new ConfigError(
+      `${where}: ${what}, and API Gateway replays a cached answer on every route with the same identity sources. ` +
+        `Say how the cache is keyed: cache: 'per-route' (${routeSource}) or cache: 'off' (authorizerResultTtlInSeconds: 0). ` +
+        'If the rule reads only the claims, declare it: requirePredicate(fn, { readsRequest: false }).',
+    );
+  }
+  if (resource === 'method' && cache !== 'off') {
+    throw new ConfigError(
+      `${where}: resource: 'method' allows only the method ARN called, with its concrete path, and API Gateway replays a cached answer on other paths${cache === 'per-route' ? ' of the same route' : ''}, where it would refuse. ` +
+        "Set cache: 'off' (authorizerResultTtlInSeconds: 0), or keep resource: 'api' (the default).",
+    );
+  }
+}
