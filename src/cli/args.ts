@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError, describeValue } from '../errors.ts';
+import { closestName } from '../options.ts';
 
 /**
  * Options every command accepts: `--help`/`-h` and `--debug` (print the stack of an error).
@@ -55,6 +56,11 @@ export function parseCommand<const Options extends OptionsConfig>(
       strict: true,
     }) as ParsedCommand<Options>;
   } catch (error) {
+    const flag = unknownFlag(error);
+    const near = flag === undefined ? undefined : closestFlag(flag, { ...COMMON_OPTIONS, ...options });
+    if (near !== undefined) {
+      throw usageError(command, `Unknown option '${flag}'; did you mean '${near}'?`);
+    }
     throw usageError(command, oneLine((error as Error).message));
   }
   if (parsed.positionals.length > maxPositionals) {
@@ -104,6 +110,27 @@ export function oneOf<const Choice extends string>(
     throw usageError(command, `${option} must be ${choices.join(', ')}; got ${describeValue(value)}`);
   }
   return value as Choice;
+}
+
+/** The flag `util.parseArgs` did not know (`--user-pool`), from its error. */
+function unknownFlag(error: unknown): string | undefined {
+  if ((error as { code?: unknown })?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  return /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+}
+
+/**
+ * The known flag nearest to a mistyped one (`--user-pool` → `--user-pool-id`, `--clientid` →
+ * `--client-id`), or `undefined` when none is near enough to be a likely typo.
+ *
+ * ```ts
+ * closestFlag('--user-pool', { 'user-pool-id': { type: 'string' } }); // '--user-pool-id'
+ * ```
+ */
+export function closestFlag(flag: string, options: OptionsConfig): string | undefined {
+  const bare = flag.replace(/^-+/, '');
+  if (bare.length <= 1) return undefined; // `-x`: one letter says too little to guess from
+  const near = closestName(bare, Object.keys(options));
+  return near === undefined ? undefined : `--${near}`;
 }
 
 function oneLine(text: string): string {
