@@ -4,12 +4,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AlbVerifier } from '../alb/verifier.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier, type VerifierOptions } from '../verify/verifier.ts';
 import type { ServiceSettings } from './config.ts';
 import { originalRequest } from './contracts.ts';
-import { type DecideOptions, decide, tokenAuthenticator } from './decide.ts';
+import { albAuthenticator, type DecideOptions, decide, tokenAuthenticator } from './decide.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type ServiceMetrics } from './metrics.ts';
 import { openRevocation, type RevocationCheck } from './revocation.ts';
@@ -91,7 +92,13 @@ export async function startService(
     caseSensitivePaths: settings.caseSensitivePaths,
     claimsHeader: settings.claimsHeader,
     realm: settings.realm,
-    authenticate: tokenAuthenticator(countingVerifier, settings.tokenCookie),
+    authenticate:
+      settings.alb === undefined
+        ? tokenAuthenticator(countingVerifier, settings.tokenCookie)
+        : albAuthenticator(
+            new AlbVerifier(settings.alb, options.fetch === undefined ? {} : { fetch: options.fetch }),
+            countingVerifier,
+          ),
   };
 
   let lastHydrate = 0;
@@ -127,7 +134,8 @@ export async function startService(
     if (original) {
       const decision = await decide(original, request.headers, decideOptions);
       response.writeHead(decision.status, decision.headers);
-      response.end(decision.body);
+      if (decision.body === '') response.end();
+      else response.end(decision.body);
       const seconds = (performance.now() - started) / 1000;
       metrics?.decision(decision, seconds);
       logger.decision(decision, seconds * 1000, undefined);
