@@ -6,6 +6,8 @@
  *   scores (ZSCAN, or WITHSCORES, make Redis format a double per entry: about 4 µs each, 15 s for a
  *   million; paging by score from a cursor turns quadratic when many entries share one expiry).
  * - `{prefix}version`: a counter incremented by every write.
+ * - `{prefix}epoch`: a random id set once (SET NX): a store that restarted empty or was flushed
+ *   has a new one, and every mirror then writes its entries back.
  * - `{prefix}changes`: a pub/sub channel; every write publishes `{version}\n{member}`.
  * One Lua script does all three, so versions and messages are in the same order everywhere.
  *
@@ -15,6 +17,7 @@
  * everything again); a version lower than the mirror's means the store lost data (a restart
  * without persistence), and the mirror writes its entries back.
  */
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { CognitoJwtError } from '../errors.ts';
 import { decodeEntry, encodeEntry, type RevocationEntry } from './entries.ts';
@@ -41,7 +44,7 @@ export class RedisStore implements RevocationStore {
   readonly #sink: MirrorSink;
   readonly #client: Client;
   readonly #subscriber: Client;
-  readonly #keys: { entries: string; version: string; channel: string };
+  readonly #keys: { entries: string; version: string; epoch: string; channel: string };
   readonly #timers: NodeJS.Timeout[] = [];
   /** The highest change version the mirror has applied in order (-1: no full read yet). */
   #version = -1;
@@ -52,6 +55,8 @@ export class RedisStore implements RevocationStore {
   #resyncing: Promise<void> | undefined;
   #resyncAgain: ResyncReason | undefined;
   #seenDuringRead = -1;
+  /** The store's identity when the mirror last read it: a new one means the store lost its data. */
+  #epoch: string | undefined;
   #started = false;
   #closed = false;
 
@@ -59,7 +64,12 @@ export class RedisStore implements RevocationStore {
     this.#settings = settings;
     this.#sink = sink;
     const prefix = settings.keyPrefix;
-    this.#keys = { entries: `${prefix}entries`, version: `${prefix}version`, channel: `${prefix}changes` };
+    this.#keys = {
+      entries: `${prefix}entries`,
+      version: `${prefix}version`,
+      epoch: `${prefix}epoch`,
+      channel: `${prefix}changes`,
+    };
     this.#client = createClient({
       url: settings.url,
       // A revocation must fail at once while Redis is away, not wait in a queue the caller cannot see.
@@ -185,7 +195,7 @@ export class RedisStore implements RevocationStore {
     this.#heartbeatInFlight = { seq, sentAt: now };
     let reply: unknown;
     try {
-      reply = await this.#client.sendCommand(['GET', this.#keys.version], {
+      reply = await this.#client.sendCommand(['MGET', this.#keys.version, this.#keys.epoch], {
         timeout: this.#settings.commandTimeoutMs,
       });
     } catch {
@@ -194,8 +204,9 @@ export class RedisStore implements RevocationStore {
       if (this.#heartbeatInFlight?.seq === seq) this.#heartbeatInFlight = undefined;
     }
     if (seq !== this.#heartbeatSeq || this.#resyncing || !this.#subscriber.isReady) return;
-    const storeVersion = Number(reply ?? 0);
-    if (storeVersion < this.#version) {
+    const [versionReply, epoch] = reply as [string | null, string | null];
+    const storeVersion = Number(versionReply ?? 0);
+    if (storeVersion < this.#version || epoch !== this.#epoch) {
       this.#resync('store-reset');
     } else if (storeVersion === this.#version) {
       this.#pending = undefined;
@@ -248,11 +259,17 @@ export class RedisStore implements RevocationStore {
     const sentAt = this.#sink.now();
     const mirrorVersion = this.#version;
     this.#seenDuringRead = -1;
-    const before = Number(
-      (await this.#client.sendCommand(['GET', this.#keys.version], {
-        timeout: this.#settings.commandTimeoutMs,
-      })) ?? 0,
-    );
+    const timeout = this.#settings.commandTimeoutMs;
+    // A Redis that restarted without persistence (or was flushed) has no epoch, or a new one.
+    await this.#client.sendCommand(['SET', this.#keys.epoch, randomUUID(), 'NX'], { timeout });
+    const [versionReply, epoch] = (await this.#client.sendCommand(
+      ['MGET', this.#keys.version, this.#keys.epoch],
+      {
+        timeout,
+      },
+    )) as [string | null, string | null];
+    const before = Number(versionReply ?? 0);
+    const storeReset = this.#epoch !== undefined && epoch !== this.#epoch;
     // Pages by rank from the latest expiry down. Members are only ever removed from the bottom
     // (expired ones) and new ones mostly land at the top, so a change during the read can make a page
     // repeat a member, never skip one; a member added meanwhile also arrives as a message.
@@ -274,7 +291,9 @@ export class RedisStore implements RevocationStore {
       // Short page: the end. A page without a live entry: the rest has expired (or is not ours).
       if (members.length < PAGE || live === 0) break;
     }
-    if (before < mirrorVersion && reason !== 'start') await this.#reseed(before, mirrorVersion);
+    if ((storeReset || before < mirrorVersion) && reason !== 'start')
+      await this.#reseed(before, mirrorVersion);
+    this.#epoch = epoch ?? undefined;
     // Messages applied during the read may be past `before`; never step back over them.
     this.#version = Math.max(before, this.#seenDuringRead);
     this.#pending = undefined;
