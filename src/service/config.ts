@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { AlbVerifier, type AlbVerifierConfig } from '../alb/verifier.ts';
 import type { RoleMap } from '../authz/roles.ts';
 import { ConfigError } from '../errors.ts';
 import type { JwksCacheOptions } from '../keys/jwks-cache.ts';
@@ -50,6 +51,13 @@ export interface ServiceConfig {
   pools: VerifierConfig[];
   /** Where the token is: always `Authorization: Bearer`; `cookie` also reads it from this cookie. */
   token?: { cookie?: string };
+  /**
+   * ALB mode: the requests come from behind an Application Load Balancer that signs users in, so
+   * the token is in its `x-amzn-oidc-*` headers, not `Authorization`. `x-amzn-oidc-data` is
+   * verified with this config (`albArn`, `issuer`, `clientId`, as for `AlbVerifier`), the pools
+   * verify `x-amzn-oidc-accesstoken`, which must name the same `sub` and client.
+   */
+  alb?: AlbVerifierConfig;
   /** Route rules, first match wins; default `[{ "path": "/**", "require": "authenticated" }]`. */
   routes?: RouteConfig[];
   /** Role name → groups, for `require: { roles }`. */
@@ -85,6 +93,8 @@ export interface ServiceSettings {
   readonly workers: number;
   readonly pools: readonly VerifierConfig[];
   readonly tokenCookie: string | undefined;
+  /** The load balancer's config in ALB mode. */
+  readonly alb: AlbVerifierConfig | undefined;
   readonly routes: readonly Route[];
   readonly caseSensitivePaths: boolean;
   readonly claimsHeader: boolean;
@@ -111,6 +121,7 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
     workers: true,
     pools: true,
     token: true,
+    alb: true,
     routes: true,
     roles: true,
     caseSensitivePaths: true,
@@ -256,6 +267,21 @@ function checkPools(raw: unknown, baseDir: string): VerifierConfig[] {
   });
 }
 
+function checkAlb(
+  raw: AlbVerifierConfig | undefined,
+  cookie: string | undefined,
+): AlbVerifierConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (cookie !== undefined)
+    throw new ConfigError('alb reads the x-amzn-oidc-* headers; token.cookie cannot be used with it');
+  try {
+    new AlbVerifier(raw); // the verifier's own checks, now (nothing is fetched)
+  } catch (error) {
+    throw new ConfigError(`alb: ${(error as Error).message}`, { cause: error });
+  }
+  return raw;
+}
+
 function checkRevocation(raw: unknown, redisUrl: string | undefined): RevocationConfig | undefined {
   if (raw === undefined && redisUrl === undefined) return undefined;
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
@@ -356,6 +382,7 @@ export function checkServiceConfig(
     workers,
     pools,
     tokenCookie: cookie,
+    alb: checkAlb(config.alb, cookie),
     routes,
     caseSensitivePaths,
     claimsHeader: checkBoolean('claimsHeader', config.claimsHeader ?? false),

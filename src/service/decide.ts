@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken, httpErrorResponse } from '../adapters/http.ts';
+import type { AlbVerifier } from '../alb/verifier.ts';
 import { authorize } from '../authz/rule.ts';
 import { CognitoJwtError, type ErrorCode } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
@@ -50,6 +51,27 @@ export interface DecideOptions {
 }
 
 const METHOD = /^[A-Z]{1,20}$/;
+
+/**
+ * ALB mode: the load balancer's `x-amzn-oidc-data` verified by `loadBalancer` (and
+ * `x-amzn-oidc-identity` when sent), `x-amzn-oidc-accesstoken` by `verifier`, bound to the same
+ * `sub` and client; the access token's claims are the request's.
+ *
+ * ```ts
+ * const authenticate = albAuthenticator(new AlbVerifier(settings.alb), verifier);
+ * ```
+ */
+export function albAuthenticator(
+  loadBalancer: AlbVerifier,
+  verifier: { verify(token: string): Promise<CognitoClaims> },
+): Authenticate {
+  return async (headers) => {
+    const { accessToken } = await loadBalancer.verifyRequest<CognitoClaims>(headers, {
+      accessToken: verifier,
+    });
+    return accessToken!; // set: an access-token verifier was given
+  };
+}
 
 /**
  * The token of a request: the `Authorization: Bearer` header, else the named cookie.
