@@ -16,10 +16,11 @@ import {
   createTokenAuthorizer,
 } from '../src/adapters/lambda.ts';
 import { CognitoJwtError } from '../src/errors.ts';
-import { CognitoVerifier, JwksCache, requireGroups, requireScopes } from '../src/index.ts';
+import { CognitoVerifier, decodeUnverified, JwksCache, requireGroups, requireScopes } from '../src/index.ts';
 import { TokenEndpointClient, TokenSession } from '../src/oauth/index.ts';
 import { closestName } from '../src/options.ts';
 import {
+  buildJwks,
   generateAlbKeyPair,
   generateKeyPair,
   mintAccessToken,
@@ -97,6 +98,21 @@ const entries: Entry[] = [
     typo: ['cooldownMS', 'cooldownMs'],
     misplaced: ['verifiedTokenCache', 'set it on the CognitoVerifier'],
     wrongType: ['offline', 'yes', 'offline must be true or false, got a string'],
+  },
+  {
+    name: 'jwksCache.loadSnapshot(uri, jwks, options)',
+    call: (extra) =>
+      new JwksCache().loadSnapshot('https://example.com/jwks.json', buildJwks(key), extra as never),
+    typo: ['pined', 'pinned'],
+    misplaced: ['pinned ', 'did you mean "pinned"?'],
+    wrongType: ['pinned', 'yes', 'pinned must be true or false, got a string'],
+  },
+  {
+    name: 'decodeUnverified(token, options)',
+    call: (extra) => decodeUnverified(mintAccessToken({ key }), extra as never),
+    typo: ['maxTokenLenght', 'maxTokenLength'],
+    misplaced: ['maxLength', '(known: maxTokenLength)'],
+    wrongType: ['maxTokenLength', '4096', 'maxTokenLength must be a number, got a string'],
   },
   {
     name: 'cognitoAuth() from cognito-jwt/express',

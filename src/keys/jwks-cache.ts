@@ -187,6 +187,8 @@ const JWKS_CACHE_OPTIONS = optionKeys<JwksCacheOptions>(
   ),
 );
 
+const SNAPSHOT_OPTIONS = optionKeys<{ pinned?: boolean }>('loadSnapshot options', { pinned: true });
+
 function option(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   return checkNumber(name, value, { min, finite: true });
@@ -515,6 +517,8 @@ export class JwksCache {
    * ```
    */
   loadSnapshot(jwksUri: string, snapshot: JwksSnapshot | string, options: { pinned?: boolean } = {}): void {
+    checkOptions(SNAPSHOT_OPTIONS, options);
+    if (options.pinned !== undefined) checkBoolean('pinned', options.pinned);
     const value = typeof snapshot === 'string' ? readSnapshotFile(snapshot) : snapshot;
     const now = this.#clock();
     const fetchedAt = snapshotFetchedAt(value, jwksUri, now);

@@ -1,5 +1,6 @@
 import { asciiBytes } from '#platform';
-import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { CognitoJwtError } from '../errors.ts';
+import { checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { firstForeignChar } from './alphabet.ts';
 import { decodeBase64url } from './base64url.ts';
 import type { CognitoClaims, DecodedToken, JwtHeader } from './claims.ts';
@@ -112,14 +113,14 @@ export function decodeUnverified<Payload = Partial<CognitoClaims>>(
   token: string,
   options: DecodeOptions = {},
 ): DecodedToken<Payload> {
+  checkOptions(DECODE_OPTIONS, options);
   const { header, payload } = parseToken(token, checkMaxTokenLength(options.maxTokenLength));
   return { header: header as JwtHeader, payload: payload as Payload };
 }
 
+const DECODE_OPTIONS = optionKeys<DecodeOptions>('decodeUnverified options', { maxTokenLength: true });
+
 export function checkMaxTokenLength(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_TOKEN_LENGTH;
-  if (!Number.isInteger(value) || value < 64 || value > 1024 * 1024) {
-    throw new ConfigError(`maxTokenLength must be an integer from 64 to 1048576, got ${value}`);
-  }
-  return value;
+  return checkNumber('maxTokenLength', value, { integer: true, min: 64, max: 1024 * 1024 });
 }
