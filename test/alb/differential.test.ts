@@ -283,6 +283,9 @@ test('random combinations of signer, client, issuer, expiry, key, alg and signat
     accepted > 0,
     'some random cases are valid tokens (the generator is not only producing refusals)',
   );
+  console.log(
+    `# ${runs} random cases: ${accepted} valid tokens accepted by both, every other refused by both`,
+  );
 });
 
 function withoutReserved(claims: Record<string, unknown>): Record<string, unknown> {
