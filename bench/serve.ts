@@ -13,6 +13,7 @@
  * of half that maximum. Errors are failed connections, timeouts and unexpected statuses.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { generateKeyPair, mintAccessToken, startJwksServer } from '../src/testing/index.ts';
 import { nginxServerBlock } from '../test/helpers/nginx.ts';
 import { freePort, startProxyProcess } from '../test/helpers/proxy-process.ts';
+import { type Build, buildPlainJs } from './build.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -137,6 +139,7 @@ async function startNoop(configDir: string, workers: number): Promise<{ port: nu
 }
 
 async function startService(
+  build: Build,
   configDir: string,
   issuer: string,
   workers: number,
@@ -157,9 +160,7 @@ async function startService(
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli/main.ts'),
+      join(build.dir, 'cli/main.js'),
       'serve',
       '--config',
       file,
@@ -298,6 +299,16 @@ async function measure(
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'cognito-jwt-bench-serve-'));
+// The service runs as the published package does: plain JavaScript, no TypeScript loader (tsx's
+// keepNames wrappers alone cost several microseconds per decision).
+const build = buildPlainJs();
+// The sources may reach Node's crypto through the "#platform" import map: point it at the Node seam.
+if (existsSync(join(build.dir, 'platform/node.js'))) {
+  writeFileSync(
+    join(build.dir, 'package.json'),
+    JSON.stringify({ type: 'module', imports: { '#platform': './platform/node.js' } }),
+  );
+}
 const key = generateKeyPair();
 const jwks = await startJwksServer({ keys: [key] });
 const results: ServeResult[] = [];
@@ -326,7 +337,7 @@ try {
     results.push(reference);
     await stopChild(noop.child);
     for (const workload of WORKLOADS) {
-      const service = await startService(dir, issuer, workers, workload !== 'fresh');
+      const service = await startService(build, dir, issuer, workers, workload !== 'fresh');
       const row = await measure(
         `service, ${workers} worker${workers > 1 ? 's' : ''}`,
         workload,
@@ -354,7 +365,7 @@ try {
   await nginxNoop.stop();
   await stopChild(noop.child);
   for (const workload of WORKLOADS) {
-    const service = await startService(dir, issuer, 1, workload !== 'fresh');
+    const service = await startService(build, dir, issuer, 1, workload !== 'fresh');
     const nginx = await startBenchNginx(service.port, dir);
     const row = await measure(
       'nginx auth_request → service, 1 worker',
@@ -371,6 +382,7 @@ try {
 } finally {
   await jwks.close();
   await rm(dir, { recursive: true, force: true });
+  build.remove();
 }
 
 const table = [
