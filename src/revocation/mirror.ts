@@ -28,7 +28,8 @@ export class RevocationMirror {
   /** pool id → sub → cut-off. Two levels, so a check builds no string. */
   readonly #users = new Map<string, Map<string, Cutoff>>();
   #userCount = 0;
-  readonly #pools = new Map<string, string | undefined>();
+  /** issuer → its pool's cut-offs (`null`: none): one lookup per check instead of issuer → pool → subs. */
+  readonly #subsByIssuer = new Map<string, Map<string, Cutoff> | null>();
 
   get size(): number {
     return this.#sessions.size + this.#userCount;
@@ -46,6 +47,7 @@ export class RevocationMirror {
     if (bySub === undefined) {
       bySub = new Map();
       this.#users.set(entry.userPoolId, bySub);
+      this.#subsByIssuer.clear(); // issuers of this pool may be remembered as having no cut-offs
     }
     const held = bySub.get(entry.sub);
     if (held === undefined) {
@@ -62,8 +64,11 @@ export class RevocationMirror {
     const originJti = claims.origin_jti;
     if (typeof originJti === 'string' && this.#sessions.has(originJti)) return true;
     if (this.#userCount === 0) return false;
-    const bySub = this.#users.get(this.#poolOf(claims.iss) as string);
-    if (bySub === undefined) return false;
+    const issuer = claims.iss;
+    if (typeof issuer !== 'string') return false;
+    let bySub = this.#subsByIssuer.get(issuer);
+    if (bySub === undefined) bySub = this.#learnIssuer(issuer);
+    if (bySub === null) return false;
     const cutoff = bySub.get(claims.sub as string);
     if (cutoff === undefined) return false;
     const iat = claims.iat;
@@ -88,7 +93,10 @@ export class RevocationMirror {
           dropped++;
         }
       }
-      if (bySub.size === 0) this.#users.delete(pool);
+      if (bySub.size === 0) {
+        this.#users.delete(pool);
+        this.#subsByIssuer.clear();
+      }
     }
     return dropped;
   }
@@ -103,13 +111,11 @@ export class RevocationMirror {
     }
   }
 
-  #poolOf(issuer: unknown): string | undefined {
-    if (typeof issuer !== 'string') return undefined;
-    const known = this.#pools.get(issuer);
-    if (known !== undefined || this.#pools.has(issuer)) return known;
-    if (this.#pools.size >= MAX_KNOWN_ISSUERS) this.#pools.clear();
+  #learnIssuer(issuer: string): Map<string, Cutoff> | null {
+    if (this.#subsByIssuer.size >= MAX_KNOWN_ISSUERS) this.#subsByIssuer.clear();
     const pool = poolIdOfIssuer(issuer);
-    this.#pools.set(issuer, pool);
-    return pool;
+    const bySub = pool === undefined ? null : (this.#users.get(pool) ?? null);
+    this.#subsByIssuer.set(issuer, bySub);
+    return bySub;
   }
 }
