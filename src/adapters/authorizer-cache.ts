@@ -6,7 +6,7 @@
  * factories refuse, at construction, every combination whose answer could depend on more than
  * the cache key holds.
  */
-import { readsRequest } from '../authz/rule.ts';
+import { type RuleFlags, readsRequest } from '../authz/rule.ts';
 import { ConfigError, describeValue } from '../errors.ts';
 
 /**
@@ -26,7 +26,7 @@ export type AuthorizerCache = 'per-route' | 'off';
 /** Which kind of authorizer is being built, and with what. */
 export interface CacheSafetyInput {
   kind: 'token' | 'request' | 'http-api';
-  rules: readonly object[];
+  rules: readonly (((...args: never[]) => unknown) & RuleFlags)[];
   resource: 'api' | 'method' | undefined;
   cache: unknown;
 }

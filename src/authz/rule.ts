@@ -49,7 +49,7 @@ export type ClaimsRule = ((claims: CognitoClaims) => void | Promise<void>) & Rul
  * readsRequest(requirePredicate((claims, req: Request) => req.method === 'GET')); // true
  * ```
  */
-export function readsRequest(rule: RuleFlags): boolean {
+export function readsRequest(rule: ((...args: never[]) => unknown) & RuleFlags): boolean {
   return rule.readsRequest !== false;
 }
 

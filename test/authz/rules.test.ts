@@ -9,7 +9,10 @@ import {
   type CognitoIdTokenClaims,
   CognitoJwtError,
   CognitoVerifier,
+  declareRule,
+  defineRoles,
   groupsOf,
+  readsRequest,
   requireGroups,
   requirePredicate,
   requireScopes,
@@ -231,6 +234,58 @@ describe('anyOf', () => {
   test('needs at least one rule, and only rules', () => {
     throwsCode(() => anyOf(), 'ERR_CONFIG_INVALID');
     throwsCode(() => anyOf('admins' as never), 'ERR_CONFIG_INVALID');
+  });
+});
+
+describe('readsRequest: what a rule declares about the request', () => {
+  test('group, scope and role rules read the claims only', () => {
+    assert.equal(readsRequest(requireGroups('admins')), false);
+    assert.equal(readsRequest(requireGroups(['a', 'b'], { match: 'all' })), false);
+    assert.equal(readsRequest(requireScopes('orders/read')), false);
+    assert.equal(readsRequest(defineRoles({ admin: ['admins'] }).requireRole('admin')), false);
+  });
+
+  test('a predicate reads the request unless it declares readsRequest: false; a bare function reads it', () => {
+    assert.equal(readsRequest(requirePredicate(() => true)), true);
+    assert.equal(readsRequest(requirePredicate(() => true, 'described')), true);
+    assert.equal(readsRequest(requirePredicate(() => true, { readsRequest: true })), true);
+    assert.equal(readsRequest(requirePredicate(() => true, { readsRequest: false })), false);
+    assert.equal(
+      readsRequest(() => undefined),
+      true,
+    );
+  });
+
+  test('anyOf reads the request when any alternative may', () => {
+    assert.equal(readsRequest(anyOf(requireGroups('a'), requireScopes('b'))), false);
+    assert.equal(
+      readsRequest(
+        anyOf(
+          requireGroups('a'),
+          requirePredicate(() => true),
+        ),
+      ),
+      true,
+    );
+  });
+
+  test('declareRule flags a hand-written rule and freezes it', () => {
+    const rule = declareRule(() => undefined, { readsRequest: false });
+    assert.equal(readsRequest(rule), false);
+    assert.ok(Object.isFrozen(rule));
+    throwsCode(() => declareRule(() => undefined, {} as never), 'ERR_CONFIG_INVALID');
+    throwsCode(() => declareRule('rule' as never, { readsRequest: false }), 'ERR_CONFIG_INVALID');
+  });
+
+  test('requirePredicate options: a description, the flag; misspellings and wrong types refused', async () => {
+    const rule = requirePredicate(() => false, { description: 'own record', readsRequest: false });
+    await rejectsCode(authorize(accessClaims(), [rule]), 'ERR_FORBIDDEN', { message: '"own record"' });
+    throwsCode(() => requirePredicate(() => true, { readRequest: false } as never), 'ERR_CONFIG_INVALID', {
+      message: 'did you mean "readsRequest"',
+    });
+    throwsCode(() => requirePredicate(() => true, { readsRequest: 'no' } as never), 'ERR_CONFIG_INVALID', {
+      message: 'must be true or false, got a string',
+    });
   });
 });
 
