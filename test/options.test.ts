@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import Fastify from 'fastify';
-import { cognitoAuth as expressAuth } from '../src/adapters/express.ts';
+import { bearerToken, cognitoAuth as expressAuth, httpErrorResponse } from '../src/adapters/express.ts';
 import { cognitoJwt } from '../src/adapters/fastify.ts';
 import { cognitoAuth as honoAuth } from '../src/adapters/hono.ts';
 import {
@@ -113,6 +113,18 @@ const entries: Entry[] = [
     typo: ['maxTokenLenght', 'maxTokenLength'],
     misplaced: ['maxLength', '(known: maxTokenLength)'],
     wrongType: ['maxTokenLength', '4096', 'maxTokenLength must be a number, got a string'],
+  },
+  {
+    name: 'bearerToken(header, options)',
+    call: (extra) => bearerToken('Bearer abc', extra as never),
+    typo: ['allowbaretoken', 'allowBareToken'],
+    misplaced: ['realm', '(known: allowBareToken)'],
+  },
+  {
+    name: 'httpErrorResponse(error, options)',
+    call: (extra) => httpErrorResponse(new CognitoJwtError('ERR_TOKEN_EXPIRED', 'expired'), extra as never),
+    typo: ['exposeErrorDetails', 'exposeErrorDetail'],
+    misplaced: ['allowBareToken', '(known: realm, exposeErrorDetail)'],
   },
   {
     name: 'cognitoAuth() from cognito-jwt/express',

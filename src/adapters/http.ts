@@ -96,6 +96,15 @@ export interface HttpAuth<Context> {
 const CHALLENGE_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
 const MAX_DESCRIPTION_LENGTH = 200;
 
+// The keys of the helpers' options, checked at run time; the compiler keeps them complete.
+const BEARER_TOKEN_OPTIONS = optionKeys<{ allowBareToken?: boolean }>('bearerToken options', {
+  allowBareToken: true,
+});
+const ERROR_RESPONSE_OPTIONS = optionKeys<HttpErrorResponseOptions>('httpErrorResponse options', {
+  realm: true,
+  exposeErrorDetail: true,
+});
+
 /**
  * The token in an `Authorization` header value. `undefined` when there is no header or it uses
  * another scheme (it is not ours to judge); `ERR_TOKEN_MALFORMED` for a `Bearer` header without
@@ -111,6 +120,7 @@ export function bearerToken(
   authorization: string | null | undefined,
   options: { allowBareToken?: boolean } = {},
 ): string | undefined {
+  checkOptions(BEARER_TOKEN_OPTIONS, options);
   const value = authorization?.trim();
   if (!value) return undefined;
   const [scheme = '', ...rest] = value.split(/[ \t]+/);
@@ -198,6 +208,7 @@ export function httpErrorResponse(
   error: unknown,
   options: HttpErrorResponseOptions = {},
 ): HttpErrorResponse | undefined {
+  checkOptions(ERROR_RESPONSE_OPTIONS, options);
   if (!(error instanceof CognitoJwtError)) return undefined;
   const message = options.exposeErrorDetail ? challengeText(error.message) : clientMessage(error.code);
   const headers: Record<string, string> = {};
