@@ -67,6 +67,7 @@ import {
 const PLAIN = `${IMPORTS}
 import {
   createHttpApiAuthorizer,
+  createRequestAuthorizer,
   createTokenAuthorizer,
   getCallerClaims,
   type APIGatewayProxyEvent,
@@ -137,8 +138,21 @@ hono.get('/users/:id', honoMiddleware.authorize(requirePredicate((claims, c) => 
 // Lambda: typed events, results and caller claims.
 export const tokenHandler = createTokenAuthorizer({
   verifier: { userPoolId: 'eu-west-1_AbC123', clientId: 'c', tokenUse: 'access' },
-  rules: [requireGroups('staff'), requirePredicate((claims, event) => event.methodArn.endsWith(claims.sub))],
+  rules: [requireGroups('staff'), requirePredicate((claims) => claims.sub !== 'banned', { readsRequest: false })],
 });
+// @ts-expect-error a TOKEN authorizer is cached by the token alone: it has no cache option
+createTokenAuthorizer({ verifier, cache: 'off' });
+createRequestAuthorizer({
+  verifier,
+  rules: [requirePredicate((_claims, event) => event.httpMethod === 'GET', { readsRequest: true })],
+  cache: 'per-route',
+});
+// @ts-expect-error cache is 'per-route' or 'off'
+createRequestAuthorizer({ verifier, cache: 'on' });
+// onError gets the framework's request, typed; exposeErrorDetail is a boolean.
+cognitoAuth({ verifier, onError: (error, req) => console.warn(req.path, error), exposeErrorDetail: false });
+// @ts-expect-error exposeErrorDetail is a boolean
+cognitoAuth({ verifier, exposeErrorDetail: 'yes' });
 const policy = await tokenHandler({ type: 'TOKEN', authorizationToken: 'Bearer x', methodArn: 'arn' });
 const effect: 'Allow' | 'Deny' = policy.policyDocument.Statement[0]!.Effect;
 declare const v2: APIGatewayRequestAuthorizerEventV2;
