@@ -49,7 +49,8 @@ test('no command, an unknown command or an unknown keys command: help or one err
   assert.equal(unknown.code, 2);
   assert.deepEqual(errorLine(unknown.stderr), {
     code: 'ERR_CONFIG_INVALID',
-    message: 'unknown command "decode"; commands: inspect, verify, keys, mint, serve, revoke (see: cognito-jwt --help)',
+    message:
+      'unknown command "decode"; commands: inspect, verify, keys, mint, serve, revoke (see: cognito-jwt --help)',
   });
 
   const keys = await runCli(['keys', 'rotate']);
