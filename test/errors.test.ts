@@ -41,7 +41,12 @@ describe('the error codes', () => {
         .map(([code]) => code)
         .sort();
     assert.deepEqual(byStatus(403), ['ERR_FORBIDDEN', 'ERR_GROUP_MISSING', 'ERR_SCOPE_MISSING']);
-    assert.deepEqual(byStatus(503), ['ERR_JWKS_FETCH_FAILED', 'ERR_JWKS_INVALID', 'ERR_KEYS_NOT_LOADED']);
+    assert.deepEqual(byStatus(503), [
+      'ERR_JWKS_FETCH_FAILED',
+      'ERR_JWKS_INVALID',
+      'ERR_KEYS_NOT_LOADED',
+      'ERR_REVOCATION_UNAVAILABLE',
+    ]);
     assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID']);
     for (const code of [
       'ERR_TOKEN_MALFORMED',
