@@ -198,6 +198,8 @@ error_log ${root}/error.log error;
 events { worker_connections 4096; }
 http {
   access_log off;
+  # nginx closes a client connection after 1000 requests by default; autocannon counts the race as an error.
+  keepalive_requests 10000000;
   client_body_temp_path ${root}/client_body;
   proxy_temp_path ${root}/proxy;
   fastcgi_temp_path ${root}/fastcgi;
