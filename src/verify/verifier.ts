@@ -1,6 +1,6 @@
+import { SYNC_SIGNATURES } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
-import { SYNC_SIGNATURES } from '#platform';
 import {
   JWKS_CACHE_OPTION_NAMES,
   JwksCache,
