@@ -20,7 +20,11 @@ export interface Build {
  */
 export function buildPlainJs(source: string = SRC): Build {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-bench-'));
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  // The Node side of the platform seam, as the package's `imports` map resolves it under Node.
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ type: 'module', imports: { '#platform': './platform/node.js' } })}\n`,
+  );
   const compilerOptions: ts.CompilerOptions = {
     module: ts.ModuleKind.ESNext,
     target: ts.ScriptTarget.ES2023,

@@ -47,7 +47,7 @@ describe('the error codes', () => {
       'ERR_KEYS_NOT_LOADED',
       'ERR_REVOCATION_UNAVAILABLE',
     ]);
-    assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID']);
+    assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID', 'ERR_SYNC_UNSUPPORTED']);
     for (const code of [
       'ERR_TOKEN_MALFORMED',
       'ERR_REFRESH_TOKEN_PRESENTED',

@@ -13,7 +13,7 @@ import { runCli } from '../cli/run-cli.ts';
 const key = generateAlbKeyPair();
 
 test('inspect recognises an x-amzn-oidc-data token: signer, region, account, client, header exp', async () => {
-  const token = mintAlbToken({ key, sub: 'user-1', claims: { username: 'jane' }, expiresIn: 90 });
+  const token = mintAlbToken({ key, sub: 'user-1', claims: { username: 'jane' }, expiresIn: 70 });
   const result = await runCli(['inspect', token]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^Application Load Balancer token \(x-amzn-oidc-data\) {2}NOT VERIFIED/m);
