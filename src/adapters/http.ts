@@ -6,13 +6,15 @@ import { ALB_HEADERS, AlbVerifier, type HeaderSource } from '../alb/verifier.ts'
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, authorize } from '../authz/rule.ts';
 import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode } from '../errors.ts';
+import type { RequestContext } from '../keys/jwks-cache.ts';
 import { checkBoolean, checkFunction, checkOptions, type OptionKeys, optionKeys } from '../options.ts';
 import { configKeysBelongIn, type VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier, VERIFIER_OPTIONS } from '../verify/verifier.ts';
 
 /** Anything that verifies a token into claims; a {@link CognitoVerifier} is one. */
 export interface TokenVerifier<Claims = AuthClaims> {
-  verify(token: string): Promise<Claims>;
+  /** `context` lends the request's `waitUntil` to a key fetch that may outlive it (Workers). */
+  verify(token: string, context?: RequestContext): Promise<Claims>;
 }
 
 /** A verifier, or the config (or configs) to build one from when the adapter is created. */
@@ -319,7 +321,9 @@ export type ReadHeader<Context> = (
 /**
  * Check an adapter's options and build its core. `readHeader` reads a header from the framework's
  * request: `Authorization` is the default token source (the `x-amzn-oidc-*` headers with
- * `loadBalancer`).
+ * `loadBalancer`). `requestContext`, where the framework has one, gives the request's `waitUntil`
+ * (Hono's `c.executionCtx` on Workers), handed to `verify()` so a shared key fetch outlives the
+ * request that started it.
  *
  * ```ts
  * const core = createHttpAuth(options, (req: IncomingMessage, name) => req.headers[name], 'cognitoAuth()');
@@ -334,6 +338,7 @@ export function createHttpAuth<Context>(
     where,
     HTTP_AUTH_OPTION_NAMES,
   ),
+  requestContext?: (context: Context) => RequestContext | undefined,
 ): HttpAuth<Context> {
   if (options === undefined) throw new ConfigError(`${where} needs an options object`);
   checkOptions(known, options);
@@ -387,7 +392,9 @@ export function createHttpAuth<Context>(
         if (credentialsRequired) throw missingToken();
         return undefined;
       }
-      return verifier.verify(token);
+      return requestContext === undefined
+        ? verifier.verify(token)
+        : verifier.verify(token, requestContext(context));
     },
     async authorize(claims, rules, context) {
       if (!claims) throw missingToken();

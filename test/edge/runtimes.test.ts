@@ -210,6 +210,26 @@ describe('workerd (miniflare, no nodejs_compat)', { concurrency: false }, () => 
     assert.equal(denied.status, 401);
     assert.match(denied.headers.get('www-authenticate') ?? '', /^Bearer/);
   });
+
+  it('the Hono adapter on Workers: two concurrent first requests share one JWKS fetch, kept alive by waitUntil', async () => {
+    const { token, ...pool } = slowInput('slow-hono');
+    const request = () =>
+      worker.dispatchFetch('http://worker/hono-pool/me', {
+        headers: { 'x-edge-input': JSON.stringify(pool), authorization: `Bearer ${token}` },
+      });
+    const responses = await Promise.all([request(), request()]);
+    for (const response of responses) {
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(typeof ((await response.json()) as { sub?: unknown }).sub, 'string');
+    }
+    assert.equal(jwks.requests.get('slow-hono'), 1, 'one JWKS request for both');
+    // The request that started the fetch lent it its waitUntil (the one that joined had no need).
+    const calls = responses.map((response) => Number(response.headers.get('x-wait-until-calls')));
+    assert.ok(
+      calls.some((count) => count >= 1),
+      `waitUntil calls per request: ${calls.join(', ')}`,
+    );
+  });
 });
 
 describe('which platform each bundler set-up resolves', () => {

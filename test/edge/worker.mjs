@@ -38,9 +38,43 @@ function honoApp(input) {
   return hono;
 }
 
+/** One Hono app per pool, for the shared first fetch through the adapter. */
+const honoApps = new Map();
+function honoAppFor(input) {
+  if (!honoApps.has(input.verifier)) {
+    const { userPoolId, clientId, issuer } = input;
+    const app = new Hono();
+    const verifier = new CognitoVerifier(
+      { userPoolId, clientId, issuer, tokenUse: 'id' },
+      { timeoutMs: 1_000 },
+    );
+    app.use('/hono-pool/*', cognitoAuth({ verifier }));
+    app.get('/hono-pool/me', (c) => c.json({ sub: c.get('auth')?.sub }));
+    honoApps.set(input.verifier, app);
+  }
+  return honoApps.get(input.verifier);
+}
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
+    if (url.pathname.startsWith('/hono-pool/')) {
+      // The adapter must hand Hono's executionCtx to verify(): count the promises given to waitUntil.
+      let waitUntilCalls = 0;
+      const counted = {
+        waitUntil(promise) {
+          waitUntilCalls++;
+          ctx.waitUntil(promise);
+        },
+        passThroughOnException: () => ctx.passThroughOnException(),
+        props: ctx.props,
+      };
+      const input = JSON.parse(request.headers.get('x-edge-input'));
+      const response = await honoAppFor(input).fetch(request, env, counted);
+      const answer = new Response(response.body, response);
+      answer.headers.set('x-wait-until-calls', String(waitUntilCalls));
+      return answer;
+    }
     if (url.pathname.startsWith('/hono/')) {
       return honoApp(JSON.parse(request.headers.get('x-edge-input'))).fetch(request, env, ctx);
     }
