@@ -3,7 +3,7 @@
  * published, resolving `#platform` to Web Crypto) next to aws-jwt-verify's CognitoJwtVerifier.
  * esbuild, platform browser, conditions workerd, worker, browser; minified, then gzipped.
  *
- *   npm run bench:bundle
+ *   npm run bench:bundle              # both sizes, and where ours goes, module by module
  *
  * Target: smaller than aws-jwt-verify's (about 17.4 KB minified, 5.6 KB gzipped in 5.2).
  */
@@ -25,6 +25,8 @@ export interface BundleSize {
   gzippedBytes: number;
   /** `node:` modules the bundle imports (must be none for the edge). */
   nodeImports: string[];
+  /** Minified bytes each bundled module contributes, largest first (paths from the package root). */
+  modules: { path: string; bytes: number }[];
 }
 
 /** The package as npm installs it, in a temp folder: dist/ from tsc, and package.json. */
@@ -62,7 +64,17 @@ async function measure(name: string, contents: string, resolveDir: string): Prom
     .flatMap((output) => output.imports)
     .map((entry) => entry.path)
     .filter((path) => path.startsWith('node:'));
-  return { name, minifiedBytes: code.byteLength, gzippedBytes: gzipSync(code).byteLength, nodeImports };
+  const modules = Object.values(result.metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .map(([path, input]) => ({ path: path.replace(/^.*node_modules\//, ''), bytes: input.bytesInOutput }))
+    .sort((a, b) => b.bytes - a.bytes);
+  return {
+    name,
+    minifiedBytes: code.byteLength,
+    gzippedBytes: gzipSync(code).byteLength,
+    nodeImports,
+    modules,
+  };
 }
 
 /** Both bundles; `packageDir` from {@link buildPackageDir}. */
@@ -99,6 +111,8 @@ if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
       `ours / aws-jwt-verify: ${((ours!.minifiedBytes / theirs!.minifiedBytes) * 100).toFixed(0)} % minified, ` +
         `${((ours!.gzippedBytes / theirs!.gzippedBytes) * 100).toFixed(0)} % gzipped`,
     );
+    console.log('\nours, minified bytes by module:');
+    for (const { path, bytes } of ours!.modules) console.log(`${String(bytes).padStart(7)}  ${path}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

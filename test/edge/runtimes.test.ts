@@ -275,6 +275,14 @@ describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
     );
     for (const size of sizes) assert.ok(size.gzippedBytes > 1000 && size.minifiedBytes > size.gzippedBytes);
     assert.deepEqual(sizes[0]!.nodeImports, []);
+    // The breakdown adds up to the bundle, and only the verifier's own modules are in ours.
+    const ours = sizes[0]!;
+    const summed = ours.modules.reduce((total, module) => total + module.bytes, 0);
+    assert.ok(summed <= ours.minifiedBytes && summed > ours.minifiedBytes * 0.95, `${summed}`);
+    assert.ok(ours.modules.some((module) => module.path === 'cognito-jwt/dist/keys/jwks-cache.js'));
+    for (const door of ['alb/', 'authz/', 'revocation/', 'adapters/', 'oauth/', 'testing/', 'cli/']) {
+      assert.ok(!ours.modules.some((module) => module.path.includes(`/dist/${door}`)), `${door} was bundled`);
+    }
     console.log(
       `# bundle sizes (min / gz bytes): ${sizes.map((s) => `${s.name} ${s.minifiedBytes} / ${s.gzippedBytes}`).join('; ')}`,
     );
