@@ -20,7 +20,15 @@ import { matchRoute, type Route } from './routes.ts';
  * bearer-token authenticator is the one the service uses; an ALB mode (the load balancer's signed
  * `x-amzn-oidc-data`) would be another.
  */
-export type Authenticate = (headers: IncomingHttpHeaders) => Promise<CognitoClaims>;
+export type Authenticate = (headers: IncomingHttpHeaders) => CognitoClaims | Promise<CognitoClaims>;
+
+/**
+ * Verifies one token: the claims at once when the keys are loaded (no promise to wait for), or a
+ * promise when a key must be fetched first.
+ */
+export interface TokenVerifier {
+  verify(token: string): CognitoClaims | Promise<CognitoClaims>;
+}
 
 /** What a decision is, for the answer, the metrics and the log line. */
 export interface Decision {
@@ -61,15 +69,13 @@ const METHOD = /^[A-Z]{1,20}$/;
  * const authenticate = albAuthenticator(new AlbVerifier(settings.alb), verifier);
  * ```
  */
-export function albAuthenticator(
-  loadBalancer: AlbVerifier,
-  verifier: { verify(token: string): Promise<CognitoClaims> },
-): Authenticate {
+export function albAuthenticator(loadBalancer: AlbVerifier, verifier: TokenVerifier): Authenticate {
+  const accessToken = { verify: async (token: string) => verifier.verify(token) };
   return async (headers) => {
-    const { accessToken } = await loadBalancer.verifyRequest<CognitoClaims>(headers, {
-      accessToken: verifier,
+    const { accessToken: claims } = await loadBalancer.verifyRequest<CognitoClaims>(headers, {
+      accessToken,
     });
-    return accessToken!; // set: an access-token verifier was given
+    return claims!; // set: an access-token verifier was given
   };
 }
 
@@ -80,11 +86,8 @@ export function albAuthenticator(
  * const authenticate = tokenAuthenticator(verifier, 'id_token');
  * ```
  */
-export function tokenAuthenticator(
-  verifier: { verify(token: string): Promise<CognitoClaims> },
-  cookieName: string | undefined,
-): Authenticate {
-  return async (headers) => {
+export function tokenAuthenticator(verifier: TokenVerifier, cookieName: string | undefined): Authenticate {
+  return (headers) => {
     const token =
       bearerToken(headers.authorization) ??
       (cookieName === undefined ? undefined : cookieValue(headers.cookie, cookieName));
@@ -240,7 +243,9 @@ export async function decide(
   if (route.anonymous) return allow(undefined);
   let claims: CognitoClaims | undefined;
   try {
-    claims = await options.authenticate(headers);
+    // Most tokens are verified synchronously: wait only when a key had to be fetched.
+    const authenticated = options.authenticate(headers);
+    claims = authenticated instanceof Promise ? await authenticated : authenticated;
     if (route.rules.length > 0) await authorize(claims, route.rules);
     return allow(claims);
   } catch (error) {

@@ -5,15 +5,29 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AlbVerifier } from '../alb/verifier.ts';
+import { CognitoJwtError, type ErrorCode } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier, type VerifierOptions } from '../verify/verifier.ts';
 import type { ServiceSettings } from './config.ts';
 import { originalRequest } from './contracts.ts';
-import { albAuthenticator, type DecideOptions, decide, tokenAuthenticator } from './decide.ts';
+import {
+  albAuthenticator,
+  type DecideOptions,
+  decide,
+  type TokenVerifier,
+  tokenAuthenticator,
+} from './decide.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type ServiceMetrics } from './metrics.ts';
 import { openRevocation, type RevocationCheck } from './revocation.ts';
+
+/** What `verifySync` throws where `verify` would fetch a key (or, on Web Crypto, check asynchronously). */
+const NEEDS_FETCH: ReadonlySet<ErrorCode> = new Set([
+  'ERR_KEYS_NOT_LOADED',
+  'ERR_KEY_NOT_FOUND',
+  'ERR_SYNC_UNSUPPORTED',
+]);
 
 /** A started service. */
 export interface RunningService {
@@ -77,14 +91,25 @@ export async function startService(
 
   // Token-cache hits, told apart by identity: the cache hands back the very claims object it stored.
   const seenClaims = new WeakSet<object>();
-  const countingVerifier = {
-    async verify(token: string): Promise<CognitoClaims> {
-      const claims = await verifier.verify(token);
-      if (metrics && settings.tokenCache !== false) {
-        metrics.tokenCache(seenClaims.has(claims));
-        seenClaims.add(claims);
+  const countCacheLookup =
+    metrics && settings.tokenCache !== false
+      ? (claims: CognitoClaims) => {
+          metrics.tokenCache(seenClaims.has(claims));
+          seenClaims.add(claims);
+          return claims;
+        }
+      : (claims: CognitoClaims) => claims;
+  const countingVerifier: TokenVerifier = {
+    verify(token) {
+      // With its key loaded a token is verified here and now, without the promises of verify();
+      // only a key to fetch (not loaded yet, too old, or an unknown kid) takes the async path,
+      // which then decides exactly as before.
+      try {
+        return countCacheLookup(verifier.verifySync(token));
+      } catch (error) {
+        if (!(error instanceof CognitoJwtError) || !NEEDS_FETCH.has(error.code)) throw error;
       }
-      return claims;
+      return verifier.verify(token).then(countCacheLookup);
     },
   };
   const decideOptions: DecideOptions = {
