@@ -118,7 +118,10 @@ export function decodeUnverified<Payload = Partial<CognitoClaims>>(
   return { header: header as JwtHeader, payload: payload as Payload };
 }
 
-const DECODE_OPTIONS = optionKeys<DecodeOptions>('decodeUnverified options', { maxTokenLength: true });
+// Pure: a bundle that verifies but never decodes unverified drops it.
+const DECODE_OPTIONS = /* @__PURE__ */ optionKeys<DecodeOptions>('decodeUnverified options', {
+  maxTokenLength: true,
+});
 
 export function checkMaxTokenLength(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_TOKEN_LENGTH;
