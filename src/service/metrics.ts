@@ -97,13 +97,33 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
     client.AggregatorRegistry.setRegistries([registry]);
   }
 
+  // Each label set's child, looked up once: prom-client hashes the label object on every
+  // inc()/observe() given labels. Outcomes, codes and contracts are few, so these stay small.
+  const decisionChildren = new Map<string, { inc(): void }>();
+  const latencyChildren = new Map<string, { observe(value: number): void }>();
+  const cacheChildren = {
+    hit: cacheLookups.labels({ result: 'hit' }),
+    miss: cacheLookups.labels({ result: 'miss' }),
+  };
+
   return {
-    decision(decision, seconds) {
-      decisions.inc({ outcome: decision.outcome, code: decision.code, contract: decision.contract });
-      latency.observe({ outcome: decision.outcome }, seconds);
+    decision({ outcome, code, contract }, seconds) {
+      const key = `${outcome} ${code} ${contract}`;
+      let counter = decisionChildren.get(key);
+      if (counter === undefined) {
+        counter = decisions.labels({ outcome, code, contract });
+        decisionChildren.set(key, counter);
+      }
+      counter.inc();
+      let histogram = latencyChildren.get(outcome);
+      if (histogram === undefined) {
+        histogram = latency.labels({ outcome });
+        latencyChildren.set(outcome, histogram);
+      }
+      histogram.observe(seconds);
     },
     tokenCache(hit) {
-      cacheLookups.inc({ result: hit ? 'hit' : 'miss' });
+      (hit ? cacheChildren.hit : cacheChildren.miss).inc();
     },
     async render() {
       const body = cluster.isWorker ? await askPrimary() : await registry.metrics();
