@@ -57,7 +57,17 @@ export interface RevocationBench {
   propagation: { processes: number; revocations: number; p50Ms: number; p99Ms: number; maxMs: number };
   isRevoked: { mirrorEntries: number; calls: number; nsPerCall: number };
   verification: { tokens: number; rounds: number; offOpsPerSec: number; onOpsPerSec: number; ratio: number };
-  large: { entries: number; rssMb: number; heapMb: number; firstReadMs: number; reconcileMs: number };
+  large: {
+    entries: number;
+    rssMb: number;
+    heapMb: number;
+    /** Wall time of the full read at start, and of a periodic reconcile. */
+    firstReadMs: number;
+    reconcileMs: number;
+    /** The same in CPU time of the reading process (less distorted by a busy machine). */
+    firstReadCpuMs: number;
+    reconcileCpuMs: number;
+  };
 }
 
 const POOL = 'eu-west-1_BenchPool';
@@ -291,6 +301,11 @@ export function revocationTargets(
       measured: `${(large.reconcileMs / 1000).toFixed(2)} s`,
       met: large.reconcileMs <= 2000,
     },
+    {
+      target: `full read of ${large.entries} entries at start ≤ 2 s`,
+      measured: `${(large.firstReadMs / 1000).toFixed(2)} s`,
+      met: large.firstReadMs <= 2000,
+    },
   ];
 }
 
@@ -312,7 +327,7 @@ export function formatRevocation(result: RevocationBench, style: 'text' | 'markd
     ],
     [
       `mirror of ${large.entries} revoked sessions`,
-      `RSS +${large.rssMb.toFixed(0)} MB (heap +${large.heapMb.toFixed(0)} MB) · first read ${large.firstReadMs.toFixed(0)} ms · reconcile ${large.reconcileMs.toFixed(0)} ms`,
+      `RSS +${large.rssMb.toFixed(0)} MB (heap +${large.heapMb.toFixed(0)} MB) · full read at start ${large.firstReadMs.toFixed(0)} ms (CPU ${large.firstReadCpuMs.toFixed(0)} ms) · reconcile ${large.reconcileMs.toFixed(0)} ms (CPU ${large.reconcileCpuMs.toFixed(0)} ms)`,
     ],
   ];
   if (style === 'markdown') {

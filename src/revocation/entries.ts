@@ -96,3 +96,66 @@ export function decodeEntry(member: string): RevocationEntry | undefined {
   if (!Number.isSafeInteger(cutoffSeconds)) return undefined;
   return { kind: 'user', userPoolId: parts[0], sub: parts[1], cutoffSeconds, expiresAt };
 }
+
+/** One decoded member of a full read, as {@link decodeMembers} hands it over. */
+export interface MemberVisitor {
+  /** A revoked session: the common case, passed without building an entry object. */
+  session(originJti: string, expiresAt: number): void;
+  /** Any other entry this library wrote (a user cut-off). */
+  other(entry: RevocationEntry): void;
+}
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+const DIGIT_0 = 0x30;
+const SESSION = 0x73; // 's'
+
+/**
+ * Decode a page of a full read: members joined by `\n` (ids never hold control characters), as
+ * bytes. Reading bytes spares a string and an object per member, and a session id is copied out of
+ * the page, so the mirror does not keep the page (or the member) alive behind a sliced string.
+ * Returns how many members the page held; members this library did not write are skipped.
+ *
+ * ```ts
+ * decodeMembers(Buffer.from('s\tabc\t1900000000000'), {
+ *   session: (originJti, expiresAt) => console.log(originJti, expiresAt),
+ *   other: (entry) => console.log(entry),
+ * }); // 1
+ * ```
+ */
+export function decodeMembers(page: Buffer, visit: MemberVisitor): number {
+  let members = 0;
+  const length = page.length;
+  for (let start = 0; start < length; ) {
+    let end = page.indexOf(NEWLINE, start);
+    if (end < 0) end = length;
+    members++;
+    if (page[start] === SESSION && page[start + 1] === TAB) {
+      // `s\t{originJti}\t{expiresAt}`: the expiry is the digits after the last tab.
+      let tab = end - 1;
+      let expiresAt = 0;
+      let scale = 1;
+      while (tab > start + 1 && page[tab] !== TAB) {
+        const digit = (page[tab] as number) - DIGIT_0;
+        if (digit < 0 || digit > 9) break;
+        expiresAt += digit * scale;
+        scale *= 10;
+        tab--;
+      }
+      if (
+        page[tab] === TAB &&
+        tab > start + 2 &&
+        tab < end - 1 &&
+        Number.isSafeInteger(expiresAt) &&
+        page.indexOf(TAB, start + 2) === tab
+      ) {
+        visit.session(page.toString('utf8', start + 2, tab), expiresAt);
+      }
+    } else if (end > start) {
+      const entry = decodeEntry(page.toString('utf8', start, end));
+      if (entry) visit.other(entry);
+    }
+    start = end + 1;
+  }
+  return members;
+}

@@ -245,6 +245,7 @@ export class RevocationList {
     const sink: MirrorSink = {
       now: this.#clock,
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
+      applySession: (originJti, expiresAt) => this.#mirror.applySession(originJti, expiresAt, this.#clock()),
       entries: () => this.#mirror.entries(),
       confirmed: (at) => this.#confirm(at),
     };

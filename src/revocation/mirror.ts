@@ -37,12 +37,11 @@ export class RevocationMirror {
 
   /** Add an entry, or extend one (a later cut-off, a later expiry); an expired entry is ignored. */
   apply(entry: RevocationEntry, now: number): void {
-    if (entry.expiresAt <= now) return;
     if (entry.kind === 'session') {
-      const held = this.#sessions.get(entry.originJti);
-      if (held === undefined || held < entry.expiresAt) this.#sessions.set(entry.originJti, entry.expiresAt);
+      this.applySession(entry.originJti, entry.expiresAt, now);
       return;
     }
+    if (entry.expiresAt <= now) return;
     let bySub = this.#users.get(entry.userPoolId);
     if (bySub === undefined) {
       bySub = new Map();
@@ -57,6 +56,20 @@ export class RevocationMirror {
     }
     held.seconds = Math.max(held.seconds, entry.cutoffSeconds);
     held.expiresAt = Math.max(held.expiresAt, entry.expiresAt);
+  }
+
+  /**
+   * {@link apply} for a revoked session, without an entry object: a full read of the store passes
+   * every member through here.
+   *
+   * ```ts
+   * mirror.applySession('6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10', Date.now() + 86_400_000, Date.now());
+   * ```
+   */
+  applySession(originJti: string, expiresAt: number, now: number): void {
+    if (expiresAt <= now) return;
+    const held = this.#sessions.get(originJti);
+    if (held === undefined || held < expiresAt) this.#sessions.set(originJti, expiresAt);
   }
 
   /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */

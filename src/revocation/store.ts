@@ -6,6 +6,8 @@ export interface MirrorSink {
   now(): number;
   /** Add an entry the store delivered (a change, or a full read). */
   apply(entry: RevocationEntry): void;
+  /** The same for a revoked session, without an entry object (a full read passes a million). */
+  applySession(originJti: string, expiresAt: number): void;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
   /** The mirror held every change the store had made as of `at` (epoch ms). */

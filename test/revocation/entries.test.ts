@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  decodeEntry,
+  decodeMembers,
+  encodeEntry,
+  type RevocationEntry,
+} from '../../src/revocation/entries.ts';
+
+function decodeAll(page: string): { members: number; entries: RevocationEntry[] } {
+  const entries: RevocationEntry[] = [];
+  const members = decodeMembers(Buffer.from(page, 'utf8'), {
+    session: (originJti, expiresAt) => entries.push({ kind: 'session', originJti, expiresAt }),
+    other: (entry) => entries.push(entry),
+  });
+  return { members, entries };
+}
+
+test('a page of members decodes to the entries each member spells, as decodeEntry reads them', () => {
+  const written: RevocationEntry[] = [
+    { kind: 'session', originJti: '6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10', expiresAt: 1_900_000_000_123 },
+    {
+      kind: 'user',
+      userPoolId: 'eu-west-1_AbC123',
+      sub: 'a-sub',
+      cutoffSeconds: 1_800_000_000,
+      expiresAt: 1_900_000_000_000,
+    },
+    { kind: 'session', originJti: 'ünïcødé-jti', expiresAt: 7 },
+  ];
+  const page = written.map(encodeEntry).join('\n');
+  assert.deepEqual(decodeAll(page), { members: 3, entries: written });
+  for (const entry of written) assert.deepEqual(decodeEntry(encodeEntry(entry)), entry);
+});
+
+test('members this library did not write are counted and skipped, never half-read', () => {
+  const good = 's\tok\t123';
+  const foreign = [
+    '',
+    'x',
+    's\t\t123', // empty id
+    's\ta\tb\t123', // tab in a session id
+    's\tabc\t', // no expiry
+    's\tabc\t12x3', // not digits
+    's\tabc\t99999999999999999999', // not a safe integer
+    's\tabc', // no expiry field
+    'u\tpool\tsub\t123', // a user entry missing a field
+    'q\tabc\t123',
+  ];
+  const { members, entries } = decodeAll([good, ...foreign, good].join('\n'));
+  assert.equal(members, foreign.length + 2);
+  assert.deepEqual(entries, [
+    { kind: 'session', originJti: 'ok', expiresAt: 123 },
+    { kind: 'session', originJti: 'ok', expiresAt: 123 },
+  ]);
+  assert.deepEqual(decodeAll(''), { members: 0, entries: [] });
+});
