@@ -97,7 +97,7 @@ export function decodeEntry(member: string): RevocationEntry | undefined {
   return { kind: 'user', userPoolId: parts[0], sub: parts[1], cutoffSeconds, expiresAt };
 }
 
-/** One decoded member of a full read, as {@link decodeMembers} hands it over. */
+/** One decoded member of a full read, as {@link decodeMember} hands it over. */
 export interface MemberVisitor {
   /** A revoked session: the common case, passed without building an entry object. */
   session(originJti: string, expiresAt: number): void;
@@ -106,56 +106,41 @@ export interface MemberVisitor {
 }
 
 const TAB = 0x09;
-const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
 const SESSION = 0x73; // 's'
 
 /**
- * Decode a page of a full read: members joined by `\n` (ids never hold control characters), as
- * bytes. Reading bytes spares a string and an object per member, and a session id is copied out of
- * the page, so the mirror does not keep the page (or the member) alive behind a sliced string.
- * Returns how many members the page held; members this library did not write are skipped.
+ * {@link decodeEntry} for a member read as bytes, as a full read gets them: a session (nearly every
+ * member) costs no entry object, and its id is copied out as a string of its own, so the mirror does
+ * not keep the whole member alive behind a sliced string. Members this library did not write are
+ * skipped.
  *
  * ```ts
- * decodeMembers(Buffer.from('s\tabc\t1900000000000'), {
+ * decodeMember(Buffer.from('s\tabc\t1900000000000'), {
  *   session: (originJti, expiresAt) => console.log(originJti, expiresAt),
  *   other: (entry) => console.log(entry),
- * }); // 1
+ * });
  * ```
  */
-export function decodeMembers(page: Buffer, visit: MemberVisitor): number {
-  let members = 0;
-  const length = page.length;
-  for (let start = 0; start < length; ) {
-    let end = page.indexOf(NEWLINE, start);
-    if (end < 0) end = length;
-    members++;
-    if (page[start] === SESSION && page[start + 1] === TAB) {
-      // `s\t{originJti}\t{expiresAt}`: the expiry is the digits after the last tab.
-      let tab = end - 1;
-      let expiresAt = 0;
-      let scale = 1;
-      while (tab > start + 1 && page[tab] !== TAB) {
-        const digit = (page[tab] as number) - DIGIT_0;
-        if (digit < 0 || digit > 9) break;
-        expiresAt += digit * scale;
-        scale *= 10;
-        tab--;
-      }
-      if (
-        page[tab] === TAB &&
-        tab > start + 2 &&
-        tab < end - 1 &&
-        Number.isSafeInteger(expiresAt) &&
-        page.indexOf(TAB, start + 2) === tab
-      ) {
-        visit.session(page.toString('utf8', start + 2, tab), expiresAt);
-      }
-    } else if (end > start) {
-      const entry = decodeEntry(page.toString('utf8', start, end));
-      if (entry) visit.other(entry);
-    }
-    start = end + 1;
+export function decodeMember(member: Buffer, visit: MemberVisitor): void {
+  const end = member.length;
+  if (member[0] !== SESSION || member[1] !== TAB) {
+    const entry = decodeEntry(member.toString('utf8'));
+    if (entry) visit.other(entry);
+    return;
   }
-  return members;
+  // `s\t{originJti}\t{expiresAt}`: the expiry is the digits after the last tab.
+  let tab = end - 1;
+  let expiresAt = 0;
+  let scale = 1;
+  while (tab > 1 && member[tab] !== TAB) {
+    const digit = (member[tab] as number) - DIGIT_0;
+    if (digit < 0 || digit > 9) return;
+    expiresAt += digit * scale;
+    scale *= 10;
+    tab--;
+  }
+  if (tab > 2 && tab < end - 1 && Number.isSafeInteger(expiresAt) && member.indexOf(TAB, 2) === tab) {
+    visit.session(member.toString('utf8', 2, tab), expiresAt);
+  }
 }
