@@ -305,8 +305,8 @@ export class RedisStore implements RevocationStore {
         live++;
       },
     };
-    for (let start = 0; more; start += PAGE * PAGES_IN_FLIGHT) {
-      const pages = await Promise.all(
+    const fetchPages = (start: number) =>
+      Promise.all(
         Array.from(
           { length: PAGES_IN_FLIGHT },
           (_, i) =>
@@ -322,6 +322,11 @@ export class RedisStore implements RevocationStore {
             ) as unknown as Promise<Buffer[]>,
         ),
       );
+    // The next pages are asked for before these are decoded, so Redis and this process work at once.
+    let next = fetchPages(0);
+    for (let start = 0; more; start += PAGE * PAGES_IN_FLIGHT) {
+      const pages = await next;
+      next = fetchPages(start + PAGE * PAGES_IN_FLIGHT);
       now = this.#sink.now();
       for (const members of pages) {
         live = 0;
@@ -334,6 +339,8 @@ export class RedisStore implements RevocationStore {
         }
       }
     }
+    // Past the end: nothing to read in those pages, and a failure there changes nothing.
+    next.catch(() => {});
     if ((storeReset || before < mirrorVersion) && reason !== 'start')
       await this.#reseed(before, mirrorVersion);
     this.#epoch = epoch ?? undefined;
