@@ -34,34 +34,52 @@ export const httpsFetch: typeof fetch = (input, init = {}) => {
     return Promise.reject(error);
   }
 
+  const method = init.method ?? 'GET';
   return new Promise<Response>((resolve, reject) => {
-    let message: IncomingMessage | undefined;
-    const onAbort = () => {
-      message?.destroy(signal?.reason);
-      request.destroy(signal?.reason);
-      reject(signal?.reason);
+    const attempt = (retry: boolean) => {
+      let message: IncomingMessage | undefined;
+      const onAbort = () => {
+        message?.destroy(signal?.reason);
+        request.destroy(signal?.reason);
+        reject(signal?.reason);
+      };
+      const request = send(url, { method, headers }, (response) => {
+        message = response;
+        // Errors reach whoever reads the body; an abort with nobody reading must not crash the process.
+        response.on('error', () => {});
+        response.once('close', () => signal?.removeEventListener('abort', onAbort));
+        const status = response.statusCode ?? 0;
+        if (init.redirect === 'error' && status >= 300 && status < 400) {
+          response.destroy();
+          reject(new TypeError(`fetch failed: redirected (HTTP ${status}) and redirect is "error"`));
+          return;
+        }
+        resolve(toResponse(url, response));
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        signal?.removeEventListener('abort', onAbort);
+        // A kept-alive socket the server closed while this process was busy fails on first write.
+        // The request never reached the server, so a GET is sent once more on a new connection
+        // (what Node's documentation of `request.reusedSocket` advises); other methods are not.
+        if (
+          retry &&
+          request.reusedSocket &&
+          message === undefined &&
+          !signal?.aborted &&
+          (method === 'GET' || method === 'HEAD') &&
+          (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+        ) {
+          attempt(true);
+          return;
+        }
+        reject(
+          signal?.aborted ? signal.reason : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
+        );
+      });
+      request.end(body);
     };
-    const request = send(url, { method: init.method ?? 'GET', headers }, (response) => {
-      message = response;
-      // Errors reach whoever reads the body; an abort with nobody reading must not crash the process.
-      response.on('error', () => {});
-      response.once('close', () => signal?.removeEventListener('abort', onAbort));
-      const status = response.statusCode ?? 0;
-      if (init.redirect === 'error' && status >= 300 && status < 400) {
-        response.destroy();
-        reject(new TypeError(`fetch failed: redirected (HTTP ${status}) and redirect is "error"`));
-        return;
-      }
-      resolve(toResponse(url, response));
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(
-        signal?.aborted ? signal.reason : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
-      );
-    });
-    request.end(body);
+    attempt(true);
   });
 };
 

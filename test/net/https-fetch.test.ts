@@ -224,3 +224,51 @@ describe('httpsFetch behind the JWKS cache', () => {
     });
   });
 });
+
+// Regression: the unknown-kid flood test failed under load with ERR_JWKS_FETCH_FAILED (ECONNRESET)
+// and no request at the server. While the process was busy (minting tokens) the server closed the
+// kept-alive socket of the first fetch; the next fetch was written on it and reset.
+describe('httpsFetch on a kept-alive socket the server closed while this process was busy', () => {
+  // The server runs in another process, so it closes the idle socket while this one is blocked.
+  const SERVER = `
+    const server = require('node:http').createServer((request, response) => {
+      server.count = (server.count ?? 0) + 1;
+      response.setHeader('x-count', String(server.count));
+      response.end(request.method);
+      // It promises to keep the connection (Keep-Alive: timeout=5), then drops it early, as a
+      // proxy or a server under pressure may.
+      response.on('finish', () => setTimeout(() => request.socket.destroy(), 200));
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+  async function closingServer(t: import('node:test').TestContext) {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill());
+    const port = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (data) => resolve(String(data).trim())),
+    );
+    return `http://127.0.0.1:${port}/`;
+  }
+  const blockFor = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  test('a GET is sent again on a new connection, once', async (t) => {
+    const url = await closingServer(t);
+    assert.equal(await (await httpsFetch(url)).text(), 'GET');
+    blockFor(1000);
+    const second = await httpsFetch(url);
+    assert.equal(second.status, 200);
+    assert.equal(second.headers.get('x-count'), '2', 'the server saw exactly two requests');
+  });
+
+  test('a POST is not sent again: it fails like fetch, with the cause', async (t) => {
+    const url = await closingServer(t);
+    assert.equal(await (await httpsFetch(url, { method: 'POST', body: 'a' })).text(), 'POST');
+    blockFor(1000);
+    await assert.rejects(httpsFetch(url, { method: 'POST', body: 'b' }), (error: TypeError) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(String((error.cause as NodeJS.ErrnoException).code), /^(ECONNRESET|EPIPE)$/);
+      return true;
+    });
+  });
+});
