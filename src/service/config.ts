@@ -9,9 +9,17 @@ import { AlbVerifier, type AlbVerifierConfig } from '../alb/verifier.ts';
 import type { RoleMap } from '../authz/roles.ts';
 import { ConfigError } from '../errors.ts';
 import type { JwksCacheOptions } from '../keys/jwks-cache.ts';
-import { checkBoolean, checkNumber, checkOptions, closestName, optionKeys, typeName } from '../options.ts';
+import {
+  checkBoolean,
+  checkNumber,
+  checkOptions,
+  closestName,
+  type OptionKeys,
+  optionKeys,
+  typeName,
+} from '../options.ts';
 import type { RevocationListOptions } from '../revocation/list.ts';
-import { resolveConfig, type VerifierConfig } from '../verify/config.ts';
+import { resolveConfig, VERIFIER_CONFIG_KEYS, type VerifierConfig } from '../verify/config.ts';
 import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
 
 /** Log levels, most to least verbose; `silent` logs nothing. */
@@ -148,21 +156,12 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
 const LISTEN_KEYS = optionKeys<NonNullable<ServiceConfig['listen']>>('listen', { host: true, port: true });
 const TOKEN_KEYS = optionKeys<NonNullable<ServiceConfig['token']>>('token', { cookie: true });
 const LOG_KEYS = optionKeys<NonNullable<ServiceConfig['log']>>('log', { level: true, decisions: true });
-const POOL_KEYS = optionKeys<VerifierConfig>(
-  'pool',
-  {
-    userPoolId: true,
-    clientId: true,
-    tokenUse: true,
-    groups: true,
-    scopes: true,
-    clockToleranceSeconds: true,
-    issuer: true,
-    jwksUri: true,
-    jwks: true,
-  },
-  { routes: 'route rules go in the top-level "routes"' },
-);
+// A pool is a verifier config: its keys, under the service's own name and advice.
+const POOL_KEYS: OptionKeys<VerifierConfig> = {
+  ...VERIFIER_CONFIG_KEYS,
+  what: 'pool',
+  misplaced: { routes: 'route rules go in the top-level "routes"' },
+};
 const KEY_OPTION_KEYS = optionKeys<ServiceKeyOptions>('keys', {
   timeoutMs: true,
   maxBytes: true,
