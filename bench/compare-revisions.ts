@@ -1,9 +1,9 @@
 /**
- * `npm run bench:compare -- [--base REV] [--quick]`: the distinct-token workload on the verifier
- * of an earlier revision (`--base`, default `HEAD`) and of the working tree, interleaved in one
- * run with the raw `crypto.verify` limit, so a change to the hot path is judged by ratios taken
- * under the same noise. Each round builds a new verifier per variant (empty caches), with the
- * cache on and off.
+ * `npm run bench:compare -- [--base REV] [--head REV] [--quick]`: the distinct-token workload on
+ * the verifier of an earlier revision (`--base`, default `HEAD`) and of a later one (`--head`,
+ * default the working tree), interleaved in one run with the raw `crypto.verify` limit, so a
+ * change to the hot path is judged by ratios taken under the same noise. Each round builds a new
+ * verifier per variant (empty caches), with the cache on and off.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { VARIANTS, type Variant } from './variants.ts';
 const { values: args } = parseArgs({
   options: {
     base: { type: 'string', default: 'HEAD' },
+    head: { type: 'string' },
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -68,8 +69,9 @@ function cognitoVariant(name: string, module: VerifierModule, cache: boolean): V
   };
 }
 
+const headName = args.head ?? 'working tree';
 const before = buildRevision(args.base);
-const after = buildPlainJs();
+const after = args.head === undefined ? buildPlainJs() : buildRevision(args.head);
 const fixture = await createFixture();
 try {
   const beforeModule = (await import(moduleUrl(before, 'index.js'))) as VerifierModule;
@@ -79,9 +81,9 @@ try {
   const variants = [
     limit,
     cognitoVariant(`${args.base}, cache`, beforeModule, true),
-    cognitoVariant('working tree, cache', afterModule, true),
+    cognitoVariant(`${headName}, cache`, afterModule, true),
     cognitoVariant(`${args.base}, no cache`, beforeModule, false),
-    cognitoVariant('working tree, no cache', afterModule, false),
+    cognitoVariant(`${headName}, no cache`, afterModule, false),
   ];
   const workload: Workload = {
     name: 'access-distinct',
@@ -101,8 +103,8 @@ try {
   }
   for (const mode of ['cache', 'no cache']) {
     const old = median(samples.get(`${args.base}, ${mode}`) ?? []);
-    const now = median(samples.get(`working tree, ${mode}`) ?? []);
-    console.log(`working tree / ${args.base}, ${mode}: ${(now / old).toFixed(3)}`);
+    const now = median(samples.get(`${headName}, ${mode}`) ?? []);
+    console.log(`${headName} / ${args.base}, ${mode}: ${(now / old).toFixed(3)}`);
   }
 } finally {
   await fixture.close();

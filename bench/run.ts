@@ -2,9 +2,10 @@
  * `npm run bench [-- --quick] [-- --json FILE]`: cognito-jwt against the raw `crypto.verify` limit
  * and its peers, in one run. See the "Performance" section of the README for what each number means.
  */
+
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.ts';
 import { buildPlainJs } from './build.ts';
 import { COLD_START_VARIANTS, measureColdStarts } from './cold-start.ts';
 import { createFixture, mintMany } from './fixtures.ts';
@@ -26,23 +27,7 @@ import {
 import { formatRevocation, measureRevocation, REVOCATION_SETTINGS, revocationTargets } from './revocation.ts';
 import { VARIANTS } from './variants.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    json: { type: 'string' },
-    markdown: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench -- [--quick] [--json FILE] [--markdown FILE]\n' +
-      '  --quick     a smoke run: few tokens, few rounds (its numbers mean nothing)\n' +
-      '  --json      also write every result to FILE\n' +
-      '  --markdown  also write the tables as Markdown (for the README) to FILE',
-  );
-  process.exit(0);
-}
+const args = benchArgs('npm run bench', 'few tokens, few rounds', 'the tables');
 
 const settings = args.quick
   ? {

@@ -19,29 +19,13 @@ import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { generateKeyPair, mintAccessToken, startJwksServer } from '../src/testing/index.ts';
 import { nginxServerBlock } from '../test/helpers/nginx.ts';
 import { freePort, startProxyProcess } from '../test/helpers/proxy-process.ts';
+import { benchArgs } from './args.ts';
 import { type Build, buildPlainJs } from './build.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    json: { type: 'string' },
-    markdown: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  console.log(
-    'usage: npm run bench:serve -- [--quick] [--json FILE] [--markdown FILE]\n' +
-      '  --quick     a smoke run: 1 s per measurement (its numbers mean nothing)\n' +
-      '  --json      also write every result to FILE\n' +
-      '  --markdown  also write the table as Markdown (for the README) to FILE',
-  );
-  process.exit(0);
-}
+const args = benchArgs('npm run bench:serve', '1 s per measurement', 'the table');
 
 const settings = args.quick
   ? { durationS: 1, warmupS: 0, connections: 16, distinctTokens: 200 }
