@@ -93,6 +93,36 @@ export async function measureBundles(packageDir: string): Promise<BundleSize[]> 
   ]);
 }
 
+/**
+ * Parts of our verifier alone, bundled from the package's files: what the bytes cost before any
+ * JWKS cache, option checks or verifier class. They show how far the size target is from the
+ * checks themselves.
+ */
+export async function measureParts(packageDir: string): Promise<BundleSize[]> {
+  const dist = join(packageDir, 'node_modules/cognito-jwt/dist');
+  const checks = [
+    ['parseToken', 'token/decode.js'],
+    ['checkClaims', 'verify/claims.js'],
+    ['checkHeader, verifySignatureShared', 'verify/signature.js'],
+    ['importJwks', 'keys/jwk.js'],
+    ['fetchJwks', 'keys/fetch-jwks.js'],
+  ];
+  const source = (parts: string[][]) => {
+    const imports = parts.map(
+      ([names, file]) => `import { ${names} } from ${JSON.stringify(join(dist, file!))};`,
+    );
+    return `${imports.join('\n')}\nglobalThis.parts = [${parts.map(([names]) => names).join(', ')}];`;
+  };
+  return Promise.all([
+    measure('checks only: parse, claims, signature, JWK import, JWKS fetch', source(checks), packageDir),
+    measure(
+      'the same + config checks',
+      source([...checks, ['resolveConfig', 'verify/config.js']]),
+      packageDir,
+    ),
+  ]);
+}
+
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
@@ -111,6 +141,12 @@ if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
       `ours / aws-jwt-verify: ${((ours!.minifiedBytes / theirs!.minifiedBytes) * 100).toFixed(0)} % minified, ` +
         `${((ours!.gzippedBytes / theirs!.gzippedBytes) * 100).toFixed(0)} % gzipped`,
     );
+    console.log('\nparts of ours alone (no JWKS cache, option checks or verifier class):');
+    for (const part of await measureParts(dir)) {
+      console.log(
+        `${part.name.padEnd(64)} ${kb(part.minifiedBytes).padStart(9)} ${kb(part.gzippedBytes).padStart(9)}`,
+      );
+    }
     console.log('\nours, minified bytes by module:');
     for (const { path, bytes } of ours!.modules) console.log(`${String(bytes).padStart(7)}  ${path}`);
   } finally {

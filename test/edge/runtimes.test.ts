@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { measureBundles } from '../../bench/bundle-size.ts';
+import { measureBundles, measureParts } from '../../bench/bundle-size.ts';
 import { mintIdToken } from '../../src/testing/index.ts';
 import {
   BIN,
@@ -283,6 +283,14 @@ describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
     for (const door of ['alb/', 'authz/', 'revocation/', 'adapters/', 'oauth/', 'testing/', 'cli/']) {
       assert.ok(!ours.modules.some((module) => module.path.includes(`/dist/${door}`)), `${door} was bundled`);
     }
+    // Its parts are measured from the same files, and each is smaller than the whole.
+    const parts = await measureParts(dir);
+    assert.equal(parts.length, 2);
+    for (const part of parts) {
+      assert.deepEqual(part.nodeImports, []);
+      assert.ok(part.minifiedBytes > 1000 && part.minifiedBytes < ours.minifiedBytes, part.name);
+    }
+    assert.ok(parts[0]!.minifiedBytes < parts[1]!.minifiedBytes);
     console.log(
       `# bundle sizes (min / gz bytes): ${sizes.map((s) => `${s.name} ${s.minifiedBytes} / ${s.gzippedBytes}`).join('; ')}`,
     );
