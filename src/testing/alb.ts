@@ -1,8 +1,9 @@
-import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { type KeyObject, randomUUID, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
+import { generateKeyObjects } from './key-objects.ts';
 
 /** A key pair shaped like a load balancer's: P-256 (unless a test asks otherwise) and a UUID kid. */
 export interface AlbTestKey {
@@ -59,7 +60,10 @@ const ALB_KEY_SERVER_OPTIONS = optionKeys<Parameters<typeof startAlbKeyServer>[0
  */
 export function generateAlbKeyPair(options: { kid?: string; namedCurve?: string } = {}): AlbTestKey {
   checkOptions(ALB_KEY_PAIR_OPTIONS, options);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: options.namedCurve ?? 'P-256' });
+  const { privateKey, publicKey } = generateKeyObjects({
+    type: 'ec',
+    namedCurve: options.namedCurve ?? 'P-256',
+  });
   return {
     kid: options.kid ?? randomUUID(),
     privateKey,

@@ -1,7 +1,8 @@
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import type { Jwk, Jwks } from '../keys/jwk.ts';
 import { checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
+import { generateKeyObjects } from './key-objects.ts';
 
 /** An RSA key pair for signing test tokens, with its public JWK. */
 export interface TestKeyPair {
@@ -43,7 +44,8 @@ export function generateKeyPair(options: KeyPairOptions = {}): TestKeyPair {
   if (options.modulusLength !== undefined) {
     checkNumber('modulusLength', options.modulusLength, { integer: true, min: 512 });
   }
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+  const { privateKey, publicKey } = generateKeyObjects({
+    type: 'rsa',
     modulusLength: options.modulusLength ?? 2048,
   });
   const kid = options.kid ?? randomBytes(32).toString('base64');
