@@ -1,7 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 
-/** The key types the test kit makes: RSA for tokens, EC for load balancer data. */
-export type KeyObjectsSpec = { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string };
+/** The key types the test kit makes: RSA for tokens, EC for load balancer data, Ed25519 for negative tests. */
+export type KeyObjectsSpec =
+  | { type: 'rsa'; modulusLength: number }
+  | { type: 'ec'; namedCurve: string }
+  | { type: 'ed25519' };
 
 /**
  * A new key pair, as KeyObjects that share nothing with the call that generated them.
@@ -23,7 +26,9 @@ export function generateKeyObjects(spec: KeyObjectsSpec): { privateKey: KeyObjec
           publicKeyEncoding,
           privateKeyEncoding,
         })
-      : generateKeyPairSync('ec', { namedCurve: spec.namedCurve, publicKeyEncoding, privateKeyEncoding });
+      : spec.type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: spec.namedCurve, publicKeyEncoding, privateKeyEncoding })
+        : generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding });
   return {
     privateKey: createPrivateKey({ key: der.privateKey, format: 'der', type: 'pkcs8' }),
     publicKey: createPublicKey({ key: der.publicKey, format: 'der', type: 'spki' }),

@@ -15,6 +15,7 @@ import {
   mintAlbToken,
   signAlbJwt,
 } from '../../src/testing/index.ts';
+import { generateKeyObjects } from '../../src/testing/key-objects.ts';
 import { rejectsCode } from '../helpers/assert-error.ts';
 import {
   type AlbFixture,
@@ -225,8 +226,7 @@ describe('the algorithm and the key', () => {
   test('an RSA or Ed25519 key served as a PEM is refused as unusable', async () => {
     const rsa = generateKeyPair();
     const rsaKid = randomUUID();
-    const { generateKeyPairSync } = await import('node:crypto');
-    const ed = generateKeyPairSync('ed25519');
+    const ed = generateKeyObjects({ type: 'ed25519' });
     const edKid = randomUUID();
     fixture.server.setKeys([
       fixture.key,

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import * as node from '../../src/platform/node.ts';
 import * as web from '../../src/platform/web.ts';
 import { generateKeyPair } from '../../src/testing/index.ts';
+import { generateKeyObjects } from '../../src/testing/key-objects.ts';
 
 describe('bytes', () => {
   // ASCII only: outside it Node keeps the low byte of each UTF-16 unit, and parseToken refuses
@@ -72,8 +73,8 @@ describe('RS256', () => {
 
 describe('ES256 (for the load balancer verifier)', () => {
   it('raw R‖S signatures verify on both, from the same SPKI bytes', async () => {
-    const { generateKeyPairSync, sign } = await import('node:crypto');
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { sign } = await import('node:crypto');
+    const { publicKey, privateKey } = generateKeyObjects({ type: 'ec', namedCurve: 'P-256' });
     const der = publicKey.export({ format: 'der', type: 'spki' });
     const data = Buffer.from('a.b');
     const signature = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
@@ -81,7 +82,7 @@ describe('ES256 (for the load balancer verifier)', () => {
     assert.equal(await node.verifyEs256(data, signature, node.importEcP256Spki(der)), true);
     assert.equal(await web.verifyEs256(data, signature, web.importEcP256Spki(der)), true);
     assert.equal(await web.verifyEs256(Buffer.from('a.c'), signature, web.importEcP256Spki(der)), false);
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    const rsa = generateKeyObjects({ type: 'rsa', modulusLength: 2048 }).publicKey.export({
       format: 'der',
       type: 'spki',
     });
