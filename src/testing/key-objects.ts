@@ -13,7 +13,7 @@ export type KeyObjectsSpec =
  * internal job. When the garbage collector frees the job while the key is being exported
  * (`export({ format: 'jwk' })` holds the lock and allocates, which can start a collection), the
  * job's destructor waits for the lock its own thread holds, and the process hangs for good. Keys
- * imported back from the generated DER bytes have locks of their own. test/testing/keys.test.ts
+ * imported back from the generated DER bytes have locks of their own. test/testing/key-objects.test.ts
  * reproduces the hang in a child process and shows these keys do not.
  */
 export function generateKeyObjects(spec: KeyObjectsSpec): { privateKey: KeyObject; publicKey: KeyObject } {
