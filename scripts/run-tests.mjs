@@ -1,4 +1,5 @@
-// Runs every test file under test/ with node:test through tsx, fails when no test ran, and stops a run that stalls.
+// Runs every test file under test/ with node:test through tsx, fails when no test ran, and stops
+// a run that stalls.
 // (On Node 20, `node --test test/` finds no .ts files, so the files are listed here.)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
