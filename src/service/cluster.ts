@@ -51,15 +51,18 @@ function untilSignal(service: RunningService): Promise<number> {
 }
 
 async function runPrimary(settings: ServiceSettings, logger: Logger): Promise<number> {
-  await serveClusterMetrics();
+  // Workers that said they listen: the ones whose metrics /metrics adds up.
+  const listeningWorkers = new Set<Worker>();
+  await serveClusterMetrics(() => [...listeningWorkers]);
   let stopping = false;
   const restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
   for (let i = 0; i < settings.workers; i++) fork();
   let announced = false;
   let listening = 0;
-  cluster.on('message', (_worker, message: { type?: string; url?: string }) => {
+  cluster.on('message', (worker, message: { type?: string; url?: string }) => {
     if (message?.type !== 'cognito-jwt:listening') return;
+    listeningWorkers.add(worker);
     listening++;
     if (!announced && listening === settings.workers) {
       announced = true;
@@ -68,6 +71,7 @@ async function runPrimary(settings: ServiceSettings, logger: Logger): Promise<nu
   });
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
+      listeningWorkers.delete(worker);
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
         return;

@@ -1,10 +1,11 @@
 /**
  * Prometheus metrics through `prom-client`, an optional peer dependency loaded here only (never by
  * the library): decisions by outcome and code, a latency histogram, JWKS fetches and verified-token
- * cache lookups. With several workers each keeps its own registry and the primary process adds them
- * up with prom-client's `AggregatorRegistry`; a worker asked for `/metrics` asks the primary.
+ * cache lookups. With several workers each keeps its own registry and the primary process adds up
+ * those of the workers that are listening (prom-client's `AggregatorRegistry.aggregate`); a worker
+ * asked for `/metrics` asks the primary.
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigError } from '../errors.ts';
 import { JWKS_EVENTS, type JwksEventMessages } from '../keys/events.ts';
@@ -91,11 +92,15 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
   subscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
   subscribe(JWKS_EVENTS.fetchFailure, onFailure);
 
-  if (cluster.isWorker) {
-    // Answers the primary's AggregatorRegistry with this registry (prom-client's own IPC protocol).
-    new client.AggregatorRegistry();
-    client.AggregatorRegistry.setRegistries([registry]);
-  }
+  const answerPrimary = (message: { type?: string; id?: number }) => {
+    if (message?.type !== WORKER_METRICS_REQUEST) return;
+    registry.getMetricsAsJSON().then(
+      (metrics) => process.send?.({ type: WORKER_METRICS_RESPONSE, id: message.id, metrics }),
+      (error: Error) =>
+        process.send?.({ type: WORKER_METRICS_RESPONSE, id: message.id, error: error.message }),
+    );
+  };
+  if (cluster.isWorker) process.on('message', answerPrimary);
 
   // Each label set's child, looked up once: prom-client hashes the label object on every
   // inc()/observe() given labels. Outcomes, codes and contracts are few, so these stay small.
@@ -132,6 +137,7 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
     close() {
       unsubscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
       unsubscribe(JWKS_EVENTS.fetchFailure, onFailure);
+      process.off('message', answerPrimary);
     },
   };
 }
@@ -139,6 +145,11 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
 /** The IPC message a worker sends to ask for every worker's metrics, and the answer. */
 export const METRICS_REQUEST = 'cognito-jwt:metrics-request';
 export const METRICS_RESPONSE = 'cognito-jwt:metrics-response';
+/** The primary asking one worker for its registry (as JSON), and that worker's answer. */
+const WORKER_METRICS_REQUEST = 'cognito-jwt:worker-metrics-request';
+const WORKER_METRICS_RESPONSE = 'cognito-jwt:worker-metrics-response';
+/** How long the primary waits for a listening worker's registry. */
+const WORKER_ANSWER_MS = 5_000;
 
 interface MetricsAnswer {
   type: typeof METRICS_RESPONSE;
@@ -169,22 +180,58 @@ function askPrimary(): Promise<string> {
 }
 
 /**
- * In the primary process: answer workers' metrics requests with every worker's metrics added up.
+ * In the primary process: answer workers' metrics requests with the metrics of every worker in
+ * `listeningWorkers()` added up. A worker still starting (or restarting) is left out rather than
+ * waited for; one that is listening but does not answer fails the request.
  *
  * ```ts
- * await serveClusterMetrics();
+ * await serveClusterMetrics(() => [...listening]);
  * ```
  */
-export async function serveClusterMetrics(): Promise<void> {
+export async function serveClusterMetrics(listeningWorkers: () => Worker[]): Promise<void> {
   const client = await loadPromClient();
   if (!client) return;
-  const aggregator = new client.AggregatorRegistry();
-  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
-    if (message?.type !== METRICS_REQUEST) return;
-    aggregator.clusterMetrics().then(
-      (body) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, body }),
-      (error: Error) =>
-        worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+  const waiting = new Map<number, (answer: { metrics?: unknown[]; error?: string }) => void>();
+  let nextId = 0;
+  const askWorker = (worker: Worker) =>
+    new Promise<unknown[]>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`worker ${worker.id} did not send its metrics within ${WORKER_ANSWER_MS} ms`));
+      }, WORKER_ANSWER_MS);
+      waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        if (answer.error !== undefined) reject(new Error(answer.error));
+        else resolve(answer.metrics ?? []);
+      });
+      worker.send({ type: WORKER_METRICS_REQUEST, id });
+    });
+  const gather = async () => {
+    const answers = await Promise.all(
+      listeningWorkers()
+        .filter((worker) => worker.isConnected())
+        .map(askWorker),
     );
-  });
+    return client.AggregatorRegistry.aggregate(
+      answers as Parameters<typeof client.AggregatorRegistry.aggregate>[0],
+    ).metrics();
+  };
+  cluster.on(
+    'message',
+    (worker, message: { type?: string; id?: number; metrics?: unknown[]; error?: string }) => {
+      if (message?.type === WORKER_METRICS_RESPONSE) {
+        waiting.get(message.id ?? -1)?.(message);
+        return;
+      }
+      if (message?.type !== METRICS_REQUEST) return;
+      gather().then(
+        (body) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, body }),
+        (error: Error) =>
+          worker.isConnected() &&
+          worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+      );
+    },
+  );
 }
