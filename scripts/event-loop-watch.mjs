@@ -24,13 +24,6 @@ if (isMainThread && process.env.TEST_STALL_DIR) {
 }
 
 async function watch({ heartbeat, directory, argv }) {
-  const { Session } = await import('node:inspector');
-  const session = new Session();
-  session.connectToMainThread();
-  const post = (method, params = {}) =>
-    new Promise((resolve, reject) =>
-      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
-    );
   let last = Atomics.load(heartbeat, 0);
   let lastChange = Date.now();
   let reported = false;
@@ -43,7 +36,7 @@ async function watch({ heartbeat, directory, argv }) {
       reported = false;
     } else if (!reported && Date.now() - lastChange >= STALL_MS) {
       reported = true;
-      const stack = await mainThreadStack(session, post);
+      const stack = await mainThreadStack();
       const file = argv.slice(1).find((arg) => /\.test\.[cm]?[jt]s$/.test(arg)) ?? argv[1];
       const text =
         `● ${file} (pid ${process.pid}): its event loop has not run for ${Math.round((Date.now() - lastChange) / 1000)} s\n` +
@@ -55,7 +48,15 @@ async function watch({ heartbeat, directory, argv }) {
 }
 
 /** Pause the main thread through the inspector and list its frames; resumes it afterwards. */
-async function mainThreadStack(session, post) {
+async function mainThreadStack() {
+  // Connected only now: most test processes never need it.
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connectToMainThread();
+  const post = (method, params = {}) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
   const urls = new Map();
   session.on('Debugger.scriptParsed', ({ params }) => urls.set(params.scriptId, params.url));
   const paused = new Promise((resolve) => session.once('Debugger.paused', ({ params }) => resolve(params)));
@@ -68,5 +69,6 @@ async function mainThreadStack(session, post) {
       `at ${frame.functionName || '<anonymous>'} (${urls.get(frame.location.scriptId) || 'native'}:${frame.location.lineNumber + 1}:${frame.location.columnNumber + 1})`,
   );
   await post('Debugger.resume').catch(() => {});
+  session.disconnect();
   return frames.length > 0 ? frames : ['(no frames)'];
 }
