@@ -151,32 +151,55 @@ const WORKER_METRICS_RESPONSE = 'cognito-jwt:worker-metrics-response';
 /** How long the primary waits for a listening worker's registry. */
 const WORKER_ANSWER_MS = 5_000;
 
-interface MetricsAnswer {
-  type: typeof METRICS_RESPONSE;
-  id: number;
+/** One end of an IPC channel: `process` in a worker, a cluster `Worker` in the primary. */
+interface IpcEnd {
+  send(message: object): unknown;
+  on(event: 'message', listener: (message: IpcAnswer) => void): unknown;
+  off(event: 'message', listener: (message: IpcAnswer) => void): unknown;
+}
+
+interface IpcAnswer {
+  type?: string;
+  id?: number;
   body?: string;
+  metrics?: unknown[];
   error?: string;
 }
 
 let nextRequest = 0;
 
-function askPrimary(): Promise<string> {
+/**
+ * Send `{ type, id }` through `end` and resolve with the `answerType` message of the same id;
+ * its `error` rejects, and so does no answer within `timeoutMs`.
+ */
+function askOverIpc(end: IpcEnd, type: string, answerType: string, timeoutMs: number, silence: string) {
   const id = nextRequest++;
-  return new Promise((resolve, reject) => {
+  return new Promise<IpcAnswer>((resolve, reject) => {
     const timer = setTimeout(() => {
-      process.off('message', onMessage);
-      reject(new Error('the primary process did not answer the metrics request'));
-    }, 5_000);
-    const onMessage = (message: MetricsAnswer) => {
-      if (message?.type !== METRICS_RESPONSE || message.id !== id) return;
+      end.off('message', onMessage);
+      reject(new Error(silence));
+    }, timeoutMs);
+    const onMessage = (message: IpcAnswer) => {
+      if (message?.type !== answerType || message.id !== id) return;
       clearTimeout(timer);
-      process.off('message', onMessage);
+      end.off('message', onMessage);
       if (message.error !== undefined) reject(new Error(message.error));
-      else resolve(message.body ?? '');
+      else resolve(message);
     };
-    process.on('message', onMessage);
-    process.send?.({ type: METRICS_REQUEST, id });
+    end.on('message', onMessage);
+    end.send({ type, id });
   });
+}
+
+async function askPrimary(): Promise<string> {
+  const answer = await askOverIpc(
+    process as unknown as IpcEnd,
+    METRICS_REQUEST,
+    METRICS_RESPONSE,
+    5_000,
+    'the primary process did not answer the metrics request',
+  );
+  return answer.body ?? '';
 }
 
 /**
@@ -191,23 +214,16 @@ function askPrimary(): Promise<string> {
 export async function serveClusterMetrics(listeningWorkers: () => Worker[]): Promise<void> {
   const client = await loadPromClient();
   if (!client) return;
-  const waiting = new Map<number, (answer: { metrics?: unknown[]; error?: string }) => void>();
-  let nextId = 0;
-  const askWorker = (worker: Worker) =>
-    new Promise<unknown[]>((resolve, reject) => {
-      const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`worker ${worker.id} did not send its metrics within ${WORKER_ANSWER_MS} ms`));
-      }, WORKER_ANSWER_MS);
-      waiting.set(id, (answer) => {
-        clearTimeout(timer);
-        waiting.delete(id);
-        if (answer.error !== undefined) reject(new Error(answer.error));
-        else resolve(answer.metrics ?? []);
-      });
-      worker.send({ type: WORKER_METRICS_REQUEST, id });
-    });
+  const askWorker = async (worker: Worker) =>
+    (
+      await askOverIpc(
+        worker,
+        WORKER_METRICS_REQUEST,
+        WORKER_METRICS_RESPONSE,
+        WORKER_ANSWER_MS,
+        `worker ${worker.id} did not send its metrics within ${WORKER_ANSWER_MS} ms`,
+      )
+    ).metrics ?? [];
   const gather = async () => {
     const answers = await Promise.all(
       listeningWorkers()
@@ -218,20 +234,12 @@ export async function serveClusterMetrics(listeningWorkers: () => Worker[]): Pro
       answers as Parameters<typeof client.AggregatorRegistry.aggregate>[0],
     ).metrics();
   };
-  cluster.on(
-    'message',
-    (worker, message: { type?: string; id?: number; metrics?: unknown[]; error?: string }) => {
-      if (message?.type === WORKER_METRICS_RESPONSE) {
-        waiting.get(message.id ?? -1)?.(message);
-        return;
-      }
-      if (message?.type !== METRICS_REQUEST) return;
-      gather().then(
-        (body) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, body }),
-        (error: Error) =>
-          worker.isConnected() &&
-          worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
-      );
-    },
-  );
+  cluster.on('message', (worker, message: IpcAnswer) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    gather().then(
+      (body) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, body }),
+      (error: Error) =>
+        worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+    );
+  });
 }
