@@ -141,17 +141,23 @@ test('a subscriber disconnected while revocations happened catches up on reconne
     await admin.sendCommand(['INCR', 'cognito-jwt:revocation:version']);
   };
 
+  /** A list on this Redis with its own heartbeat; closed after the test. */
+  const startList = async (heartbeatMs: number, maxStalenessMs: number) => {
+    const list = new RevocationList({
+      redis: { url: redis.url },
+      onUnavailable: 'reject',
+      heartbeatMs,
+      maxStalenessMs,
+    });
+    t.after(() => list.close());
+    await list.ready;
+    return list;
+  };
+
   // A change the subscriber never hears of, then its pub/sub connection dropped. Its heartbeat is
   // slow (two beats, 10 s, before it would call a gap lost), so only the resync it runs when it
   // reconnects can find the change.
-  const away = new RevocationList({
-    redis: { url: redis.url },
-    onUnavailable: 'reject',
-    heartbeatMs: 5_000,
-    maxStalenessMs: 60_000,
-  });
-  t.after(() => away.close());
-  await away.ready;
+  const away = await startList(5_000, 60_000);
   await writeSilently('missed-while-away');
   await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
   await until(() => away.isRevoked({ origin_jti: 'missed-while-away' }), 8_000, 'catch-up on reconnect');
@@ -161,14 +167,7 @@ test('a subscriber disconnected while revocations happened catches up on reconne
 
   // Connected all along, with a fast heartbeat: a change whose message never came (the version moves,
   // no message) is found a heartbeat later.
-  const connected = new RevocationList({
-    redis: { url: redis.url },
-    onUnavailable: 'reject',
-    heartbeatMs: 100,
-    maxStalenessMs: 1_000,
-  });
-  t.after(() => connected.close());
-  await connected.ready;
+  const connected = await startList(100, 1_000);
   reasons.length = 0;
   await writeSilently('silent-entry');
   await until(
