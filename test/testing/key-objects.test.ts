@@ -6,9 +6,9 @@
  * KeyObjectHandle::ExportJWK → Heap::CollectGarbage → ~KeyGenJob → pthread_mutex_lock).
  *
  * Each case runs in a plain Node child process (the package's source as JavaScript, no loader)
- * with V8 collecting every 3 allocations, so a collection lands inside an export within a few
- * hundred keys. The bare Node pattern hangs; the test kit's keys (generateKeyObjects: re-imported
- * from DER, with locks of their own) do not.
+ * with V8 collecting every 3 allocations, so a collection often lands inside an export within a
+ * few hundred keys. The bare Node pattern hangs; the test kit's keys (generateKeyObjects:
+ * re-imported from DER, with locks of their own) do not.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -60,34 +60,29 @@ console.log('done');
   });
 }
 
-test('control: a key straight from generateKeyPairSync, exported as JWK, hangs Node 20', async (t) => {
-  const { hung, done } = await runRounds(
-    "import { generateKeyPairSync } from 'node:crypto';",
-    "generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ format: 'jwk' });",
-    1_000,
-  );
-  if (!process.versions.node.startsWith('20.')) {
-    t.diagnostic(
-      `Node ${process.versions.node}: ${hung ? `hung after ${done} rounds` : 'no hang in 1 000 rounds'}`,
-    );
-    return;
-  }
-  assert.ok(
-    hung,
-    `Node ${process.versions.node} no longer hangs here: generateKeyObjects' DER round trip may go`,
-  );
-  t.diagnostic(`hung after ${done} to ${done + 25} rounds`);
-});
-
-test("the test kit's keys survive the same collections: RSA and load balancer pairs, JWK and PEM exports", async () => {
-  const { hung, done } = await runRounds(
-    `import { generateAlbKeyPair, generateKeyPair } from ${JSON.stringify(moduleUrl(build, 'testing/index.js'))};`,
-    `const key = generateKeyPair({ modulusLength: 512 });
+test("the test kit's keys survive collections that hang Node 20's own keys", async (t) => {
+  // Both children run at once: the kit's keys, which must never hang, and the bare Node pattern
+  // as a control. The control's hang is a race (of 6 runs of 3 000 rounds here, 4 hung after 300
+  // to 675 rounds and 2 never did; CI once saw no hang in 1 000), so it is reported, not
+  // asserted: a run where it did not hang is weaker evidence, never a failure.
+  const [kit, control] = await Promise.all([
+    runRounds(
+      `import { generateAlbKeyPair, generateKeyPair } from ${JSON.stringify(moduleUrl(build, 'testing/index.js'))};`,
+      `const key = generateKeyPair({ modulusLength: 512 });
   key.privateKey.export({ format: 'jwk' });
   key.publicKey.export({ format: 'jwk' });
   const alb = generateAlbKeyPair();
   alb.privateKey.export({ format: 'jwk' });`,
-    600,
+      600,
+    ),
+    runRounds(
+      "import { generateKeyPairSync } from 'node:crypto';",
+      "generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ format: 'jwk' });",
+      1_000,
+    ),
+  ]);
+  t.diagnostic(
+    `control on Node ${process.versions.node}: ${control.hung ? `hung after ${control.done} to ${control.done + 25} rounds` : 'no hang in 1 000 rounds'}`,
   );
-  assert.equal(hung, false, `hung after ${done} rounds`);
+  assert.equal(kit.hung, false, `the kit's keys hung after ${kit.done} rounds`);
 });
