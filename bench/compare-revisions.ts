@@ -92,7 +92,12 @@ try {
     tokens: await mintMany(after, fixture.key, 'access', tokens),
     kind: 'distinct',
   };
-  const samples = await measure(workload, variants, fixture, { rounds, warmupRounds: 1, batchMs: 0 });
+  const samples = await measure(workload, variants, fixture, {
+    rounds,
+    warmupRounds: 1,
+    batchMs: 0, // only `repeat` batches are timed by length
+    repeatCalls: 0,
+  });
   const limitOps = median(samples.get('limit') ?? []);
   console.log(`${workload.title}; ${rounds} interleaved rounds; medians`);
   console.log('| variant | ops/s | × limit |');

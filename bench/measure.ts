@@ -12,7 +12,7 @@ export interface Workload {
    * - `distinct`: one caller, one pass over the tokens, a new verifier each round (so caches
    *   start empty and every token is new to it);
    * - `repeat`: one caller, one token again and again on one warm verifier, for `batchMs` or
-   *   20 000 calls, whichever ends first;
+   *   `repeatCalls` calls, whichever ends first;
    * - `callers`: `callers` async loops sharing one pass over the tokens, a new verifier each round.
    */
   readonly kind: 'distinct' | 'repeat' | 'callers';
@@ -25,6 +25,11 @@ export interface Timing {
   readonly warmupRounds: number;
   /** Length of a `repeat` batch. */
   readonly batchMs: number;
+  /**
+   * Most calls in one `repeat` batch (each gets its own copy of the token, made before the clock
+   * starts; making 20 000 copies takes longer than a quick run's whole batch).
+   */
+  readonly repeatCalls: number;
 }
 
 /** Operations per second of each variant, one number per measured round. */
@@ -35,9 +40,6 @@ async function call(verify: VerifyFn, token: string): Promise<void> {
   if (result instanceof Promise) await result;
 }
 
-/** Copies of a repeated token one `repeat` batch may use at most. */
-const REPEAT_COPIES = 20_000;
-
 /**
  * A new string with the same characters: in a server every request brings its token as a new
  * string, whose hash (for a cache lookup) nothing has computed yet.
@@ -46,10 +48,10 @@ function copy(token: string): string {
   return Buffer.from(token, 'latin1').toString('latin1');
 }
 
-async function batch(workload: Workload, verify: VerifyFn, batchMs: number): Promise<number> {
+async function batch(workload: Workload, verify: VerifyFn, timing: Timing): Promise<number> {
   const tokens =
     workload.kind === 'repeat'
-      ? Array.from({ length: REPEAT_COPIES }, () => copy(workload.tokens[0]!))
+      ? Array.from({ length: timing.repeatCalls }, () => copy(workload.tokens[0]!))
       : workload.tokens.map(copy);
   // No forced collection between batches: after one, V8 shrinks the young generation and the
   // next batch pays for many more scavenges (whose helper threads also compete with the thread
@@ -68,7 +70,7 @@ async function batch(workload: Workload, verify: VerifyFn, batchMs: number): Pro
         const result = verify(tokens[ops]!);
         if (result instanceof Promise) await result;
       }
-    } while (ops < tokens.length && performance.now() - start < batchMs);
+    } while (ops < tokens.length && performance.now() - start < timing.batchMs);
   } else {
     let next = 0;
     const caller = async () => {
@@ -105,7 +107,7 @@ export async function measure(
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(i + round) % variants.length]!;
       const verify = warm.get(variant.name) ?? (await fresh(variant));
-      const opsPerSecond = await batch(workload, verify, timing.batchMs);
+      const opsPerSecond = await batch(workload, verify, timing);
       if (round >= timing.warmupRounds) samples.get(variant.name)!.push(opsPerSecond);
     }
   }
