@@ -150,6 +150,11 @@ const WORKER_METRICS_REQUEST = 'cognito-jwt:worker-metrics-request';
 const WORKER_METRICS_RESPONSE = 'cognito-jwt:worker-metrics-response';
 /** How long the primary waits for a listening worker's registry. */
 const WORKER_ANSWER_MS = 5_000;
+/**
+ * How long a worker waits for the primary's sum: longer than the primary waits for a worker, so
+ * a silent worker is reported by name rather than as a silent primary.
+ */
+const PRIMARY_ANSWER_MS = WORKER_ANSWER_MS + 2_000;
 
 /** One end of an IPC channel: `process` in a worker, a cluster `Worker` in the primary. */
 interface IpcEnd {
@@ -196,7 +201,7 @@ async function askPrimary(): Promise<string> {
     process as unknown as IpcEnd,
     METRICS_REQUEST,
     METRICS_RESPONSE,
-    5_000,
+    PRIMARY_ANSWER_MS,
     'the primary process did not answer the metrics request',
   );
   return answer.body ?? '';

@@ -2,7 +2,9 @@
 // environment, workers on node:cluster with their metrics added up, and SIGTERM.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -95,7 +97,8 @@ test('serve --check: a valid config prints a summary and exits 0; a typo exits 2
   assert.match(run.output().stdout, /\(id tokens; app, other\)/);
 });
 
-test('serve --workers 2: both answer on one port, /metrics adds up every worker, SIGTERM stops cleanly', async (t) => {
+/** `serve --workers 2` on a free port, returned once both workers listen with their keys. */
+async function serveTwoWorkers(t: TestContext) {
   const key = generateKeyPair();
   const jwks = await startJwksServer({ keys: [key] });
   t.after(() => jwks.close());
@@ -119,11 +122,6 @@ test('serve --workers 2: both answer on one port, /metrics adds up every worker,
   assert.ok(ready, `ready: ${run.output().stderr}${run.output().stdout}`);
   // One worker may answer while the other still starts (a loaded machine): /metrics adds up the
   // listening workers only, so wait until it shows both workers' start-up JWKS fetches.
-  const successfulFetches = (metrics: string) =>
-    [...metrics.matchAll(/^cognito_jwt_jwks_fetches_total\{result="success",[^}]*\} (\d+)$/gm)].reduce(
-      (sum, match) => sum + Number(match[1]),
-      0,
-    );
   let fetchesSeen = 0;
   for (let attempt = 0; attempt < 400 && fetchesSeen < 2; attempt++) {
     const answer = await fetch(`${origin}/metrics`);
@@ -131,7 +129,20 @@ test('serve --workers 2: both answer on one port, /metrics adds up every worker,
     if (fetchesSeen < 2) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.equal(fetchesSeen, 2, 'both workers listening, each with its keys');
-  const token = mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT });
+  return { run, origin, port, key, issuer: jwks.issuer(POOL) };
+}
+
+/** The sum of the successful JWKS fetches in a /metrics text. */
+function successfulFetches(metrics: string): number {
+  return [...metrics.matchAll(/^cognito_jwt_jwks_fetches_total\{result="success",[^}]*\} (\d+)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
+}
+
+test('serve --workers 2: both answer on one port, /metrics adds up every worker, SIGTERM stops cleanly', async (t) => {
+  const { run, origin, key, issuer } = await serveTwoWorkers(t);
+  const token = mintAccessToken({ key, issuer, clientId: CLIENT });
   const total = 40;
   for (let i = 0; i < total; i++) {
     // A new connection each time, so the kernel can hand them to either worker.
@@ -165,6 +176,110 @@ test('serve --workers 2: both answer on one port, /metrics adds up every worker,
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0, run.output().stderr);
   await assert.rejects(fetch(`${origin}/healthz`));
+});
+
+interface Answer {
+  status: number;
+  body: string;
+  /** The client side's port: the same one means the same connection, so the same worker. */
+  clientPort: number;
+}
+
+function get(agent: Agent, port: number, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet({ host: '127.0.0.1', port, path, agent }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body, clientPort: request.socket!.localPort! }),
+      );
+    });
+    request.on('error', reject);
+  });
+}
+
+/** The processes `pid` started (Linux). */
+function childPids(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+}
+
+/** Which of `pids` holds the server side of the loopback connection from `clientPort` (Linux). */
+function processHolding(serverPort: number, clientPort: number, pids: number[]): number | undefined {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+  const row = readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .find(
+      (fields) => fields[1] === `0100007F:${hex(serverPort)}` && fields[2] === `0100007F:${hex(clientPort)}`,
+    );
+  const socket = `socket:[${row?.[9]}]`;
+  return pids.find((pid) =>
+    readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === socket;
+      } catch {
+        return false; // closed while we looked
+      }
+    }),
+  );
+}
+
+test('serve --workers 2: a silent worker or a silent primary makes /metrics a 500 in seconds, not a hang; the next scrape works', async (t) => {
+  const { run, port } = await serveTwoWorkers(t);
+  const primary = run.child.pid!;
+  const workers = childPids(primary);
+  assert.equal(workers.length, 2, `the workers: ${workers}`);
+  t.after(() => {
+    for (const pid of [primary, ...workers]) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {} // already gone
+    }
+  });
+  // One kept-alive connection: every request below reaches the same worker.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const first = await get(agent, port, '/healthz');
+  assert.equal(first.status, 200);
+  const asked = processHolding(port, first.clientPort, workers);
+  assert.ok(asked !== undefined, 'the worker holding the connection');
+  const other = workers.find((pid) => pid !== asked)!;
+  const logged = (pattern: RegExp) => pattern.test(run.output().stdout + run.output().stderr);
+
+  // The other worker stops: the primary names it after 5 s, and the asked worker answers 500.
+  process.kill(other, 'SIGSTOP');
+  let answer = await get(agent, port, '/metrics');
+  process.kill(other, 'SIGCONT');
+  assert.equal(answer.clientPort, first.clientPort, 'the same connection');
+  assert.deepEqual([answer.status, answer.body], [500, '{"code":"ERR_INTERNAL"}']);
+  for (let attempt = 0; attempt < 100 && !logged(/did not send its metrics within 5000 ms/); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(
+    logged(/"request failed".*"worker \d+ did not send its metrics within 5000 ms"/),
+    run.output().stdout,
+  );
+  answer = await get(agent, port, '/metrics');
+  assert.equal(answer.status, 200, answer.body);
+
+  // The primary stops: the asked worker gives up after 7 s.
+  process.kill(primary, 'SIGSTOP');
+  answer = await get(agent, port, '/metrics');
+  process.kill(primary, 'SIGCONT');
+  assert.equal(answer.clientPort, first.clientPort, 'the same connection');
+  assert.deepEqual([answer.status, answer.body], [500, '{"code":"ERR_INTERNAL"}']);
+  for (let attempt = 0; attempt < 100 && !logged(/primary process did not answer/); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(
+    logged(/"request failed".*"the primary process did not answer the metrics request"/),
+    run.output().stdout,
+  );
+  answer = await get(agent, port, '/metrics');
+  assert.equal(answer.status, 200, answer.body);
+  assert.equal(successfulFetches(answer.body), 2, 'both workers counted again');
 });
 
 test('serve with one worker runs in the process and exits 0 on SIGTERM', async (t) => {
