@@ -1,5 +1,6 @@
 import { asciiBytes } from '#platform';
 import { CognitoJwtError } from '../errors.ts';
+import { checkTokenText } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
 import { decodePaddedBase64url } from './base64url.ts';
 
@@ -25,16 +26,7 @@ export interface ParsedAlbToken {
  * ```
  */
 export function parseAlbToken(token: unknown, maxLength = DEFAULT_MAX_ALB_TOKEN_LENGTH): ParsedAlbToken {
-  if (typeof token !== 'string') {
-    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
-  }
-  if (token.length === 0) throw new CognitoJwtError('ERR_TOKEN_MALFORMED', 'the token is empty');
-  if (token.length > maxLength) {
-    throw new CognitoJwtError(
-      'ERR_TOKEN_MALFORMED',
-      `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
-    );
-  }
+  checkTokenText(token, maxLength);
   const dot1 = token.indexOf('.');
   const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
   if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1) {

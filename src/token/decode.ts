@@ -19,6 +19,23 @@ export interface ParsedToken extends DecodedToken {
 }
 
 /**
+ * Throw ERR_TOKEN_MALFORMED unless `token` is a non-empty string of at most `maxLength`
+ * characters: the first check of every token parser, before any work that grows with its length.
+ */
+export function checkTokenText(token: unknown, maxLength: number): asserts token is string {
+  if (typeof token !== 'string') {
+    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
+  }
+  if (token.length === 0) throw new CognitoJwtError('ERR_TOKEN_MALFORMED', 'the token is empty');
+  if (token.length > maxLength) {
+    throw new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
+    );
+  }
+}
+
+/**
  * Split and parse a compact JWS. Strict: a string of exactly 3 base64url segments, within the
  * length limit, whose header and payload are JSON objects. A 5-segment JWE gets its own error:
  * Cognito refresh tokens are JWEs, and users paste them where an ID or access token belongs.
@@ -30,16 +47,7 @@ export function parseToken(
   maxLength = DEFAULT_MAX_TOKEN_LENGTH,
   knownHeaders?: ReadonlyMap<string, JwtHeader>,
 ): ParsedToken {
-  if (typeof token !== 'string') {
-    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the token must be a string, got ${typeof token}`);
-  }
-  if (token.length === 0) throw new CognitoJwtError('ERR_TOKEN_MALFORMED', 'the token is empty');
-  if (token.length > maxLength) {
-    throw new CognitoJwtError(
-      'ERR_TOKEN_MALFORMED',
-      `the token is ${token.length} characters long, more than the limit of ${maxLength}`,
-    );
-  }
+  checkTokenText(token, maxLength);
   // One spelling per token: no decoder ever sees a character outside base64url and '.'.
   const foreign = firstForeignChar(token);
   if (foreign !== -1) throw foreignCharacter(token, foreign);
