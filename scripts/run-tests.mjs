@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 const only = process.argv.slice(2);
 const files =
@@ -28,7 +28,7 @@ if (files.length === 0) {
 // child processes, not on the CPU. Node's default is one file at a time on a 2-core machine
 // (available parallelism - 1). TEST_CONCURRENCY overrides it (1 runs the files one by one).
 const workDir = mkdtempSync(join(tmpdir(), 'cognito-jwt-tests-'));
-const durationsFile = join(workDir, 'durations.json');
+const reportFile = join(workDir, 'file-report.json');
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
 // A test process whose event loop is blocked never reaches its own timeout. Each one runs
 // scripts/event-loop-watch.mjs, which writes the blocked main thread's stack to workDir; when the
@@ -45,9 +45,9 @@ const args = [
   `--test-concurrency=${concurrency}`,
   '--test-reporter=spec',
   '--test-reporter-destination=stdout',
-  // A second report, only to list the slowest files at the end.
-  `--test-reporter=${join(import.meta.dirname, 'test-durations-reporter.mjs')}`,
-  `--test-reporter-destination=${durationsFile}`,
+  // A second report: the slowest files, and files that ran no test (scripts/test-file-reporter.mjs).
+  `--test-reporter=${join(import.meta.dirname, 'test-file-reporter.mjs')}`,
+  `--test-reporter-destination=${reportFile}`,
   ...files,
 ];
 const child = spawn(process.execPath, args, {
@@ -104,20 +104,23 @@ child.stdout.on('data', (chunk) => {
   tail = (tail + chunk).slice(-4096);
   watchForStall();
 });
-/** The slowest test files: where the suite's wall time goes. */
-function slowestFiles(count) {
-  let durations = [];
+/** What the second reporter wrote: each file's time, and the files that ran no test. */
+function readFileReport() {
   try {
-    durations = JSON.parse(readFileSync(durationsFile, 'utf8'));
+    return JSON.parse(readFileSync(reportFile, 'utf8'));
   } catch {
-    return;
+    return { durations: [], empty: [] };
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The slowest test files: where the suite's wall time goes. */
+function printSlowestFiles(durations, count) {
   durations.sort((a, b) => b[1] - a[1]);
   console.log(`\nslowest test files (of ${durations.length}, ${concurrency} at a time), their tests' time:`);
   for (const [file, ms] of durations.slice(0, count)) {
-    console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file.replace(`${process.cwd()}/`, '')}`);
+    console.log(`  ${(ms / 1000).toFixed(1).padStart(6)} s  ${relative(process.cwd(), file)}`);
   }
 }
 
@@ -128,7 +131,16 @@ child.on('close', (code) => {
     console.error('the test run was stopped: it stalled');
     process.exit(1);
   }
-  slowestFiles(10);
+  const report = readFileReport();
+  printSlowestFiles(report.durations, 10);
+  if (report.empty.length > 0) {
+    // A file whose tests were all removed, or never registered (a describe left unawaited in a
+    // helper), would otherwise pass as one test.
+    console.error(
+      `test files that ran no test:\n${report.empty.map((file) => `  ${relative(process.cwd(), file)}`).join('\n')}`,
+    );
+    process.exit(1);
+  }
   const passed = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
   const failed = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
   if (code === 0 && passed === 0) {

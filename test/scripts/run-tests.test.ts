@@ -1,6 +1,6 @@
 /**
  * The test runner (scripts/run-tests.mjs) on small suites of its own: a passing file, a folder
- * without tests, and a file whose event loop blocks. A blocked process never reaches node:test's
+ * without tests, a file without tests, and a file whose event loop blocks. A blocked process never reaches node:test's
  * per-test timeout (a timer in that process), so the runner must notice the silence, print where
  * the blocked main thread is (scripts/event-loop-watch.mjs), and stop instead of hanging CI.
  */
@@ -20,6 +20,11 @@ before(async () => {
   await writeFile(
     join(dir, 'passing.test.mjs'),
     "import { test } from 'node:test';\ntest('adds', () => { if (1 + 1 !== 2) throw new Error('no'); });\n",
+  );
+  // Helpers but no test, as a file whose tests were all moved elsewhere.
+  await writeFile(
+    join(dir, 'no-tests.test.mjs'),
+    "import assert from 'node:assert/strict';\nexport const isTwo = (value) => assert.equal(value, 2);\n",
   );
   await writeFile(
     join(dir, 'blocked.test.mjs'),
@@ -70,6 +75,14 @@ test('a folder without test files fails instead of passing with nothing run', as
   const { code, output } = await runRunner([], {}, dir); // dir has no test/ folder
   assert.notEqual(code, 0, output);
   assert.match(output, /no test files found under test\//);
+});
+
+test('a file that runs no test fails the run, though Node 20 counts it as a passing test', async () => {
+  const { code, output } = await runRunner(['passing.test.mjs', 'no-tests.test.mjs']);
+  assert.equal(code, 1, output);
+  assert.match(output, /ℹ pass 2/, 'node:test itself counts the empty file as a pass');
+  assert.match(output, /test files that ran no test:\n {2}\S*no-tests\.test\.mjs$/m);
+  assert.doesNotMatch(output, /test files that ran no test:[\s\S]*passing\.test\.mjs/);
 });
 
 test('a blocked event loop: the runner prints the blocked line and stops the run', async () => {
