@@ -59,12 +59,10 @@ async function runPrimary(settings: ServiceSettings, logger: Logger): Promise<nu
   const fork = (): Worker => cluster.fork();
   for (let i = 0; i < settings.workers; i++) fork();
   let announced = false;
-  let listening = 0;
   cluster.on('message', (worker, message: { type?: string; url?: string }) => {
     if (message?.type !== 'cognito-jwt:listening') return;
     listeningWorkers.add(worker);
-    listening++;
-    if (!announced && listening === settings.workers) {
+    if (!announced && listeningWorkers.size === settings.workers) {
       announced = true;
       logger.log('info', 'all workers listening', { url: message.url, workers: settings.workers });
     }
