@@ -107,6 +107,25 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule = {})
   return value;
 }
 
+/**
+ * The most clock skew any check allows (verifier configs, the ALB door, revocation cut-offs), in
+ * seconds: more would keep an expired token alive for minutes.
+ */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+/** A string or a non-empty array of non-empty strings, as a new array; else {@link ConfigError}. */
+export function stringList(name: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item.length > 0)
+  ) {
+    throw new ConfigError(`${name} must be a non-empty string or a non-empty array of non-empty strings`);
+  }
+  return [...list];
+}
+
 /** `value` when it is a boolean, else {@link ConfigError}. */
 export function checkBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean')

@@ -1,5 +1,5 @@
 import { ConfigError, describeValue } from '../errors.ts';
-import { checkUrl } from '../verify/config.ts';
+import { checkUrl } from '../pool/url.ts';
 
 /**
  * An Application Load Balancer's ARN, checked and split.

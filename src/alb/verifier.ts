@@ -1,6 +1,12 @@
 import { CognitoJwtError, ConfigError, describeValue, TokenExpiredError } from '../errors.ts';
-import { checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
-import { MAX_CLOCK_TOLERANCE_SECONDS, stringList } from '../verify/config.ts';
+import {
+  checkNumber,
+  checkOptions,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  optionKeys,
+  stringList,
+  typeName,
+} from '../options.ts';
 import { freezeClaims } from '../verify/token-cache.ts';
 import { type AlbArn, checkKeysUrl, keysBaseFor, parseAlbArn } from './arn.ts';
 import type { AlbClaims, AlbTokenHeader } from './claims.ts';

@@ -1,8 +1,7 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
-import { checkBoolean, checkOptions, optionKeys, typeName } from '../options.ts';
+import { checkBoolean, checkOptions, optionKeys, stringList, typeName } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { checkGroups, checkScopes } from '../verify/claims.ts';
-import { stringList } from '../verify/config.ts';
 import { groupsOf, scopesOf } from './rights.ts';
 import { type AuthzRule, type ClaimsRule, declareRule } from './rule.ts';
 

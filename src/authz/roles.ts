@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
+import { stringList } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
-import { stringList } from '../verify/config.ts';
 import { requireGroups } from './require.ts';
 import { groupsOf } from './rights.ts';
 import type { ClaimsRule } from './rule.ts';

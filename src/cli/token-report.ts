@@ -1,9 +1,10 @@
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { isKid } from '../keys/jwk.ts';
+import { isUserPoolId, poolRegion } from '../pool/id.ts';
+import { poolIssuers } from '../pool/issuers.ts';
 import { decodeBase64url } from '../token/base64url.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
-import { isUserPoolId, poolIssuers, poolRegion } from '../verify/config.ts';
 import { ALB_EXPLANATION, ALB_TITLE, describeAlbToken } from './alb-report.ts';
 import { TOKEN_PREFIX_LENGTH } from './text.ts';
 import { relativeWords, spanWords } from './time.ts';

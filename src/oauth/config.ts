@@ -1,6 +1,6 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import { checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
-import { checkUrl } from '../verify/config.ts';
+import { checkUrl } from '../pool/url.ts';
 
 /** How the client proves its identity when it has a secret. Cognito accepts both; Basic is its default. */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';

@@ -17,7 +17,7 @@ import {
 } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { httpsFetch } from '../net/https-fetch.ts';
+import { httpsFetch } from './https-fetch.ts';
 import type { EventChannel, EventListener } from './types.ts';
 
 export type { EventChannel, EventListener } from './types.ts';

@@ -6,7 +6,7 @@
  *   cut-off second (what `GlobalSignOut` / `AdminUserGlobalSignOut` mean locally).
  */
 import { ConfigError, describeValue } from '../errors.ts';
-import { isUserPoolId } from '../verify/config.ts';
+import { isUserPoolId } from '../pool/id.ts';
 
 /**
  * One entry of a revocation list, as {@link RevocationList.entries} lists it. `expiresAt` is when

@@ -1,9 +1,16 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
-import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
-import { MAX_CLOCK_TOLERANCE_SECONDS } from '../verify/config.ts';
+import {
+  checkFunction,
+  checkNumber,
+  checkOptions,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  optionKeys,
+  typeName,
+} from '../options.ts';
 import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
 import { publish } from './events.ts';
 import { type RevocationClaims, RevocationMirror } from './mirror.ts';
+import type { ResolvedRedisSettings } from './redis-store.ts';
 import type { MirrorSink, RevocationStore } from './store.ts';
 
 /** Cognito's longest ID and access token lifetime: one day. */
@@ -97,17 +104,6 @@ const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
   connectTimeoutMs: true,
   commandTimeoutMs: true,
 });
-
-/** The checked settings a store runs with. */
-export interface ResolvedRedisSettings {
-  url: string;
-  keyPrefix: string;
-  connectTimeoutMs: number;
-  commandTimeoutMs: number;
-  heartbeatMs: number;
-  reconcileIntervalMs: number;
-  staleAfterMs: number;
-}
 
 /** What a session revocation may say about where the session lives. */
 export interface RevokeSessionOptions {

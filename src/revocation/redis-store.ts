@@ -31,8 +31,18 @@ import {
   type RevocationEntry,
 } from './entries.ts';
 import { publish, type ResyncReason } from './events.ts';
-import type { ResolvedRedisSettings } from './list.ts';
 import type { MirrorSink, RevocationStore } from './store.ts';
+
+/** The Redis settings of a revocation list, checked and with their defaults filled in. */
+export interface ResolvedRedisSettings {
+  url: string;
+  keyPrefix: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  heartbeatMs: number;
+  reconcileIntervalMs: number;
+  staleAfterMs: number;
+}
 
 const WRITE_SCRIPT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])

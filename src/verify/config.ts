@@ -1,13 +1,23 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import type { JwksSnapshot } from '../keys/jwks-cache.ts';
-import { checkNumber, checkOptions, closestName, optionKeys, typeName } from '../options.ts';
+import {
+  checkNumber,
+  checkOptions,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+  optionKeys,
+  stringList,
+  typeName,
+} from '../options.ts';
+import { isUserPoolId } from '../pool/id.ts';
+import { issuerJwksUri, poolIssuers } from '../pool/issuers.ts';
+import { checkUrl } from '../pool/url.ts';
 import type {
   CognitoAccessTokenClaims,
   CognitoClaims,
   CognitoIdTokenClaims,
   TokenUse,
 } from '../token/claims.ts';
-import type { VerifierOptions } from './verifier.ts';
+import { VERIFIER_OPTION_NAMES } from './verifier-options.ts';
 
 /**
  * What tokens one verifier accepts. `clientId` and `tokenUse` must be written out: `null` opts
@@ -80,28 +90,6 @@ export interface IssuerEntry {
   readonly configIndex: number;
 }
 
-const POOL_ID = /^[\w-]+_[0-9A-Za-z]+$/;
-/** The part of a pool id before the underscore when it names a region (it has a dash): `eu-west-1`. */
-const REGION_PREFIX = /^([a-z0-9]+(?:-[a-z0-9]+)+)_[0-9A-Za-z]+$/i;
-// The shape every AWS region name follows, not a list of regions (a list ages with every new
-// region): an area (`us`, `eu`, `ap`, `il`, ..., with a sub-partition such as `-gov`, `-iso`,
-// `-isob`, or a sovereign cloud `eusc-de`), a compass direction, a number.
-const DIRECTIONS = [
-  'east',
-  'west',
-  'north',
-  'south',
-  'central',
-  'northeast',
-  'northwest',
-  'southeast',
-  'southwest',
-] as const;
-const AREA = '(?:[a-z]{2}(?:-(?:gov|iso[a-z]?))?|[a-z]{4}-[a-z]{2})';
-const REGION = new RegExp(`^${AREA}-(?:${DIRECTIONS.join('|')})-\\d{1,2}$`);
-const REGION_PARTS = new RegExp(`^(${AREA})-([a-z]+)-(\\d{1,2})$`);
-export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
-
 /**
  * The keys of {@link VerifierConfig}, checked at run time (plain JavaScript has no compiler, and a
  * misspelt `group` would silently drop a check). The compiler keeps the list complete.
@@ -124,24 +112,7 @@ export const VERIFIER_CONFIG_KEYS = optionKeys<VerifierConfig>(
     audience: 'the audience is the app client id: set clientId',
     aud: 'the audience is the app client id: set clientId',
     ...Object.fromEntries(
-      (
-        [
-          'jwksCache',
-          'maxTokenLength',
-          'verifiedTokenCache',
-          'isRevoked',
-          'fetch',
-          'clock',
-          'timeoutMs',
-          'maxBytes',
-          'cooldownMs',
-          'maxAgeMs',
-          'staleIfErrorMs',
-          'backoffMs',
-          'maxBackoffMs',
-          'offline',
-        ] satisfies (keyof VerifierOptions)[]
-      ).map((name) => [
+      Object.keys(VERIFIER_OPTION_NAMES).map((name) => [
         name,
         `it is a verifier option, not part of a config: new CognitoVerifier(config, { ${name} })`,
       ]),
@@ -164,98 +135,6 @@ export function configKeysBelongIn(where: string): Record<string, string> {
       `it is part of the verifier config, so it belongs in ${where}`,
     ]),
   );
-}
-
-/** `https:` anywhere, `http:` only on loopback (emulators and tests). */
-export function checkUrl(name: string, value: unknown): string {
-  if (typeof value !== 'string')
-    throw new ConfigError(`${name} must be a URL string, got ${describeValue(value)}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL: ${describeValue(value)}`);
-  }
-  if (url.username || url.password) throw new ConfigError(`${name} must not carry credentials`);
-  if (url.protocol === 'https:') return value;
-  if (url.protocol === 'http:' && isLoopback(url.hostname)) return value;
-  throw new ConfigError(
-    `${name} must use https: (http: is accepted for loopback hosts only), got ${describeValue(value)}`,
-  );
-}
-
-function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
-}
-
-export function stringList(name: string, value: unknown): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string' && item.length > 0)
-  ) {
-    throw new ConfigError(`${name} must be a non-empty string or a non-empty array of non-empty strings`);
-  }
-  return [...list];
-}
-
-/** Whether a string has the shape of a user pool id (`us-east-1_AbC123`, or an emulator's `local_AbC123`). */
-export function isUserPoolId(value: string): boolean {
-  return value.length <= 55 && POOL_ID.test(value);
-}
-
-/**
- * The region a pool id starts with (`us-east-1_AbC123` → `us-east-1`); `undefined` for emulator
- * ids (`local_AbC123`) and for a prefix that is not shaped like an AWS region (`eu-wset-1`).
- *
- * ```ts
- * poolRegion('eu-west-1_AbC123'); // 'eu-west-1'
- * ```
- */
-export function poolRegion(userPoolId: string): string | undefined {
-  const prefix = REGION_PREFIX.exec(userPoolId)?.[1];
-  return prefix !== undefined && REGION.test(prefix) ? prefix : undefined;
-}
-
-/** Why a pool id's prefix is not a region, with the likely intended one when a direction is misspelt. */
-function regionMistake(userPoolId: string): string | undefined {
-  const prefix = REGION_PREFIX.exec(userPoolId)?.[1];
-  if (prefix === undefined) return undefined;
-  const parts = REGION_PARTS.exec(prefix.toLowerCase());
-  const direction = parts?.[2] === undefined ? undefined : closestName(parts[2], DIRECTIONS);
-  const suggestion =
-    parts !== null && direction !== undefined ? `${parts[1]}-${direction}-${parts[3]}` : undefined;
-  return (
-    `userPoolId ${describeValue(userPoolId)} starts with ${describeValue(prefix)}, which is not an AWS region ` +
-    '(a region is an area, a compass direction and a number, such as "eu-west-1" or "ap-southeast-2")' +
-    (suggestion !== undefined && REGION.test(suggestion) ? `; did you mean "${suggestion}"?` : '')
-  );
-}
-
-/**
- * The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form.
- *
- * ```ts
- * poolIssuers('eu-west-1_AbC123'); // ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', 'https://issuer-cognito-idp...']
- * ```
- */
-export function poolIssuers(userPoolId: string): string[] {
-  const region = poolRegion(userPoolId);
-  if (!region) {
-    throw new ConfigError(
-      regionMistake(userPoolId) ??
-        `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
-          'for an emulator pass its issuer as well',
-    );
-  }
-  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return [
-    `https://cognito-idp.${region}.${domain}/${userPoolId}`,
-    `https://issuer-cognito-idp.${region}.${domain}/${userPoolId}`,
-  ];
 }
 
 /** Check one config and turn it into the issuers it accepts. Throws {@link ConfigError} on any mistake. */
@@ -306,7 +185,7 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
   const jwksUri = config.jwksUri === undefined ? undefined : checkUrl(`${where}: jwksUri`, config.jwksUri);
   return issuers.map((issuer) => ({
     issuer,
-    jwksUri: jwksUri ?? `${issuer}/.well-known/jwks.json`,
+    jwksUri: jwksUri ?? issuerJwksUri(issuer),
     rules,
     configIndex,
   }));

@@ -1,6 +1,7 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
 import { checkTimes } from './claims.ts';
+import type { TokenCacheSetting } from './verifier-options.ts';
 
 /** Entries a verifier's verified-token cache holds unless told otherwise. */
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000;
@@ -28,9 +29,6 @@ interface Slot<Claims extends object> {
   /** Hit since it was last passed over for eviction (a second chance instead of moving it on every hit). */
   used: boolean;
 }
-
-/** How a verifier caches verified tokens: `false` turns the cache off. */
-export type TokenCacheSetting = boolean | { maxEntries?: number };
 
 /** What the cache remembers about a token that passed every check, to re-check what can change. */
 export interface VerifiedToken<Claims extends object> {

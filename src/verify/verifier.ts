@@ -20,43 +20,10 @@ import {
   type VerifierConfig,
 } from './config.ts';
 import { checkHeader, syncUnsupported, verifySignature, verifySignatureShared } from './signature.ts';
-import {
-  freezeClaims,
-  type TokenCacheSetting,
-  type TokenCacheView,
-  tokenCacheSize,
-  VerifiedTokenCache,
-} from './token-cache.ts';
+import { freezeClaims, type TokenCacheView, tokenCacheSize, VerifiedTokenCache } from './token-cache.ts';
+import { type TokenCacheSetting, VERIFIER_OPTION_NAMES, type VerifierOptions } from './verifier-options.ts';
 
-export interface VerifierOptions extends JwksCacheOptions {
-  /** A key cache shared with other verifiers. Without one the verifier owns a cache (no global state). */
-  jwksCache?: JwksCache;
-  /** Largest token accepted (characters). Default 16 KiB. */
-  maxTokenLength?: number;
-  /**
-   * Remember verified tokens so a token seen again skips the signature (every hit still re-checks
-   * `exp`/`nbf` and that its key is still served). Default on, 10 000 tokens; `false` turns it off.
-   */
-  verifiedTokenCache?: TokenCacheSetting;
-  /**
-   * A revocation check, run on every token that passed all other checks, cache hits included:
-   * return `true` to reject it with `ERR_TOKEN_REVOKED`. Locally verified tokens stay valid until
-   * `exp` even after sign-out; a deny-list of `origin_jti` (one entry per revoked session) closes
-   * that gap. Synchronous, so it must be a fast local lookup (keep a remote list synced in memory:
-   * `RevocationList` from `cognito-jwt/revocation` does).
-   *
-   * When the list itself cannot be trusted the hook may throw a `CognitoJwtError`, normally
-   * `ERR_REVOCATION_UNAVAILABLE` (503); it reaches the caller as is, and anything else it throws
-   * becomes `ERR_REVOCATION_UNAVAILABLE`. A throw also drops the token from the verified-token
-   * cache, so once the list is back each such token pays one full verification again.
-   *
-   * ```ts
-   * const revokedSessions = new Set<string>(); // fill on sign-out, expire after the token lifetime
-   * new CognitoVerifier(config, { isRevoked: (claims) => revokedSessions.has(claims.origin_jti ?? '') });
-   * ```
-   */
-  isRevoked?: (claims: CognitoClaims) => boolean;
-}
+export type { VerifierOptions } from './verifier-options.ts';
 
 /**
  * The keys of {@link VerifierOptions} (its own, plus those of the key cache it builds), checked at
@@ -65,13 +32,7 @@ export interface VerifierOptions extends JwksCacheOptions {
  */
 export const VERIFIER_OPTIONS = optionKeys<VerifierOptions>(
   'CognitoVerifier options',
-  {
-    ...JWKS_CACHE_OPTION_NAMES,
-    jwksCache: true,
-    maxTokenLength: true,
-    verifiedTokenCache: true,
-    isRevoked: true,
-  },
+  VERIFIER_OPTION_NAMES,
   configKeysBelongIn('the config (the first argument), not in the options'),
 );
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CognitoVerifier, JwksCache, type VerifierConfig } from '../../src/index.ts';
+import { MAX_CLOCK_TOLERANCE_SECONDS } from '../../src/options.ts';
 import { buildJwks, generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
-import { MAX_CLOCK_TOLERANCE_SECONDS } from '../../src/verify/config.ts';
 import { throwsCode } from '../helpers/assert-error.ts';
 
 /** Build a verifier from a config written as JavaScript would, with no type checking. */

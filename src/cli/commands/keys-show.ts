@@ -1,5 +1,5 @@
 import { fetchJwks } from '../../keys/fetch-jwks.ts';
-import { checkUrl } from '../../verify/config.ts';
+import { checkUrl } from '../../pool/url.ts';
 import { parseCommand, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';

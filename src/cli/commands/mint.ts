@@ -1,10 +1,10 @@
+import { checkUrl } from '../../pool/url.ts';
 import {
   type MintOptions,
   mintAccessToken,
   mintClientCredentialsToken,
   mintIdToken,
 } from '../../testing/mint.ts';
-import { checkUrl } from '../../verify/config.ts';
 import { oneOf, parseCommand, required, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CognitoJwtError, CognitoVerifier } from '../../src/index.ts';
-import { httpsFetch } from '../../src/net/https-fetch.ts';
+import { httpsFetch } from '../../src/platform/https-fetch.ts';
 import { generateKeyPair, mintAccessToken, startJwksServer } from '../../src/testing/index.ts';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;

@@ -1,0 +1,30 @@
+import { ConfigError, describeValue } from '../errors.ts';
+import { poolRegion, regionMistake } from './id.ts';
+
+/**
+ * The issuers a Cognito pool signs with: the original form and the multi-Region ("updated") form.
+ *
+ * ```ts
+ * poolIssuers('eu-west-1_AbC123'); // ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123', 'https://issuer-cognito-idp...']
+ * ```
+ */
+export function poolIssuers(userPoolId: string): string[] {
+  const region = poolRegion(userPoolId);
+  if (!region) {
+    throw new ConfigError(
+      regionMistake(userPoolId) ??
+        `userPoolId must look like "us-east-1_AbC123" (region, underscore, id), got ${describeValue(userPoolId)}; ` +
+          'for an emulator pass its issuer as well',
+    );
+  }
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return [
+    `https://cognito-idp.${region}.${domain}/${userPoolId}`,
+    `https://issuer-cognito-idp.${region}.${domain}/${userPoolId}`,
+  ];
+}
+
+/** Where an issuer publishes its keys, unless a config names another place. */
+export function issuerJwksUri(issuer: string): string {
+  return `${issuer}/.well-known/jwks.json`;
+}
