@@ -1,6 +1,6 @@
 /**
  * The main blocks of the README and of docs/ run, unchanged, against a loopback pool, and answer what
- * the page shows; each guide's quick start runs on the test kit alone and prints what its page shows.
+ * the page shows. (Each guide's quick start runs in quick-starts.test.ts.)
  *
  * Each `<!-- doctest: run (name) -->` block is written to a scratch consumer project (importing the
  * BUILT package) and started in a child process by doc-host.ts. doc-sandbox.ts routes the real
@@ -24,11 +24,14 @@ import {
   startJwksServer,
   type TestKeyPair,
 } from '../../src/testing/index.ts';
-import { type Fence, fenceAfter, ROOT, typeScriptBlocks } from '../helpers/doc-blocks.ts';
+import { type Fence, fenceAfter, QUICK_START, ROOT, typeScriptBlocks } from '../helpers/doc-blocks.ts';
 import { createDocProject, type DocProject } from '../helpers/doc-project.ts';
 import { startBlock } from '../helpers/doc-run.ts';
 
-const blocks = typeScriptBlocks().filter((block) => block.mode === 'run');
+/** The guides' quick starts run in quick-starts.test.ts (each file has its own time budget). */
+const blocks = typeScriptBlocks().filter(
+  (block) => block.mode === 'run' && !block.scenario!.startsWith(QUICK_START),
+);
 let project: DocProject;
 let key: TestKeyPair;
 let pool: JwksServer;
@@ -73,40 +76,7 @@ function normalize(text: string): string {
   return text.replace(/\(\d+ s ago\)/g, '(N s ago)').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT');
 }
 
-/**
- * A guide's quick start: a script that runs on the test kit alone, ends by itself, and prints what
- * the ```text fence after it shows (when it shows something: timings are the reader's own).
- */
-async function quickStart(block: Fence): Promise<string> {
-  const run = startBlock(project.fileOf(block));
-  const { code, stdout, stderr } = await run.exit();
-  assert.equal(code, 0, `${block.id}: the quick start failed\n${stdout}\n${stderr}`);
-  const shown = fenceAfter(block);
-  if (shown?.lang === 'text') {
-    assert.equal(
-      normalize(stdout).trim(),
-      normalize(shown.code).trim(),
-      `${shown.id}: what the quick start prints`,
-    );
-  }
-  return stdout;
-}
-
 const scenarios: Record<string, (block: Fence) => Promise<void>> = {
-  'quick-start-verifier': async (block) => void (await quickStart(block)),
-  'quick-start-authorization': async (block) => void (await quickStart(block)),
-  'quick-start-frameworks': async (block) => void (await quickStart(block)),
-  'quick-start-lambda': async (block) => void (await quickStart(block)),
-  'quick-start-alb': async (block) => void (await quickStart(block)),
-  'quick-start-edge': async (block) => void (await quickStart(block)),
-  'quick-start-oauth': async (block) => void (await quickStart(block)),
-  'quick-start-revocation': async (block) => void (await quickStart(block)),
-  'quick-start-keys': async (block) => void (await quickStart(block)),
-  async 'quick-start-performance'(block) {
-    const stdout = await quickStart(block);
-    assert.match(stdout, /^cache off: [\d.]+ µs per verification\ncache on: [\d.]+ µs per verification\n$/);
-  },
-
   async 'happy-path'(block) {
     const { userPoolId, clientId } = configOf(block);
     const token = mintAccessToken({
