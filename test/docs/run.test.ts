@@ -1,5 +1,6 @@
 /**
- * The README's main blocks run, unchanged, against a loopback pool, and answer what the README shows.
+ * The main blocks of the README and of docs/ run, unchanged, against a loopback pool, and answer what
+ * the page shows. (Each guide's quick start runs in quick-starts.test.ts.)
  *
  * Each `<!-- doctest: run (name) -->` block is written to a scratch consumer project (importing the
  * BUILT package) and started in a child process by doc-host.ts. doc-sandbox.ts routes the real
@@ -23,11 +24,14 @@ import {
   startJwksServer,
   type TestKeyPair,
 } from '../../src/testing/index.ts';
-import { type Fence, fenceAfter, ROOT, typeScriptBlocks } from '../helpers/doc-blocks.ts';
+import { type Fence, fenceAfter, QUICK_START, ROOT, typeScriptBlocks } from '../helpers/doc-blocks.ts';
 import { createDocProject, type DocProject } from '../helpers/doc-project.ts';
 import { startBlock } from '../helpers/doc-run.ts';
 
-const blocks = typeScriptBlocks().filter((block) => block.mode === 'run');
+/** The guides' quick starts run in quick-starts.test.ts (each file has its own time budget). */
+const blocks = typeScriptBlocks().filter(
+  (block) => block.mode === 'run' && !block.scenario!.startsWith(QUICK_START),
+);
 let project: DocProject;
 let key: TestKeyPair;
 let pool: JwksServer;

@@ -48,6 +48,12 @@ export interface Fence {
   given: Given[];
 }
 
+/**
+ * Run scenarios named `quick-start-…` are the quick starts that open the guides: scripts on the test
+ * kit alone, run by test/docs/quick-starts.test.ts; the other scenarios by test/docs/run.test.ts.
+ */
+export const QUICK_START = 'quick-start-';
+
 const MARKER = /^\s*<!--\s*doctest:\s*(.*?)\s*-->\s*$/;
 const DIRECTIVE = /^(skip|run|given)\s*\((.*)\)$/s;
 const TYPESCRIPT = new Set(['ts', 'typescript']);
