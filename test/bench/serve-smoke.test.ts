@@ -39,6 +39,7 @@ test('bench:serve --quick measures every setup and workload, with only expected 
       expected.push(`no-op node:http, ${workers} / any`);
       for (const workload of ['repeated', 'fresh', 'invalid-10%'])
         expected.push(`service, ${workers} / ${workload}`);
+      if (workers === '1 worker') expected.push('service, 1 worker / repeated, log off');
     }
     expected.push('nginx auth_request → no-op / any');
     for (const workload of ['repeated', 'fresh', 'invalid-10%']) {
@@ -54,6 +55,10 @@ test('bench:serve --quick measures every setup and workload, with only expected 
         `${row.setup} ${row.workload}`,
       );
       assert.equal(row.errors, 0, `${row.setup} ${row.workload}`);
+      if (!row.reference) {
+        assert.ok(row.ratio > 0, `${row.setup} ${row.workload}: a ratio to its reference`);
+        assert.equal(row.ratioSpread.length, 2);
+      }
     }
     assert.equal(report.targets.length, 4);
   } finally {
