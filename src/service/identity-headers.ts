@@ -5,8 +5,9 @@
  *
  * Encoding, so any claim fits in a header and reads back exactly: `%`, control characters, DEL and
  * every character outside ASCII are percent-encoded as UTF-8 (and, inside the comma-separated
- * groups list, `,` too). A value without `%` is the claim itself; `decodeURIComponent` on any
- * value gives the claim back.
+ * groups list, `,` too), and so are spaces at either end of a value or of a list item, which HTTP
+ * parsers and list splitters trim. A value without `%` is the claim itself; `decodeURIComponent`
+ * on any value gives the claim back byte for byte.
  */
 import type { CognitoClaims } from '../token/claims.ts';
 
@@ -24,22 +25,34 @@ export const IDENTITY_HEADERS = [
 /** The optional header with every verified claim, as base64url JSON. */
 export const CLAIMS_HEADER = 'x-auth-request-claims';
 
-const NEEDS_ENCODING = /[^\x20-\x24\x26-\x7E]/;
+// Outside printable ASCII, `%`, or a space at either end (HTTP's optional whitespace around a value).
+const NEEDS_ENCODING = /[^\x20-\x24\x26-\x7E]|^ | $/;
 
 /**
  * A value safe for an HTTP header by the documented rule; `extra` lists more characters to encode.
+ * `decodeURIComponent` gives `value` back exactly (a lone UTF-16 surrogate, which is no Unicode
+ * character, comes back as U+FFFD).
  *
  * ```ts
  * headerValue('José'); // 'Jos%C3%A9'
+ * headerValue(' padded '); // '%20padded%20'
  * headerValue('plain@example.com'); // 'plain@example.com'
  * ```
  */
 export function headerValue(value: string, extra = ''): string {
   if (!NEEDS_ENCODING.test(value) && ![...extra].some((char) => value.includes(char))) return value;
+  // Spaces before `start` and from `end` on are encoded: a header parser would trim them.
+  let start = 0;
+  while (start < value.length && value[start] === ' ') start++;
+  let end = value.length;
+  while (end > start && value[end - 1] === ' ') end--;
   let out = '';
+  let index = 0;
   for (const char of value) {
     const code = char.codePointAt(0)!;
-    if (code >= 0x20 && code <= 0x7e && char !== '%' && !extra.includes(char)) {
+    const edge = char === ' ' && (index < start || index >= end);
+    index += char.length;
+    if (code >= 0x20 && code <= 0x7e && char !== '%' && !edge && !extra.includes(char)) {
       out += char;
       continue;
     }

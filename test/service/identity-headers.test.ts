@@ -1,0 +1,71 @@
+// The identity headers the service answers with: what each holds, and an encoding that any HTTP
+// hop carries unchanged and decodeURIComponent reads back byte for byte.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { headerValue, identityHeaders } from '../../src/service/identity-headers.ts';
+import type { CognitoClaims } from '../../src/token/claims.ts';
+
+/** What survives every HTTP/1.1 hop untouched: printable ASCII, no whitespace at either end. */
+const TRANSPORTABLE = /^(?:[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?)?$/;
+
+/** What a claim reads back as: itself, or with U+FFFD for a lone surrogate (not a Unicode character). */
+const wellFormed = (text: string) => Buffer.from(text, 'utf8').toString('utf8');
+
+test('encoding: any string survives an HTTP hop and decodes back exactly (property)', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (claim) => {
+      const value = headerValue(claim);
+      assert.match(value, TRANSPORTABLE);
+      assert.equal(decodeURIComponent(value), wellFormed(claim));
+    }),
+    { numRuns: 500 },
+  );
+  // Spaces and separators are the interesting characters: more of them.
+  const spacey = fc.string({ unit: fc.constantFrom(' ', ',', '%', 'a', '\t', 'é'), maxLength: 12 });
+  fc.assert(
+    fc.property(spacey, (claim) => {
+      const value = headerValue(claim);
+      assert.match(value, TRANSPORTABLE);
+      assert.equal(decodeURIComponent(value), claim);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('encoding: a groups list splits on "," and decodes back to every group exactly (property)', () => {
+  const group = fc.oneof(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+    fc.string({ unit: fc.constantFrom(' ', ',', 'a'), minLength: 1, maxLength: 6 }),
+  );
+  fc.assert(
+    fc.property(fc.array(group, { minLength: 1, maxLength: 5 }), (groups) => {
+      const claims = { sub: 's', token_use: 'access', 'cognito:groups': groups } as unknown as CognitoClaims;
+      const value = identityHeaders(claims, { claimsHeader: false })['x-auth-request-groups']!;
+      assert.match(value, TRANSPORTABLE);
+      // What an application does: split the list (trimming each item, as many list parsers do), then decode.
+      assert.deepEqual(
+        value.split(',').map((item) => decodeURIComponent(item.trim())),
+        groups.map(wellFormed),
+      );
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('encoding: spaces at either end of a value and around the group separator are encoded', () => {
+  assert.equal(headerValue(' admin'), '%20admin');
+  assert.equal(headerValue('admin  '), 'admin%20%20');
+  assert.equal(headerValue('   '), '%20%20%20');
+  assert.equal(headerValue('Ada Lovelace'), 'Ada Lovelace', 'inner spaces stay as they are');
+  const claims = {
+    sub: ' sub ',
+    token_use: 'access',
+    scope: 'orders/read ',
+    'cognito:groups': ['admins ', ' staff', 'a b'],
+  } as unknown as CognitoClaims;
+  const headers = identityHeaders(claims, { claimsHeader: false });
+  assert.equal(headers['x-auth-request-sub'], '%20sub%20');
+  assert.equal(headers['x-auth-request-scope'], 'orders/read%20');
+  assert.equal(headers['x-auth-request-groups'], 'admins%20,%20staff,a b');
+});
