@@ -20,6 +20,7 @@ export const IDENTITY_HEADERS = [
   'x-auth-request-client-id',
   'x-auth-request-token-use',
   'x-auth-request-email',
+  'x-auth-request-email-verified',
 ] as const;
 
 /** The optional header with every verified claim, as base64url JSON. */
@@ -66,9 +67,37 @@ function text(value: unknown): string {
   return typeof value === 'string' ? headerValue(value) : '';
 }
 
+/** What {@link identityHeaders} is told besides the claims. */
+export interface IdentityHeaderOptions {
+  /** Fill `X-Auth-Request-Claims` with every claim as base64url JSON (else it is sent empty). */
+  readonly claimsHeader: boolean;
+  /**
+   * The claims are an OpenID userinfo answer (the load balancer's `x-amzn-oidc-data`), where
+   * `email_verified` is the string `"true"`; in Cognito's tokens it is a boolean.
+   */
+  readonly userinfo?: boolean;
+}
+
+/**
+ * Whether the claims vouch for their `email`: `email_verified` is `true` (or `"true"` in a
+ * userinfo answer). Federated users often have no such claim until the pool maps one.
+ *
+ * ```ts
+ * emailVerified({ email_verified: true }, false); // true
+ * emailVerified({ email_verified: 'true' }, false); // false: a string only counts in userinfo
+ * ```
+ */
+export function emailVerified(claims: Readonly<Record<string, unknown>>, userinfo: boolean): boolean {
+  const verified = claims.email_verified;
+  return verified === true || (userinfo && verified === 'true');
+}
+
 /**
  * The identity headers for verified claims (all of them, empty where a claim is absent), and the
  * claims header (empty unless asked for). Without claims (an anonymous route) every one is empty.
+ * `X-Auth-Request-Email` holds the address only when it is verified ({@link emailVerified}), and
+ * `X-Auth-Request-Email-Verified` says `true` or `false` whenever the claims hold an email or say
+ * whether it is verified.
  *
  * ```ts
  * identityHeaders(claims, { claimsHeader: false })['x-auth-request-groups']; // 'admins,staff'
@@ -76,7 +105,7 @@ function text(value: unknown): string {
  */
 export function identityHeaders(
   claims: CognitoClaims | undefined,
-  options: { claimsHeader: boolean },
+  options: IdentityHeaderOptions,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of IDENTITY_HEADERS) headers[name] = '';
@@ -97,7 +126,11 @@ export function identityHeaders(
   headers['x-auth-request-scope'] = text(claim.scope);
   headers['x-auth-request-client-id'] = text(claim.token_use === 'id' ? claim.aud : claim.client_id);
   headers['x-auth-request-token-use'] = text(claim.token_use);
-  headers['x-auth-request-email'] = text(claim.email);
+  // An unverified address is anyone's to type in (a sign-up form, a federated IdP): never send it as the user's.
+  const verified = emailVerified(claim, options.userinfo === true);
+  headers['x-auth-request-email'] = verified ? text(claim.email) : '';
+  headers['x-auth-request-email-verified'] =
+    claim.email === undefined && claim.email_verified === undefined ? '' : String(verified);
   if (options.claimsHeader)
     headers[CLAIMS_HEADER] = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return headers;

@@ -69,3 +69,30 @@ test('encoding: spaces at either end of a value and around the group separator a
   assert.equal(headers['x-auth-request-scope'], 'orders/read%20');
   assert.equal(headers['x-auth-request-groups'], 'admins%20,%20staff,a b');
 });
+
+test('email: sent only when email_verified is true ("true" only in a userinfo answer); Email-Verified says which', () => {
+  const base = { sub: 's', token_use: 'id', aud: 'c', email: 'boss@example.com' };
+  const headersOf = (claims: Record<string, unknown>, userinfo = false) => {
+    const headers = identityHeaders({ ...base, ...claims } as unknown as CognitoClaims, {
+      claimsHeader: false,
+      userinfo,
+    });
+    return [headers['x-auth-request-email'], headers['x-auth-request-email-verified']];
+  };
+  assert.deepEqual(headersOf({ email_verified: true }), ['boss@example.com', 'true']);
+  // Typed in at sign-up, or asserted by a federated IdP without proof: not the user's address.
+  assert.deepEqual(headersOf({ email_verified: false }), ['', 'false']);
+  assert.deepEqual(headersOf({}), ['', 'false']);
+  assert.deepEqual(headersOf({ email_verified: 'true' }), ['', 'false'], 'a string in a token is not true');
+  assert.deepEqual(headersOf({ email_verified: 'yes' }, true), ['', 'false']);
+  // The load balancer's userinfo says "true" as a string.
+  assert.deepEqual(headersOf({ email_verified: 'true' }, true), ['boss@example.com', 'true']);
+  // No email at all (an access token): both empty, and both present.
+  const access = identityHeaders({ sub: 's', token_use: 'access' } as unknown as CognitoClaims, {
+    claimsHeader: false,
+  });
+  assert.equal(access['x-auth-request-email'], '');
+  assert.equal(access['x-auth-request-email-verified'], '');
+  const anonymous = identityHeaders(undefined, { claimsHeader: false });
+  assert.equal(anonymous['x-auth-request-email-verified'], '');
+});
