@@ -26,6 +26,22 @@ export const IDENTITY_HEADERS = [
 /** The optional header with every verified claim, as base64url JSON. */
 export const CLAIMS_HEADER = 'x-auth-request-claims';
 
+// CGI, FastCGI, WSGI and Rack servers read `_` and `-` in a header name as the same (HTTP_X_AUTH_...).
+const IDENTITY_NAME = /^x[-_]auth[-_]request[-_]/i;
+
+/**
+ * Whether `name` is an identity header in a spelling some hop could read as one: the
+ * `X-Auth-Request-` prefix compared without regard to case, with `_` and `-` equal.
+ *
+ * ```ts
+ * isIdentityHeaderName('X_Auth_Request_Groups'); // true
+ * isIdentityHeaderName('x-auth-request'); // false
+ * ```
+ */
+export function isIdentityHeaderName(name: string): boolean {
+  return IDENTITY_NAME.test(name);
+}
+
 // Outside printable ASCII, `%`, or a space at either end (HTTP's optional whitespace around a value).
 const NEEDS_ENCODING = /[^\x20-\x24\x26-\x7E]|^ | $/;
 
