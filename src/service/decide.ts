@@ -11,7 +11,7 @@ import { authorize } from '../authz/rule.ts';
 import { CognitoJwtError, type ErrorCode } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { type Contract, headerCount, type OriginalRequest, type RequestHeaders } from './contracts.ts';
-import { identityHeaders, isIdentityHeaderName } from './identity-headers.ts';
+import { type ClaimHeaderMap, identityHeaders, isIdentityHeaderName } from './identity-headers.ts';
 import { normalisePath } from './path.ts';
 import { matchRoute, type Route } from './routes.ts';
 
@@ -58,6 +58,8 @@ export interface DecideOptions {
   readonly routes: readonly Route[];
   readonly caseSensitivePaths: boolean;
   readonly claimsHeader: boolean;
+  /** The config's own identity headers: header name → claim. */
+  readonly claimHeaders?: ClaimHeaderMap;
   readonly realm: string | undefined;
   readonly authenticate: Authenticate;
 }
@@ -277,17 +279,12 @@ export async function decide(
     });
   }
   const where: Where = { contract: original.contract, method, path, route: route.index };
+  const headerOptions =
+    options.claimHeaders === undefined
+      ? { claimsHeader: options.claimsHeader }
+      : { claimsHeader: options.claimsHeader, claimHeaders: options.claimHeaders };
   const allow = (claims: CognitoClaims | undefined): Decision =>
-    decision(
-      where,
-      200,
-      'allow',
-      'OK',
-      identityHeaders(claims, { claimsHeader: options.claimsHeader }),
-      '',
-      claims,
-      undefined,
-    );
+    decision(where, 200, 'allow', 'OK', identityHeaders(claims, headerOptions), '', claims, undefined);
   // An anonymous route does not look at the token: its answer carries empty identity headers.
   if (route.anonymous) return allow(undefined);
   let claims: CognitoClaims | undefined;

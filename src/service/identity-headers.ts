@@ -9,6 +9,8 @@
  * parsers and list splitters trim. A value without `%` is the claim itself; `decodeURIComponent`
  * on any value gives the claim back byte for byte.
  */
+import { ConfigError } from '../errors.ts';
+import { typeName } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 
 /** The identity headers, in the order they are documented; lower case as Node sends them. */
@@ -83,6 +85,67 @@ function text(value: unknown): string {
   return typeof value === 'string' ? headerValue(value) : '';
 }
 
+/** Header name (lower case) → claim name: the identity headers a config adds. */
+export type ClaimHeaderMap = ReadonlyMap<string, string>;
+
+const MAPPED_NAME = /^x-auth-request-[a-z0-9]+(?:-[a-z0-9]+)*$/i;
+
+/**
+ * Check the config's `identityHeaders` (header name → claim name) and return it keyed by the
+ * lower-case name. Every name must start with `X-Auth-Request-` (so the documented proxy configs
+ * strip a client's copy and the service refuses one), hold only letters, digits and `-`, and not
+ * be one of the service's own headers. Throws {@link ConfigError}.
+ *
+ * ```ts
+ * checkClaimHeaders({ 'X-Auth-Request-Tenant': 'custom:tenant' }); // Map { 'x-auth-request-tenant' => 'custom:tenant' }
+ * ```
+ */
+export function checkClaimHeaders(raw: unknown): ClaimHeaderMap {
+  const map = new Map<string, string>();
+  if (raw === undefined) return map;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      `identityHeaders must be an object of header name → claim name, got ${typeName(raw)}`,
+    );
+  }
+  const builtIn: readonly string[] = [...IDENTITY_HEADERS, CLAIMS_HEADER];
+  for (const [name, claim] of Object.entries(raw)) {
+    if (!MAPPED_NAME.test(name)) {
+      throw new ConfigError(
+        `identityHeaders: ${JSON.stringify(name)} must be "X-Auth-Request-" followed by letters, digits and "-" ` +
+          '(the documented proxy configs strip that prefix from clients, and the service refuses it from them)',
+      );
+    }
+    const lower = name.toLowerCase();
+    if (builtIn.includes(lower)) {
+      throw new ConfigError(`identityHeaders: ${name} is one of the service's own headers`);
+    }
+    if (map.has(lower)) throw new ConfigError(`identityHeaders: ${name} is named twice (names ignore case)`);
+    if (typeof claim !== 'string' || claim === '') {
+      throw new ConfigError(
+        `identityHeaders: ${name} must name a claim (a non-empty string), got ${typeName(claim)}`,
+      );
+    }
+    map.set(lower, claim);
+  }
+  return map;
+}
+
+/**
+ * A claim of any JSON type as a header value by the documented rule: a string as itself, a number
+ * or boolean as its JSON text, a list of those comma-separated (`,` inside an item encoded, as for
+ * groups), anything else (an object, a nested list) as its JSON text; absent or `null`: empty.
+ */
+function claimText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return headerValue(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))) {
+    return value.map((item) => headerValue(String(item), ',')).join(',');
+  }
+  return headerValue(JSON.stringify(value));
+}
+
 /** What {@link identityHeaders} is told besides the claims. */
 export interface IdentityHeaderOptions {
   /** Fill `X-Auth-Request-Claims` with every claim as base64url JSON (else it is sent empty). */
@@ -92,6 +155,8 @@ export interface IdentityHeaderOptions {
    * `email_verified` is the string `"true"`; in Cognito's tokens it is a boolean.
    */
   readonly userinfo?: boolean;
+  /** The config's own identity headers ({@link checkClaimHeaders}): always sent, empty when the claim is absent. */
+  readonly claimHeaders?: ClaimHeaderMap;
 }
 
 /**
@@ -127,6 +192,8 @@ export function identityHeaders(
   for (const name of IDENTITY_HEADERS) headers[name] = '';
   // Present (empty) even when turned off, so a proxy that copies every X-Auth-Request-* header overwrites a client's.
   headers[CLAIMS_HEADER] = '';
+  const mapped = options.claimHeaders;
+  if (mapped !== undefined) for (const name of mapped.keys()) headers[name] = '';
   if (claims === undefined) return headers;
   // The union of ID and access claims: read each by name and keep only strings.
   const claim = claims as unknown as Record<string, unknown>;
@@ -147,6 +214,7 @@ export function identityHeaders(
   headers['x-auth-request-email'] = verified ? text(claim.email) : '';
   headers['x-auth-request-email-verified'] =
     claim.email === undefined && claim.email_verified === undefined ? '' : String(verified);
+  if (mapped !== undefined) for (const [name, from] of mapped) headers[name] = claimText(claim[from]);
   if (options.claimsHeader)
     headers[CLAIMS_HEADER] = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return headers;

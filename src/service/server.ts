@@ -116,6 +116,7 @@ export async function startService(
     routes: settings.routes,
     caseSensitivePaths: settings.caseSensitivePaths,
     claimsHeader: settings.claimsHeader,
+    claimHeaders: settings.identityHeaders,
     realm: settings.realm,
     authenticate:
       settings.alb === undefined
