@@ -42,7 +42,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     const cgi: Record<string, string[]> = {};
     for (let index = 0; index < request.rawHeaders.length; index += 2) {
       const name = `HTTP_${request.rawHeaders[index]!.toUpperCase().replaceAll('-', '_')}`;
-      (cgi[name] ??= []).push(request.rawHeaders[index + 1]!);
+      cgi[name] = [...(cgi[name] ?? []), request.rawHeaders[index + 1]!];
     }
     const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, cgi };
     requests.push(seen);
