@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   ERR_TOKEN_USE_MISMATCH: 401,
   ERR_TOKEN_REVOKED: 401,
   ERR_TOKEN_MISSING: 401,
+  /** More than one token: two `Authorization` headers, or two cookies with the token's name. */
+  ERR_TOKEN_AMBIGUOUS: 401,
   // Behind an Application Load Balancer (cognito-jwt/alb).
   ERR_ALB_DATA_MISSING: 401,
   ERR_ALB_SIGNER_MISMATCH: 401,
@@ -39,6 +41,8 @@ export const ERROR_STATUS = {
   ERR_GROUP_MISSING: 403,
   ERR_SCOPE_MISSING: 403,
   ERR_FORBIDDEN: 403,
+  // A request that carries an X-Auth-Request-* header (in any spelling) itself: the proxy's to set (the service).
+  ERR_IDENTITY_HEADER_SENT: 400,
   // Keys we cannot get right now: 503.
   ERR_JWKS_FETCH_FAILED: 503,
   ERR_JWKS_INVALID: 503,
@@ -88,6 +92,7 @@ export const CLIENT_MESSAGES = {
   ERR_TOKEN_USE_MISMATCH: 'the token is of the wrong kind for this API',
   ERR_TOKEN_REVOKED: 'the token has been revoked',
   ERR_TOKEN_MISSING: 'a "Bearer <token>" Authorization header is expected',
+  ERR_TOKEN_AMBIGUOUS: 'the request carries more than one token',
   ERR_ALB_DATA_MISSING: 'the request did not pass the load balancer authentication',
   ERR_ALB_SIGNER_MISMATCH: 'the token was not issued for this API',
   ERR_ALB_IDENTITY_MISMATCH: 'the identity headers disagree',
@@ -95,6 +100,7 @@ export const CLIENT_MESSAGES = {
   ERR_GROUP_MISSING: 'the token lacks a required group',
   ERR_SCOPE_MISSING: 'the token lacks a required scope',
   ERR_FORBIDDEN: 'the token does not allow this request',
+  ERR_IDENTITY_HEADER_SENT: 'the request carries an identity header that only the proxy may set',
   ERR_JWKS_FETCH_FAILED: 'the service cannot check tokens right now',
   ERR_JWKS_INVALID: 'the service cannot check tokens right now',
   ERR_KEYS_NOT_LOADED: 'the service cannot check tokens right now',

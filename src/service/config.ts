@@ -20,6 +20,7 @@ import {
 } from '../options.ts';
 import type { RevocationListOptions } from '../revocation/list.ts';
 import { resolveConfig, VERIFIER_CONFIG_KEYS, type VerifierConfig } from '../verify/config.ts';
+import { type ClaimHeaderMap, checkClaimHeaders } from './identity-headers.ts';
 import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
 
 /** Log levels, most to least verbose; `silent` logs nothing. */
@@ -74,6 +75,11 @@ export interface ServiceConfig {
   caseSensitivePaths?: boolean;
   /** Also send every verified claim as base64url JSON in `X-Auth-Request-Claims`. Default `false`. */
   claimsHeader?: boolean;
+  /**
+   * More identity headers: header name (`X-Auth-Request-…`) → claim name, custom claims included
+   * (`{ "X-Auth-Request-Tenant": "custom:tenant" }`). Always sent, empty when the claim is absent.
+   */
+  identityHeaders?: Record<string, string>;
   /** `realm` of the `WWW-Authenticate` challenge. */
   realm?: string;
   /** JWKS cache tuning (timeouts, max age, stale-if-error, offline). */
@@ -106,6 +112,8 @@ export interface ServiceSettings {
   readonly routes: readonly Route[];
   readonly caseSensitivePaths: boolean;
   readonly claimsHeader: boolean;
+  /** The config's own identity headers, by lower-case name. */
+  readonly identityHeaders: ClaimHeaderMap;
   readonly realm: string | undefined;
   readonly keys: ServiceKeyOptions;
   readonly tokenCache: boolean | { maxEntries?: number };
@@ -134,6 +142,7 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
     roles: true,
     caseSensitivePaths: true,
     claimsHeader: true,
+    identityHeaders: true,
     realm: true,
     keys: true,
     tokenCache: true,
@@ -385,6 +394,7 @@ export function checkServiceConfig(
     routes,
     caseSensitivePaths,
     claimsHeader: checkBoolean('claimsHeader', config.claimsHeader ?? false),
+    identityHeaders: checkClaimHeaders(config.identityHeaders),
     realm: config.realm === undefined ? undefined : text('realm', config.realm),
     keys: config.keys ?? {},
     tokenCache,

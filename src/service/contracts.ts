@@ -4,7 +4,7 @@
  * client's headers to the auth request, so a client could otherwise send its own `X-Original-URI`
  * to a forwardAuth endpoint and have another path checked than the one the upstream serves.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /** The service's endpoints for each proxy. */
 export const ENDPOINTS = {
@@ -24,10 +24,27 @@ export type OriginalRequest =
   | { ok: true; contract: Contract; method: string; uri: string }
   | { ok: false; contract: Contract; reason: string };
 
-function single(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  // Node joins repeated headers it does not know with ", "; a URI with ", " is refused later anyway.
-  return Array.isArray(value) ? undefined : value;
+/**
+ * The headers of a request as Node parsed them: `headers` (repeated headers joined, or for some
+ * names such as `Authorization` all but the first dropped) and `rawHeaders` (every line as sent,
+ * name and value in turn), where a repetition can still be seen.
+ */
+export type RequestHeaders = Pick<IncomingMessage, 'headers' | 'rawHeaders'>;
+
+/**
+ * How many times the header `name` (lower case) was sent.
+ *
+ * ```ts
+ * headerCount(['X-Original-URI', '/a', 'x-original-uri', '/b'], 'x-original-uri'); // 2
+ * ```
+ */
+export function headerCount(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const raw = rawHeaders[index]!;
+    if (raw.length === name.length && raw.toLowerCase() === name) count++;
+  }
+  return count;
 }
 
 /**
@@ -36,14 +53,18 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
  * `path_prefix`: the original path follows it, and Envoy keeps the original method.
  *
  * ```ts
- * originalRequest('GET', '/auth/nginx', { 'x-original-uri': '/admin', 'x-original-method': 'POST' }, '/envoy');
+ * A contract header sent twice is refused as a missing one is: the proxy is misconfigured (or lets
+ * the client add its own), and either copy could be the one the upstream routes on.
+ *
+ * ```ts
+ * originalRequest('GET', '/auth/nginx', request, '/envoy');
  * // { ok: true, contract: 'nginx', method: 'POST', uri: '/admin' }
  * ```
  */
 export function originalRequest(
   method: string,
   url: string,
-  headers: IncomingHttpHeaders,
+  headers: RequestHeaders,
   envoyPathPrefix: string,
 ): OriginalRequest | undefined {
   const path = url.split('?', 1)[0];
@@ -68,18 +89,27 @@ export function originalRequest(
 
 function fromHeaders(
   contract: Contract,
-  headers: IncomingHttpHeaders,
+  headers: RequestHeaders,
   methodHeader: string,
   uriHeader: string,
 ): OriginalRequest {
-  const method = single(headers, methodHeader);
-  const uri = single(headers, uriHeader);
-  if (method === undefined || uri === undefined) {
-    return {
-      ok: false,
-      contract,
-      reason: `the proxy sent no single ${method === undefined ? methodHeader : uriHeader} header; see docs/service.md`,
-    };
+  for (const name of [methodHeader, uriHeader]) {
+    const count = headerCount(headers.rawHeaders, name);
+    if (count !== 1) {
+      return {
+        ok: false,
+        contract,
+        reason:
+          count === 0
+            ? `the proxy sent no ${name} header; see docs/service.md`
+            : `the proxy sent ${count} ${name} headers (a client may have added one); see docs/service.md`,
+      };
+    }
   }
-  return { ok: true, contract, method, uri };
+  return {
+    ok: true,
+    contract,
+    method: headers.headers[methodHeader] as string,
+    uri: headers.headers[uriHeader] as string,
+  };
 }

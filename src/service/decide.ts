@@ -10,17 +10,21 @@ import type { AlbVerifier } from '../alb/verifier.ts';
 import { authorize } from '../authz/rule.ts';
 import { CognitoJwtError, type ErrorCode } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
-import type { Contract, OriginalRequest } from './contracts.ts';
-import { identityHeaders } from './identity-headers.ts';
+import { type Contract, headerCount, type OriginalRequest, type RequestHeaders } from './contracts.ts';
+import { type ClaimHeaderMap, identityHeaders, isIdentityHeaderName } from './identity-headers.ts';
 import { normalisePath } from './path.ts';
 import { matchRoute, type Route } from './routes.ts';
 
 /**
  * Turns an auth request's headers into verified claims, or throws a {@link CognitoJwtError}. The
  * bearer-token authenticator is the one the service uses; an ALB mode (the load balancer's signed
- * `x-amzn-oidc-data`) would be another.
+ * `x-amzn-oidc-data`) would be another. `rawHeaders` (name and value in turn, as sent) shows a
+ * header sent twice, which `headers` may hide.
  */
-export type Authenticate = (headers: IncomingHttpHeaders) => CognitoClaims | Promise<CognitoClaims>;
+export type Authenticate = (
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+) => CognitoClaims | Promise<CognitoClaims>;
 
 /**
  * Verifies one token: the claims at once when the keys are loaded (no promise to wait for), or a
@@ -54,6 +58,8 @@ export interface DecideOptions {
   readonly routes: readonly Route[];
   readonly caseSensitivePaths: boolean;
   readonly claimsHeader: boolean;
+  /** The config's own identity headers: header name → claim. */
+  readonly claimHeaders?: ClaimHeaderMap;
   readonly realm: string | undefined;
   readonly authenticate: Authenticate;
 }
@@ -87,10 +93,20 @@ export function albAuthenticator(loadBalancer: AlbVerifier, verifier: TokenVerif
  * ```
  */
 export function tokenAuthenticator(verifier: TokenVerifier, cookieName: string | undefined): Authenticate {
-  return (headers) => {
-    const token =
-      bearerToken(headers.authorization) ??
-      (cookieName === undefined ? undefined : cookieValue(headers.cookie, cookieName));
+  return (headers, rawHeaders) => {
+    // Node keeps only the first of several Authorization headers, and a proxy forwards them all:
+    // with two credentials, the one verified might not be the one the upstream reads.
+    const authorizations = headers.authorization === undefined ? 0 : headerCount(rawHeaders, 'authorization');
+    const cookies = cookieName === undefined ? [] : cookieValues(headers.cookie, cookieName);
+    if (authorizations > 1 || cookies.length > 1) {
+      throw new CognitoJwtError(
+        'ERR_TOKEN_AMBIGUOUS',
+        authorizations > 1
+          ? `the request carries ${authorizations} Authorization headers`
+          : `the request carries ${cookies.length} ${cookieName} cookies`,
+      );
+    }
+    const token = bearerToken(headers.authorization) ?? cookies[0];
     if (token === undefined || token === '') {
       throw new CognitoJwtError(
         'ERR_TOKEN_MISSING',
@@ -111,14 +127,29 @@ export function tokenAuthenticator(verifier: TokenVerifier, cookieName: string |
  * ```
  */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
+  return cookieValues(header, name)[0];
+}
+
+/**
+ * Every value of cookie `name` in a `Cookie` header (Node joins several `Cookie` headers into one
+ * with `; `), quotes removed.
+ *
+ * ```ts
+ * cookieValues('id_token=a; theme=dark; id_token=b', 'id_token'); // ['a', 'b']
+ * ```
+ */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (header === undefined || !header.includes(name)) return values;
   for (const pair of header.split(';')) {
     const equals = pair.indexOf('=');
     if (equals === -1 || pair.slice(0, equals).trim() !== name) continue;
     const value = pair.slice(equals + 1).trim();
-    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+    values.push(
+      value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value,
+    );
   }
-  return undefined;
+  return values;
 }
 
 /** Where a decision was made: the parts known before the token is looked at. */
@@ -164,8 +195,7 @@ function refusal(
   claims?: CognitoClaims,
 ): Decision {
   const answer = httpErrorResponse(error, { realm })!;
-  const outcome =
-    error.status === 503 ? 'unavailable' : error.status === 401 || error.status === 403 ? 'deny' : 'error';
+  const outcome = error.status === 503 ? 'unavailable' : error.status < 500 ? 'deny' : 'error';
   const headers: Record<string, string> = {};
   for (const name in answer.headers) headers[name] = answer.headers[name]!;
   headers['content-type'] = 'application/json';
@@ -181,22 +211,43 @@ function refusal(
   );
 }
 
+/** The first header of the request named as an identity header, in any spelling, or `undefined`. */
+function identityHeaderSent(rawHeaders: readonly string[]): string | undefined {
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (isIdentityHeaderName(rawHeaders[index]!)) return rawHeaders[index];
+  }
+  return undefined;
+}
+
 /**
  * Decide one auth request. Never throws: an unexpected error becomes a 500 (which every proxy
- * treats as a refusal).
+ * treats as a refusal). A request that carries an identity header itself (`X-Auth-Request-*`, in
+ * any case, with `_` or `-`) is refused with 400 on every endpoint and route, anonymous ones
+ * included: the next hop might read the client's value as the service's.
  *
  * ```ts
- * const decision = await decide(originalRequest(req.method, req.url, req.headers, '/envoy')!, req.headers, options);
+ * const decision = await decide(originalRequest(req.method, req.url, req, '/envoy')!, req, options);
  * res.writeHead(decision.status, decision.headers).end(decision.body);
  * ```
  */
 export async function decide(
   original: OriginalRequest,
-  headers: IncomingHttpHeaders,
+  request: RequestHeaders,
   options: DecideOptions,
 ): Promise<Decision> {
   const { realm } = options;
   const base: Where = { contract: original.contract, method: undefined, path: undefined, route: undefined };
+  const forged = identityHeaderSent(request.rawHeaders);
+  if (forged !== undefined) {
+    return refusal(
+      new CognitoJwtError(
+        'ERR_IDENTITY_HEADER_SENT',
+        `the request carries the identity header ${forged}: X-Auth-Request-* in any spelling is the proxy's to set; strip it in the proxy (docs/service.md)`,
+      ),
+      realm,
+      base,
+    );
+  }
   if (!original.ok) {
     return refusal(new CognitoJwtError('ERR_CONFIG_INVALID', original.reason), realm, base);
   }
@@ -228,23 +279,18 @@ export async function decide(
     });
   }
   const where: Where = { contract: original.contract, method, path, route: route.index };
+  const headerOptions =
+    options.claimHeaders === undefined
+      ? { claimsHeader: options.claimsHeader }
+      : { claimsHeader: options.claimsHeader, claimHeaders: options.claimHeaders };
   const allow = (claims: CognitoClaims | undefined): Decision =>
-    decision(
-      where,
-      200,
-      'allow',
-      'OK',
-      identityHeaders(claims, { claimsHeader: options.claimsHeader }),
-      '',
-      claims,
-      undefined,
-    );
+    decision(where, 200, 'allow', 'OK', identityHeaders(claims, headerOptions), '', claims, undefined);
   // An anonymous route does not look at the token: its answer carries empty identity headers.
   if (route.anonymous) return allow(undefined);
   let claims: CognitoClaims | undefined;
   try {
     // Most tokens are verified synchronously: wait only when a key had to be fetched.
-    const authenticated = options.authenticate(headers);
+    const authenticated = options.authenticate(request.headers, request.rawHeaders);
     claims = authenticated instanceof Promise ? await authenticated : authenticated;
     if (route.rules.length > 0) await authorize(claims, route.rules);
     return allow(claims);

@@ -116,6 +116,7 @@ export async function startService(
     routes: settings.routes,
     caseSensitivePaths: settings.caseSensitivePaths,
     claimsHeader: settings.claimsHeader,
+    claimHeaders: settings.identityHeaders,
     realm: settings.realm,
     authenticate:
       settings.alb === undefined
@@ -155,9 +156,9 @@ export async function startService(
     const started = performance.now();
     const url = request.url ?? '/';
     const method = request.method ?? 'GET';
-    const original = originalRequest(method, url, request.headers, settings.envoyPathPrefix);
+    const original = originalRequest(method, url, request, settings.envoyPathPrefix);
     if (original) {
-      const decision = await decide(original, request.headers, decideOptions);
+      const decision = await decide(original, request, decideOptions);
       response.writeHead(decision.status, decision.headers);
       if (decision.body === '') response.end();
       else response.end(decision.body);

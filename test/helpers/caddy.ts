@@ -1,6 +1,6 @@
 /**
  * Runs Debian's Caddy (`/usr/bin/caddy`, 2.6) in front of the verification service on a free
- * loopback port, from a generated Caddyfile (the one docs/service.md documents), with its admin
+ * loopback port, from the site block docs/service.md prints (read from it), with its admin
  * endpoint off and HOME / XDG folders in a temporary directory.
  *
  * ```ts
@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProxyProcess } from './proxy-process.ts';
+import { serviceDocBlock, substitute } from './service-doc.ts';
 
 export const CADDY = '/usr/bin/caddy';
 
@@ -28,19 +29,13 @@ export interface Caddy {
   stop(): Promise<void>;
 }
 
-/** The documented site block: client identity headers removed, forward_auth to the service, then the upstream. */
+/** The documented site block (docs/service.md, "Caddy"), on the test's ports, over plain HTTP. */
 export function caddySiteBlock(options: CaddyOptions & { port: number }): string {
-  return `http://127.0.0.1:${options.port} {
-  # route keeps this order: delete the client's identity headers, ask the service, proxy.
-  route {
-    request_header -X-Auth-Request-*
-    forward_auth 127.0.0.1:${options.servicePort} {
-      uri /auth/forward
-      copy_headers X-Auth-Request-User X-Auth-Request-Sub X-Auth-Request-Groups X-Auth-Request-Scope X-Auth-Request-Client-Id X-Auth-Request-Token-Use X-Auth-Request-Email
-    }
-    reverse_proxy 127.0.0.1:${options.upstreamPort}
-  }
-}`;
+  return substitute(serviceDocBlock('Caddy', 'caddyfile'), [
+    ['app.example.com {', `http://127.0.0.1:${options.port} {`],
+    ['forward_auth 127.0.0.1:9180 {', `forward_auth 127.0.0.1:${options.servicePort} {`],
+    ['reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${options.upstreamPort}`],
+  ]);
 }
 
 /** Start Caddy with the documented site block. */

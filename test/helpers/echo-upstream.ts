@@ -18,6 +18,12 @@ export interface EchoedRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /**
+   * The headers as a CGI-family server reads them (CGI, FastCGI/PHP, WSGI, Rack): each name upper
+   * case with `-` turned into `_` behind `HTTP_`, so `X-Auth-Request-User` and
+   * `X_Auth_Request_User` are one variable; every value sent under it, in order.
+   */
+  readonly cgi: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface EchoUpstream {
@@ -33,7 +39,12 @@ export interface EchoUpstream {
 export async function startEchoUpstream(): Promise<EchoUpstream> {
   const requests: EchoedRequest[] = [];
   const server = createServer((request, response) => {
-    const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers };
+    const cgi: Record<string, string[]> = {};
+    for (let index = 0; index < request.rawHeaders.length; index += 2) {
+      const name = `HTTP_${request.rawHeaders[index]!.toUpperCase().replaceAll('-', '_')}`;
+      cgi[name] = [...(cgi[name] ?? []), request.rawHeaders[index + 1]!];
+    }
+    const seen = { method: request.method ?? '', url: request.url ?? '', headers: request.headers, cgi };
     requests.push(seen);
     request.resume();
     request.on('end', () => {

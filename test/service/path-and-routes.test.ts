@@ -130,7 +130,7 @@ test('routes: mistakes are refused when the config is read', () => {
 
 test('identity headers: always all present, empty when absent; the documented encoding reads back exactly', () => {
   const empty = identityHeaders(undefined, { claimsHeader: true });
-  assert.deepEqual(Object.values(empty), ['', '', '', '', '', '', '', '']);
+  assert.deepEqual(Object.values(empty), ['', '', '', '', '', '', '', '', '']);
   const claims = {
     sub: 's',
     iss: 'i',
@@ -141,6 +141,7 @@ test('identity headers: always all present, empty when absent; the documented en
     'cognito:username': 'Zoë 100%',
     'cognito:groups': ['a,b', 'ünï', 'plain'],
     email: 'line\nbreak@example.com',
+    email_verified: true,
   } as CognitoClaims;
   const headers = identityHeaders(claims, { claimsHeader: true });
   assert.equal(headers['x-auth-request-user'], 'Zo%C3%AB 100%25');
