@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createLogger, flushLog } from '../../src/service/log.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+test('stdout lines of one turn of the event loop go out in one write, in order, at its end', async (t) => {
+  const writes: string[] = [];
+  const original = process.stdout.write;
+  // Only the logger's lines: the test runner reports through stdout too.
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith('{"time"')) {
+      writes.push(chunk);
+      return true;
+    }
+    return (original as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
+  t.after(() => {
+    process.stdout.write = original;
+  });
+  const logger = createLogger({ level: 'info', decisions: 'info' });
+  logger.log('info', 'one');
+  logger.log('info', 'two');
+  logger.log('debug', 'below the level');
+  logger.log('warn', 'three');
+  assert.equal(writes.length, 0, 'nothing is written during the turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  process.stdout.write = original;
+  assert.equal(writes.length, 1);
+  const lines = (writes[0] as string)
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(
+    lines.map((line) => line.msg),
+    ['one', 'two', 'three'],
+  );
+  for (const line of lines) assert.ok(!Number.isNaN(Date.parse(line.time)), line.time);
+});
+
+test('a full batch is written at once, and flushLog writes what is held', async (t) => {
+  const writes: string[] = [];
+  const original = process.stdout.write;
+  // Only the logger's lines: the test runner reports through stdout too.
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' && chunk.startsWith('{"time"')) {
+      writes.push(chunk);
+      return true;
+    }
+    return (original as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
+  t.after(() => {
+    process.stdout.write = original;
+  });
+  const logger = createLogger({ level: 'info', decisions: 'info' });
+  const long = 'x'.repeat(1000);
+  for (let i = 0; i < 70; i++) logger.log('info', long);
+  assert.equal(writes.length, 1, 'the 64 KiB batch went out without waiting for the turn to end');
+  logger.log('info', 'held');
+  flushLog();
+  assert.equal(writes.length, 2);
+  assert.match(writes[1] as string, /"msg":"held"/);
+  flushLog();
+  assert.equal(writes.length, 2, 'nothing held, nothing written');
+});
+
+test('lines held when the process exits are written before it ends', () => {
+  const script = `
+    import { createLogger } from './src/service/log.ts';
+    const logger = createLogger({ level: 'info', decisions: 'info' });
+    logger.log('info', 'before exit');
+    process.exit(3);`;
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stdout, /"msg":"before exit"/);
+});
