@@ -261,14 +261,24 @@ describe('httpsFetch on a kept-alive socket the server closed while this process
     assert.equal(second.headers.get('x-count'), '2', 'the server saw exactly two requests');
   });
 
-  test('a POST is not sent again: it fails like fetch, with the cause', async (t) => {
+  // What must hold on every Node: the POST is never sent twice. Node 20 writes it on the dead
+  // socket and fails like fetch; Node 22 and later notice the socket closed before writing and
+  // send it once, on a new connection.
+  test('a POST is never sent twice: it fails like fetch, with the cause, or goes out once on a new connection', async (t) => {
     const url = await closingServer(t);
     assert.equal(await (await httpsFetch(url, { method: 'POST', body: 'a' })).text(), 'POST');
     blockFor(1000);
-    await assert.rejects(httpsFetch(url, { method: 'POST', body: 'b' }), (error: TypeError) => {
-      assert.ok(error instanceof TypeError);
-      assert.match(String((error.cause as NodeJS.ErrnoException).code), /^(ECONNRESET|EPIPE)$/);
-      return true;
-    });
+    const outcome = await httpsFetch(url, { method: 'POST', body: 'b' }).then(
+      (response) => response,
+      (error: unknown) => error,
+    );
+    if (outcome instanceof Response) {
+      assert.equal(outcome.status, 200);
+      assert.equal(outcome.headers.get('x-count'), '2', 'the server saw the POST once');
+      assert.ok(Number(process.versions.node.split('.')[0]) >= 22, 'Node 20 writes it on the dead socket');
+    } else {
+      assert.ok(outcome instanceof TypeError, String(outcome));
+      assert.match(String((outcome.cause as NodeJS.ErrnoException).code), /^(ECONNRESET|EPIPE)$/);
+    }
   });
 });
