@@ -19,6 +19,7 @@ import {
   typeName,
 } from '../options.ts';
 import type { RevocationListOptions } from '../revocation/list.ts';
+import { duplicateMember } from '../token/json.ts';
 import { resolveConfig, VERIFIER_CONFIG_KEYS, type VerifierConfig } from '../verify/config.ts';
 import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
 
@@ -427,6 +428,13 @@ export async function loadServiceConfig(
     throw new ConfigError(`the config file ${file} is not valid JSON: ${(cause as Error).message}`, {
       cause,
     });
+  }
+  // JSON.parse keeps the last of two same-named keys: a second "routes" would replace the first.
+  const twice = duplicateMember(text);
+  if (twice !== undefined) {
+    throw new ConfigError(
+      `the config file ${file} names the key ${twice} twice; keep one (JSON readers disagree on which counts)`,
+    );
   }
   return checkServiceConfig(raw, { baseDir: dirname(resolve(file)), env });
 }

@@ -160,10 +160,10 @@ test('routes: match "all" with roles asks for every role; "any" (the default) fo
   const { authorize } = await import('../../src/authz/rule.ts');
   const roles = { editor: ['editors'], auditor: ['auditors', 'admins'] };
   const compile = (match?: 'all' | 'any') =>
-    compileRoutes(
-      [{ path: '/**', require: { roles: ['editor', 'auditor'], ...(match ? { match } : {}) } }],
-      { caseSensitive: true, roles },
-    )[0]!;
+    compileRoutes([{ path: '/**', require: { roles: ['editor', 'auditor'], ...(match ? { match } : {}) } }], {
+      caseSensitive: true,
+      roles,
+    })[0]!;
   const claims = (groups: string[]) =>
     ({ sub: 's', iss: 'i', exp: 1, iat: 1, token_use: 'access', 'cognito:groups': groups }) as CognitoClaims;
   const passes = async (match: 'all' | 'any' | undefined, groups: string[]) =>
