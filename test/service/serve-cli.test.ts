@@ -97,6 +97,116 @@ test('serve --check: a valid config prints a summary and exits 0; a typo exits 2
   assert.match(run.output().stdout, /\(id tokens; app, other\)/);
 });
 
+test("serve --check prints what will happen: each route's requirement, the key count of a snapshot, the ALB mode, the revocation store (its password hidden)", async (t) => {
+  const key = generateKeyPair({ kid: 'snap-1' });
+  const other = generateKeyPair({ kid: 'snap-2' });
+  const pool = 'eu-west-1_AbC123';
+  const jwksUri = `https://cognito-idp.eu-west-1.amazonaws.com/${pool}/.well-known/jwks.json`;
+  const snapshot = await configFile(t, {
+    jwksUri,
+    fetchedAt: new Date().toISOString(),
+    keys: [key.publicJwk, other.publicJwk],
+  });
+  const config = {
+    listen: { host: '0.0.0.0', port: 9180, maxConnections: 100 },
+    admin: { listen: { port: 9181 } },
+    pools: [{ userPoolId: pool, clientId: ['app'], tokenUse: 'access', jwks: snapshot }],
+    roles: { editor: ['editors'], auditor: ['auditors'] },
+    routes: [
+      { path: '/health', methods: ['GET'], require: 'anonymous' },
+      { path: '/admin*/**', require: { groups: ['admins', 'ops'] } },
+      { path: '/orders/**', methods: ['GET', 'HEAD'], require: 'authenticated' },
+      { path: '/orders/**', require: { scopes: ['orders/write', 'orders/admin'], match: 'all' } },
+      { path: '/review/**', require: { roles: ['editor', 'auditor'], match: 'all' } },
+      { path: '/**', require: 'authenticated' },
+    ],
+    revocation: { redis: { url: 'redis://user:s3cret@10.0.0.5:6379' }, onUnavailable: 'reject' },
+    workers: 1,
+  };
+  let run = serve(['--check', '--config', await configFile(t, config)]);
+  assert.equal(await run.exited, 0, run.output().stderr);
+  const out = run.output().stdout;
+  assert.match(out, /listen +0\.0\.0\.0:9180, 1 worker; .*at most 100 connections per worker/);
+  assert.match(out, /admin +127\.0\.0\.1:9181 \(\/healthz, \/readyz, \/metrics\)/);
+  assert.match(out, /keys +2 keys from the snapshot .*service\.json; refreshed from https:\/\/cognito-idp/);
+  assert.match(out, /alb +off/);
+  assert.match(out, /GET +\/health {2}→ anonymous/);
+  assert.match(out, /\* +\/admin\*\/\*\* {2}→ groups any of admins, ops/);
+  assert.match(out, /GET,HEAD +\/orders\/\*\* {2}→ authenticated/);
+  assert.match(out, /\* +\/orders\/\*\* {2}→ scopes all of orders\/write, orders\/admin/);
+  assert.match(out, /\/review\/\*\* {2}→ roles all of editor, auditor/);
+  assert.match(
+    out,
+    /revoke +redis redis:\/\/user:\*\*\*@10\.0\.0\.5:6379; while it cannot be trusted: reject/,
+  );
+  assert.doesNotMatch(out, /undefined|s3cret/);
+
+  const alb = {
+    albArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188',
+    issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${pool}`,
+    clientId: 'app',
+  };
+  run = serve([
+    '--check',
+    '--config',
+    await configFile(t, {
+      pools: [{ userPoolId: pool, clientId: ['app'], tokenUse: 'access' }],
+      alb,
+      revocation: { store: 'memory' },
+    }),
+  ]);
+  assert.equal(await run.exited, 0, run.output().stderr);
+  assert.match(
+    run.output().stdout,
+    /alb +on: x-amzn-oidc-data from arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer\/app\/web\/50dc6c495c0c9188/,
+  );
+  assert.match(run.output().stdout, /keys +fetched at start from https:\/\/cognito-idp/);
+  assert.match(run.output().stdout, /revoke +memory/);
+  assert.doesNotMatch(run.output().stdout, /undefined/);
+});
+
+test('serve --check refuses a config file that names a key twice, with its JSON path', async (t) => {
+  const dir = await configFile(t, {});
+  const file = dir.replace(/service\.json$/, 'twice.json');
+  await writeFile(
+    file,
+    `{ "pools": [{ "userPoolId": "eu-west-1_AbC123", "clientId": ["app"], "tokenUse": "access" }],
+       "routes": [{ "path": "/admin/**", "require": { "groups": ["admins"] } }, { "path": "/**", "require": "authenticated" }],
+       "routes": [{ "path": "/**", "require": "anonymous" }] }`,
+  );
+  const run = serve(['--check', '--config', file]);
+  assert.equal(await run.exited, 2);
+  assert.match(run.output().stderr, /names the key routes twice/);
+});
+
+const HIDE = fileURLToPath(new URL('../helpers/hide-packages.mjs', import.meta.url));
+
+test('metrics: true without prom-client: --check and start-up both stop at once with "npm install prom-client"', async (t) => {
+  const pools = [{ userPoolId: 'eu-west-1_AbC123', clientId: ['app'], tokenUse: 'access' }];
+  const hidden = { NODE_OPTIONS: `--import ${HIDE}`, HIDE_PACKAGES: 'prom-client' };
+  const wanted = await configFile(t, { pools, metrics: true, workers: 2 });
+  // The control: the same process with nothing hidden finds prom-client.
+  let run = serve(['--check', '--config', wanted], { NODE_OPTIONS: `--import ${HIDE}`, HIDE_PACKAGES: '' });
+  assert.equal(await run.exited, 0, run.output().stderr);
+  assert.match(run.output().stdout, /metrics +on, \/metrics on the auth port/);
+
+  run = serve(['--check', '--config', wanted], hidden);
+  assert.equal(await run.exited, 2, run.output().stdout);
+  assert.match(run.output().stderr, /metrics need the prom-client package: npm install prom-client/);
+
+  const port = await freePort();
+  run = serve(['--config', wanted, '--port', String(port)], hidden);
+  t.after(() => run.child.kill('SIGKILL'));
+  assert.equal(await run.exited, 2, 'start-up stops before forking workers');
+  assert.match(run.output().stderr, /npm install prom-client/);
+  assert.doesNotMatch(run.output().stdout, /worker exited/);
+
+  // Not asked for: metrics are off, and --check says why.
+  run = serve(['--check', '--config', await configFile(t, { pools })], hidden);
+  assert.equal(await run.exited, 0, run.output().stderr);
+  assert.match(run.output().stdout, /metrics +off \(prom-client is not installed\)/);
+});
+
 /** `serve --workers 2` on a free port, returned once both workers listen with their keys. */
 async function serveTwoWorkers(t: TestContext) {
   const key = generateKeyPair();
