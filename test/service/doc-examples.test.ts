@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { serveCommand } from '../../src/cli/commands/serve.ts';
 import type { ServiceConfig } from '../../src/service/config.ts';
+import { generateKeyPair } from '../../src/testing/index.ts';
 import { extractFences, ROOT } from '../helpers/doc-blocks.ts';
 import { type Harness, nginxAsk, startHarness } from './harness.ts';
 
@@ -20,12 +21,23 @@ interface Example {
   config: ServiceConfig;
 }
 
-/** The JSON blocks of the doc; a fragment without `pools` is shown as an addition to the first. */
+/** A config a shell block writes (`cat > service.json <<'EOF' … EOF`), as in the quick start. */
+const HEREDOC = /cat > \S+\.json <<'EOF'\n([\s\S]*?)\nEOF/g;
+
+/**
+ * The configs of the doc: its JSON blocks and the ones its shell blocks write. A fragment without
+ * `pools` is shown as an addition to the first full one.
+ */
 function examples(): Example[] {
-  const fences = extractFences(readFileSync(join(ROOT, DOC), 'utf8'), DOC).filter(
-    (fence) => fence.lang === 'json',
+  const fences = extractFences(readFileSync(join(ROOT, DOC), 'utf8'), DOC);
+  const parsed = fences.flatMap((fence) =>
+    fence.lang === 'json'
+      ? [{ fence, json: JSON.parse(fence.code) as ServiceConfig }]
+      : [...fence.code.matchAll(HEREDOC)].map((match) => ({
+          fence,
+          json: JSON.parse(match[1]!) as ServiceConfig,
+        })),
   );
-  const parsed = fences.map((fence) => ({ fence, json: JSON.parse(fence.code) as ServiceConfig }));
   const base = parsed.find(({ json }) => json.pools !== undefined)!.json;
   return parsed.map(({ fence, json }) => ({
     id: fence.id,
@@ -40,6 +52,12 @@ async function check(t: TestContext, example: Example): Promise<{ code: number; 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'service.json');
   await writeFile(file, JSON.stringify(example.config));
+  // A snapshot the config names by a relative path (the quick start's jwks.json): a JWKS there.
+  for (const pool of example.config.pools) {
+    if (typeof pool.jwks === 'string') {
+      await writeFile(join(dir, pool.jwks), JSON.stringify({ keys: [generateKeyPair().publicJwk] }));
+    }
+  }
   let out = '';
   const channel = {
     line: (text = '') => {
@@ -61,7 +79,11 @@ async function check(t: TestContext, example: Example): Promise<{ code: number; 
 
 test('every example config in docs/service.md passes serve --check', async (t) => {
   const all = examples();
-  assert.ok(all.length >= 5, `found ${all.length} examples`);
+  assert.ok(all.length >= 7, `found ${all.length} examples`);
+  assert.ok(
+    all.some((example) => example.heading === 'Quick start'),
+    "the quick start's config",
+  );
   const results = [];
   for (const example of all) results.push(await check(t, example));
   for (const [index, { code, out }] of results.entries()) {
@@ -94,7 +116,7 @@ function samplePath(pattern: string): string {
 
 /** The example run on the harness's loopback pool, on loopback ports, with an in-memory list. */
 function runnable(config: ServiceConfig): Partial<ServiceConfig> {
-  const { pools: _pools, listen: _listen, admin, revocation, ...rest } = config;
+  const { pools: _pools, listen: _listen, keys: _keys, admin, revocation, ...rest } = config;
   return {
     ...rest,
     ...(admin === undefined ? {} : { admin: { listen: { host: '127.0.0.1', port: 0 } } }),
@@ -157,8 +179,8 @@ test('every example: a method a scoped rule does not name never falls through to
 });
 
 test('the start config, request by request', async (t) => {
-  const start = examples()[0]!;
-  assert.equal(start.heading, 'Start');
+  const start = examples().find((example) => example.heading === 'Start')!;
+  assert.ok(start, 'the Start section shows a config');
   const harness = await startHarness(t, runnable(start.config));
   const bare = harness.access();
   const writer = harness.access({ scope: 'orders/write' });
