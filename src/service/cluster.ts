@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ServiceSettings } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { serveClusterMetrics } from './metrics.ts';
+import { checkOptionalPeers } from './preflight.ts';
 import { type RunningService, startService } from './server.ts';
 
 /** Restarts allowed within {@link RESTART_WINDOW_MS} before the primary gives up (a crash loop). */
@@ -23,6 +24,8 @@ const RESTART_WINDOW_MS = 60_000;
  * ```
  */
 export async function runService(settings: ServiceSettings): Promise<number> {
+  // A missing optional package is named once, here, not in every worker's crash loop.
+  if (cluster.isPrimary) await checkOptionalPeers(settings);
   const logger = createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
   if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings, logger);
   const service = await startService(settings, { logger });

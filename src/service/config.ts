@@ -19,6 +19,7 @@ import {
   typeName,
 } from '../options.ts';
 import type { RevocationListOptions } from '../revocation/list.ts';
+import { duplicateMember } from '../token/json.ts';
 import { resolveConfig, VERIFIER_CONFIG_KEYS, type VerifierConfig } from '../verify/config.ts';
 import { type ClaimHeaderMap, checkClaimHeaders } from './identity-headers.ts';
 import { compileRoutes, type Route, type RouteConfig } from './routes.ts';
@@ -52,8 +53,18 @@ export type RevocationConfig = RevocationListOptions;
  * ```
  */
 export interface ServiceConfig {
-  /** Where to listen; default `127.0.0.1:9180`. */
-  listen?: { host?: string; port?: number };
+  /**
+   * Where to listen (default `127.0.0.1:9180`) and the limits a slow or greedy client meets there:
+   * `headersTimeoutMs` (default 10 000) to send a request's headers, `requestTimeoutMs` (default
+   * 30 000) to send the whole request, `maxConnections` (default 4096) open connections per worker,
+   * beyond which a new connection is closed at once.
+   */
+  listen?: ListenConfig;
+  /**
+   * A second listener for `/healthz`, `/readyz` and `/metrics` (`{ "listen": { "port": 9181 } }`,
+   * host default `127.0.0.1`); with it the auth port answers only auth requests.
+   */
+  admin?: { listen: { host?: string; port: number } };
   /** Worker processes (`node:cluster`); default the number of cores. 1 runs in this process. */
   workers?: number;
   /** The pools and clients whose tokens are accepted: verifier configs (`jwks` paths are relative to the file). */
@@ -100,10 +111,24 @@ export interface ServiceConfig {
   shutdownTimeoutMs?: number;
 }
 
+/** `listen`: the address and the limits of the auth listener. */
+export interface ListenConfig {
+  host?: string;
+  port?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxConnections?: number;
+}
+
 /** A checked config with every default filled in: what the server runs on. */
 export interface ServiceSettings {
   readonly host: string;
   readonly port: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxConnections: number;
+  /** The admin listener, when `/healthz`, `/readyz` and `/metrics` have their own. */
+  readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly workers: number;
   readonly pools: readonly VerifierConfig[];
   readonly tokenCookie: string | undefined;
@@ -128,12 +153,15 @@ export interface ServiceSettings {
 }
 
 export const DEFAULT_PORT = 9180;
+/** The listener's defaults: a proxy sends an auth request's headers at once and no body. */
+export const DEFAULT_LIMITS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 4096 };
 export const DEFAULT_ROUTES: RouteConfig[] = [{ path: '/**', require: 'authenticated' }];
 
 const CONFIG_KEYS = optionKeys<ServiceConfig>(
   'service config',
   {
     listen: true,
+    admin: true,
     workers: true,
     pools: true,
     token: true,
@@ -162,7 +190,23 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
     cookie: 'set it as "token": { "cookie": … }',
   },
 );
-const LISTEN_KEYS = optionKeys<NonNullable<ServiceConfig['listen']>>('listen', { host: true, port: true });
+const LISTEN_KEYS = optionKeys<ListenConfig>('listen', {
+  host: true,
+  port: true,
+  headersTimeoutMs: true,
+  requestTimeoutMs: true,
+  maxConnections: true,
+});
+type AdminConfig = NonNullable<ServiceConfig['admin']>;
+const ADMIN_KEYS = optionKeys<AdminConfig>(
+  'admin',
+  { listen: true },
+  {
+    port: 'set it as "admin": { "listen": { "port": … } }',
+    host: 'set it as "admin": { "listen": { "host": … } }',
+  },
+);
+const ADMIN_LISTEN_KEYS = optionKeys<AdminConfig['listen']>('admin.listen', { host: true, port: true });
 const TOKEN_KEYS = optionKeys<NonNullable<ServiceConfig['token']>>('token', { cookie: true });
 const LOG_KEYS = optionKeys<NonNullable<ServiceConfig['log']>>('log', { level: true, decisions: true });
 // A pool is a verifier config: its keys, under the service's own name and advice.
@@ -290,6 +334,19 @@ function checkAlb(
   return raw;
 }
 
+function checkAdmin(raw: unknown, auth: { host: string; port: number }): ServiceSettings['admin'] {
+  checkOptions(ADMIN_KEYS, raw, '');
+  if (raw === undefined) return undefined;
+  if (raw.listen === undefined) throw new ConfigError('admin needs "listen": { "port": … }');
+  checkOptions(ADMIN_LISTEN_KEYS, raw.listen, '');
+  const host = text('admin.listen.host', raw.listen.host ?? '127.0.0.1');
+  const port = checkNumber('admin.listen.port', raw.listen.port, { min: 0, max: 65535, integer: true });
+  if (port !== 0 && port === auth.port) {
+    throw new ConfigError(`admin.listen.port must differ from listen.port (both ${port})`);
+  }
+  return { host, port };
+}
+
 function checkRevocation(raw: unknown, redisUrl: string | undefined): RevocationConfig | undefined {
   if (raw === undefined && redisUrl === undefined) return undefined;
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
@@ -348,6 +405,21 @@ export function checkServiceConfig(
           max: 65535,
           integer: true,
         });
+  const limit = (name: keyof typeof DEFAULT_LIMITS) =>
+    checkNumber(`listen.${name}`, config.listen?.[name] ?? DEFAULT_LIMITS[name], {
+      min: 1,
+      max: 3_600_000,
+      integer: true,
+    });
+  const headersTimeoutMs = limit('headersTimeoutMs');
+  const requestTimeoutMs = limit('requestTimeoutMs');
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `listen.headersTimeoutMs (${headersTimeoutMs}) must not exceed listen.requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`,
+    );
+  }
+  const maxConnections = limit('maxConnections');
+  const admin = checkAdmin(config.admin, { host, port });
   const workers =
     env.COGNITO_JWT_WORKERS !== undefined
       ? integer('COGNITO_JWT_WORKERS', env.COGNITO_JWT_WORKERS, 1, 256)
@@ -387,6 +459,10 @@ export function checkServiceConfig(
   return {
     host,
     port,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections,
+    admin,
     workers,
     pools,
     tokenCookie: cookie,
@@ -437,6 +513,13 @@ export async function loadServiceConfig(
     throw new ConfigError(`the config file ${file} is not valid JSON: ${(cause as Error).message}`, {
       cause,
     });
+  }
+  // JSON.parse keeps the last of two same-named keys: a second "routes" would replace the first.
+  const twice = duplicateMember(text);
+  if (twice !== undefined) {
+    throw new ConfigError(
+      `the config file ${file} names the key ${twice} twice; keep one (JSON readers disagree on which counts)`,
+    );
   }
   return checkServiceConfig(raw, { baseDir: dirname(resolve(file)), env });
 }

@@ -3,7 +3,8 @@
  * sees must be the path the upstream will route on, so every spelling that an upstream could read
  * as another path is either reduced to the same path or refused:
  *
- * 1. The query (`?…`) and fragment (`#…`) are dropped. The rest must start with `/`.
+ * 1. A raw `#` anywhere is refused: a client never sends a fragment, and servers disagree on
+ *    whether it ends the path. The query (`?…`) is dropped. The rest must start with `/`.
  * 2. Refused outright: characters outside printable ASCII (clients percent-encode them), `\`, and
  *    encoded `/` or `\` (`%2F`, `%5C`) or NUL (`%00`), which servers disagree on.
  * 3. The path is split on `/`. In each segment, `;` starts parameters (Tomcat / Spring "matrix"
@@ -15,7 +16,10 @@
  * 5. Empty segments (`//`, a trailing `/`) are dropped; `.` is dropped; `..` removes the segment
  *    before it. A `..` that would climb above the root, or that follows an empty segment (where
  *    merging slashes first or last gives different paths), is refused.
- * 6. With `caseSensitive: false` the result is lower-cased (for upstreams that route without case).
+ * 6. A segment that ends in a space or a dot (after decoding: `/admin.`, `/admin%20`) is refused:
+ *    Windows and IIS strip them, so the upstream would serve `/admin`.
+ * 7. With `caseSensitive: false` a segment holding any character outside ASCII is refused (see
+ *    {@link normalisePath}), and the result is lower-cased (for upstreams that route without case).
  *
  * The result is `/` followed by the segments joined with `/`.
  */
@@ -30,6 +34,13 @@ const RAW_ALLOWED = /^[\x21-\x7E]*$/;
 const FORBIDDEN_ESCAPE = /%(?:2f|5c|00)/i;
 const LOOKS_ENCODED = /%[0-9a-f]{2}/i;
 const CONTROL = /[\x00-\x1F\x7F]/;
+/**
+ * Case-insensitive upstreams disagree on what a non-ASCII character equals: Java's
+ * `equalsIgnoreCase` (and Spring on top of it) folds `ı`, `İ`, `ſ` and the Kelvin sign `K` to
+ * `i`, `i`, `s` and `k`; Unicode case folding makes `ß` equal `ss` and `ﬁ` equal `fi`; a Turkish
+ * locale lowers `I` to `ı`. No one fold covers them all, so that mode refuses them.
+ */
+const NON_ASCII = /[^\x00-\x7F]/;
 
 function refuse(reason: string): NormalisedPath {
   return { ok: false, reason };
@@ -46,7 +57,8 @@ function refuse(reason: string): NormalisedPath {
  */
 export function normalisePath(uri: string, options: { caseSensitive: boolean }): NormalisedPath {
   if (uri.length > MAX_URI_LENGTH) return refuse(`the URI is longer than ${MAX_URI_LENGTH} characters`);
-  const end = uri.search(/[?#]/);
+  if (uri.includes('#')) return refuse('a raw "#" in the request target');
+  const end = uri.indexOf('?');
   const raw = end === -1 ? uri : uri.slice(0, end);
   if (!raw.startsWith('/')) return refuse('the path does not start with "/"');
   if (!RAW_ALLOWED.test(raw)) return refuse('the path holds a space, a control or a non-ASCII character');
@@ -84,8 +96,12 @@ export function normalisePath(uri: string, options: { caseSensitive: boolean }):
       segments.pop();
       continue;
     }
+    const last = segment.charCodeAt(segment.length - 1);
+    if (last === 0x20 || last === 0x2e) return refuse('a segment that ends in a space or a dot');
     previousEmpty = false;
-    segments.push(options.caseSensitive ? segment : segment.toLowerCase());
+    if (options.caseSensitive) segments.push(segment);
+    else if (NON_ASCII.test(segment)) return refuse('a non-ASCII character in a case-insensitive path');
+    else segments.push(segment.toLowerCase());
   }
   return { ok: true, path: `/${segments.join('/')}` };
 }

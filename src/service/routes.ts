@@ -5,6 +5,9 @@
  * Pattern syntax (matched against the path {@link normalisePath} produced):
  * - `/orders/history`: exact segments;
  * - `*`: exactly one segment, whatever it is (`/orders/*` matches `/orders/42`, not `/orders`);
+ * - `*` inside a segment: any characters within that segment, none included (`/admin*` matches
+ *   `/admin`, `/admin.json` and `/admin-console`, as a prefix router such as nginx's
+ *   `location /admin` would; `/*.json` matches `/a.json`);
  * - `**`: the rest of the path, zero or more segments, only as the last segment
  *   (`/admin/**` matches `/admin`, `/admin/users` and `/admin/a/b`; `/**` matches every path).
  * A trailing `/` is not significant: the normalised path has none.
@@ -24,15 +27,15 @@ export type RouteRequirement =
       groups?: string | string[];
       /** At least one of these scopes (all of them with `match: "all"`). */
       scopes?: string | string[];
-      /** At least one of these roles of the config's `roles` map. */
+      /** At least one of these roles of the config's `roles` map (all of them with `match: "all"`). */
       roles?: string | string[];
-      /** `any` (default) or `all`, for `groups` and `scopes`. */
+      /** `any` (default) or `all`, for `groups`, `scopes` and `roles`. */
       match?: 'any' | 'all';
     };
 
 /** One route rule as written in the config file. */
 export interface RouteConfig {
-  /** A path pattern: exact segments, `*` for one segment, `**` for the rest. */
+  /** A path pattern: exact segments, `*` for one segment or within one, `**` for the rest. */
   path: string;
   /** HTTP methods (`GET`, `POST`, …) the rule applies to; default every method. */
   methods?: string[];
@@ -49,7 +52,10 @@ export interface Route {
   readonly anonymous: boolean;
   /** Rules the verified claims must pass (empty for `authenticated`). */
   readonly rules: readonly ClaimsRule[];
-  readonly segments: readonly string[];
+  /** What the rule requires, in words: `anonymous`, `authenticated`, `groups any of admins`. */
+  readonly requirement: string;
+  /** Each segment: a literal, `*` (any one segment), or a glob within the segment. */
+  readonly segments: readonly (string | RegExp)[];
   /** The pattern ends with `**`. */
   readonly rest: boolean;
 }
@@ -74,20 +80,35 @@ function compilePattern(where: string, pattern: unknown, caseSensitive: boolean)
     if (segment === '**' && position !== segments.length - 1) {
       throw new ConfigError(`${where}: "**" may only end a pattern (${pattern})`);
     }
-    if (segment === '.' || segment === '..' || !SEGMENT.test(segment) || /[;%?#\\]/.test(segment)) {
+    if (
+      segment === '.' ||
+      segment === '..' ||
+      !SEGMENT.test(segment) ||
+      /[;%?#\\]/.test(segment) ||
+      /[ .]$/.test(segment)
+    ) {
       throw new ConfigError(
         `${where}: the segment ${JSON.stringify(segment)} of ${pattern} can never match a normalised path`,
       );
     }
-    if (segment !== '*' && segment !== '**' && segment.includes('*')) {
+    if (segment !== '**' && segment.includes('**')) {
       throw new ConfigError(
-        `${where}: "*" must be a whole segment (${pattern}); partial wildcards are not supported`,
+        `${where}: "**" must be a whole segment at the end (${pattern}); within a segment write one "*"`,
       );
     }
   }
   const rest = segments.at(-1) === '**';
-  const fixed = rest ? segments.slice(0, -1) : segments;
-  return { segments: caseSensitive ? fixed : fixed.map((segment) => segment.toLowerCase()), rest };
+  const fixed = (rest ? segments.slice(0, -1) : segments).map((segment) =>
+    caseSensitive ? segment : segment.toLowerCase(),
+  );
+  return { segments: fixed.map(compileSegment), rest };
+}
+
+/** `*` stays `*`; a segment with `*` inside becomes an anchored expression; the rest stay literal. */
+function compileSegment(segment: string): string | RegExp {
+  if (segment === '*' || !segment.includes('*')) return segment;
+  const literal = segment.split('*').map((part) => part.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'));
+  return new RegExp(`^${literal.join('[^/]*')}$`, 's');
 }
 
 function asList(where: string, value: unknown): string[] {
@@ -98,9 +119,13 @@ function asList(where: string, value: unknown): string[] {
   return list;
 }
 
-function compileRequirement(where: string, requirement: unknown, roles: Roles<string> | undefined) {
-  if (requirement === 'anonymous') return { anonymous: true, rules: [] };
-  if (requirement === 'authenticated') return { anonymous: false, rules: [] };
+function compileRequirement(
+  where: string,
+  requirement: unknown,
+  roles: Roles<string> | undefined,
+): { anonymous: boolean; rules: ClaimsRule[]; requirement: string } {
+  if (requirement === 'anonymous') return { anonymous: true, rules: [], requirement };
+  if (requirement === 'authenticated') return { anonymous: false, rules: [], requirement };
   if (typeof requirement === 'string') {
     const near = closestName(requirement, ['anonymous', 'authenticated']);
     throw new ConfigError(
@@ -115,20 +140,37 @@ function compileRequirement(where: string, requirement: unknown, roles: Roles<st
     );
   }
   const { groups, scopes, match } = requirement;
+  if (match !== undefined && match !== 'any' && match !== 'all') {
+    throw new ConfigError(`${where}: match must be "any" or "all", got ${JSON.stringify(match)}`);
+  }
   const options = match === undefined ? {} : { match };
   const rules: ClaimsRule[] = [];
-  if (groups !== undefined) rules.push(requireGroups(asList(`${where}: groups`, groups), options));
-  if (scopes !== undefined) rules.push(requireScopes(asList(`${where}: scopes`, scopes), options));
+  const words: string[] = [];
+  const how = match ?? 'any';
+  if (groups !== undefined) {
+    const list = asList(`${where}: groups`, groups);
+    rules.push(requireGroups(list, options));
+    words.push(`groups ${how} of ${list.join(', ')}`);
+  }
+  if (scopes !== undefined) {
+    const list = asList(`${where}: scopes`, scopes);
+    rules.push(requireScopes(list, options));
+    words.push(`scopes ${how} of ${list.join(', ')}`);
+  }
   if (requirement.roles !== undefined) {
     if (!roles) throw new ConfigError(`${where}: roles are used but the config defines no "roles" map`);
-    rules.push(roles.requireRole(...asList(`${where}: roles`, requirement.roles)));
+    const list = asList(`${where}: roles`, requirement.roles);
+    // All of the roles: one rule per role, each met by any of that role's groups.
+    if (how === 'all') for (const role of list) rules.push(roles.requireRole(role));
+    else rules.push(roles.requireRole(...list));
+    words.push(`roles ${how} of ${list.join(', ')}`);
   }
   if (rules.length === 0) {
     throw new ConfigError(
       `${where}: a requirement object needs groups, scopes or roles; use "authenticated" for any valid token`,
     );
   }
-  return { anonymous: false, rules };
+  return { anonymous: false, rules, requirement: words.join(' and ') };
 }
 
 /**
@@ -178,7 +220,9 @@ function matches(route: Route, path: string): boolean {
   if (route.rest ? segments.length < route.segments.length : segments.length !== route.segments.length) {
     return false;
   }
-  return route.segments.every((want, position) => want === '*' || want === segments[position]);
+  return route.segments.every((want, position) =>
+    typeof want === 'string' ? want === '*' || want === segments[position] : want.test(segments[position]!),
+  );
 }
 
 /**

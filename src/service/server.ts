@@ -1,6 +1,6 @@
 /**
  * The HTTP server of `cognito-jwt serve`: the auth endpoints of each proxy contract, `/healthz`,
- * `/readyz` and `/metrics`, and a graceful close. One process; `cluster.ts` runs several.
+ * `/readyz` and `/metrics` (on the same port, or on the admin listener), and a graceful close. One process; `cluster.ts` runs several.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +34,8 @@ export interface RunningService {
   readonly server: Server;
   /** `http://host:port` it listens on. */
   readonly url: string;
+  /** The admin listener's `http://host:port` (`/healthz`, `/readyz`, `/metrics`), when it has one. */
+  readonly adminUrl: string | undefined;
   readonly verifier: CognitoVerifier<readonly VerifierConfig[]>;
   /** Whether `/readyz` would answer 200 now. */
   ready(): boolean;
@@ -140,19 +142,33 @@ export async function startService(
   const ready = () => keysReady().every(Boolean) && (revocation?.fresh() ?? true);
 
   let closing = false;
-  const server = createServer((request, response) => {
-    if (closing) response.setHeader('connection', 'close');
-    handle(request, response).catch((error: Error) => {
-      logger.log('error', 'request failed', { detail: error.message });
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end('{"code":"ERR_INTERNAL"}');
-    });
-  });
-  // Proxies keep upstream connections open (nginx's keepalive, Envoy's pools): outlive their idle timeouts.
-  server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 80_000;
+  const listener = (handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>) => {
+    const server = createServer(
+      {
+        headersTimeout: settings.headersTimeoutMs,
+        requestTimeout: settings.requestTimeoutMs,
+        // How often Node looks for requests past those limits (its default is every 30 s).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(settings.headersTimeoutMs / 4))),
+      },
+      (request, response) => {
+        if (closing) response.setHeader('connection', 'close');
+        handle(request, response).catch((error: Error) => {
+          logger.log('error', 'request failed', { detail: error.message });
+          if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+          response.end('{"code":"ERR_INTERNAL"}');
+        });
+      },
+    );
+    // Proxies keep upstream connections open (nginx's keepalive, Envoy's pools): outlive their idle
+    // timeouts. (An idle kept-alive connection does not count towards headersTimeout.)
+    server.keepAliveTimeout = 75_000;
+    server.maxConnections = settings.maxConnections;
+    return server;
+  };
+  const server = listener(handleAuth);
+  const adminServer = settings.admin === undefined ? undefined : listener(handleAdmin);
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handleAuth(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = request.url ?? '/';
     const method = request.method ?? 'GET';
@@ -167,7 +183,13 @@ export async function startService(
       logger.decision(decision, seconds * 1000, undefined);
       return;
     }
-    const path = url.split('?', 1)[0];
+    // With an admin listener the auth port answers auth requests only.
+    if (adminServer === undefined) await handleAdmin(request, response);
+    else notFound(response);
+  }
+
+  async function handleAdmin(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?', 1)[0];
     if (path === '/healthz') {
       json(response, 200, { status: 'ok' });
     } else if (path === '/readyz') {
@@ -185,26 +207,23 @@ export async function startService(
       response.writeHead(200, { 'content-type': contentType });
       response.end(body);
     } else {
-      json(response, 404, {
-        code: 'NOT_FOUND',
-        message: 'auth endpoints: /auth/nginx, /auth/ingress-nginx, /auth/forward, and the Envoy prefix',
-      });
+      notFound(response);
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const url = await listen(server, settings.port, settings.host);
+  let adminUrl: string | undefined;
+  try {
+    if (adminServer && settings.admin)
+      adminUrl = await listen(adminServer, settings.admin.port, settings.admin.host);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
   hydrate();
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
   logger.log('info', 'listening', {
     url,
+    ...(adminUrl === undefined ? {} : { admin: adminUrl }),
     pools: settings.pools.map((pool) => pool.userPoolId),
     routes: settings.routes.length,
   });
@@ -213,14 +232,20 @@ export async function startService(
   return {
     server,
     url,
+    adminUrl,
     verifier,
     ready,
     close() {
       closed ??= (async () => {
         closing = true;
-        const done = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), settings.shutdownTimeoutMs);
+        const servers = adminServer ? [server, adminServer] : [server];
+        const done = Promise.all(
+          servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))),
+        );
+        for (const each of servers) each.closeIdleConnections();
+        const timer = setTimeout(() => {
+          for (const each of servers) each.closeAllConnections();
+        }, settings.shutdownTimeoutMs);
         await done;
         clearTimeout(timer);
         metrics?.close();
@@ -230,6 +255,25 @@ export async function startService(
       return closed;
     },
   };
+}
+
+/** Listen and return `http://host:port`. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${shown}:${address.port}`;
+}
+
+/** A 404 that names nothing: a scanner learns no endpoint from it. */
+function notFound(response: ServerResponse): void {
+  json(response, 404, { code: 'ERR_NOT_FOUND', message: 'not found' });
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {

@@ -29,7 +29,13 @@ export function parseJsonObject(bytes: Uint8Array, what: string): Record<string,
     throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the ${what} must be a JSON object`);
   }
   if (countKeys(value) !== members) {
-    throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the ${what} has duplicate member names`);
+    // The slower scan runs only here, on a token already refused, to name the member.
+    const at = duplicateMember(text);
+    throw new CognitoJwtError(
+      'ERR_TOKEN_MALFORMED',
+      `the ${what} has duplicate member names` +
+        (at === undefined ? '' : ` (${at.length > 64 ? `${at.slice(0, 64)}…` : at})`),
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -82,4 +88,72 @@ function countKeys(value: object): number {
     if (typeof item === 'object' && item !== null) count += countKeys(item);
   }
   return count;
+}
+
+/**
+ * The JSON path of the first member name that an object of `text` repeats (`routes`,
+ * `pools[0].clientId`, `a["odd key"]`), or `undefined` when none does. Names compare after their
+ * escapes are read (`"s\u0075b"` is `sub`). `text` must be valid JSON (parse it first): this
+ * only walks it. It builds a set per object, so the token parser runs it only to name the
+ * duplicate its member count already found; a config file is read with it in full.
+ *
+ * ```ts
+ * duplicateMember('{"routes":[],"routes":[]}'); // 'routes'
+ * duplicateMember('{"a":[{"b":1,"b":2}]}'); // 'a[0].b'
+ * ```
+ */
+export function duplicateMember(text: string): string | undefined {
+  let at = 0;
+  const space = () => {
+    while (at < text.length && ' \t\n\r'.includes(text[at]!)) at++;
+  };
+  const string = (): string => {
+    const start = at++;
+    while (text.charCodeAt(at) !== 34 /* " */) at += text.charCodeAt(at) === 92 /* \ */ ? 2 : 1;
+    at++;
+    return JSON.parse(text.slice(start, at)) as string;
+  };
+  const value = (path: string): string | undefined => {
+    space();
+    const c = text[at];
+    if (c === '{') {
+      at++;
+      space();
+      if (text[at] === '}') return void at++;
+      const seen = new Set<string>();
+      for (;;) {
+        space();
+        const name = string();
+        const member = memberPath(path, name);
+        if (seen.has(name)) return member;
+        seen.add(name);
+        space();
+        at++; // ':'
+        const found = value(member);
+        if (found !== undefined) return found;
+        space();
+        if (text[at++] === '}') return undefined;
+      }
+    }
+    if (c === '[') {
+      at++;
+      space();
+      if (text[at] === ']') return void at++;
+      for (let index = 0; ; index++) {
+        const found = value(`${path}[${index}]`);
+        if (found !== undefined) return found;
+        space();
+        if (text[at++] === ']') return undefined;
+      }
+    }
+    if (c === '"') string();
+    else while (at < text.length && !',]} \t\n\r'.includes(text[at]!)) at++;
+    return undefined;
+  };
+  return value('');
+}
+
+function memberPath(path: string, name: string): string {
+  if (/^[A-Za-z_$][\w$]*$/.test(name)) return path === '' ? name : `${path}.${name}`;
+  return `${path}[${JSON.stringify(name)}]`;
 }

@@ -13,7 +13,6 @@ test('normalisePath: every spelling of /admin becomes /admin', () => {
     '/admin',
     '/admin/',
     '/admin?x=/public',
-    '/admin#frag',
     '//admin',
     '///admin//',
     '/./admin',
@@ -57,6 +56,16 @@ test('normalisePath: what cannot be normalised unambiguously is refused, with th
     ['/admin%C3%28', /malformed/],
     ['/admin%0a', /control/],
     ['/adm in', /space, a control or a non-ASCII/],
+    ['/admin#frag', /raw "#"/],
+    ['/public#/../admin', /raw "#"/],
+    ['/admin?x=#', /raw "#"/],
+    ['/admin.', /ends in a space or a dot/],
+    ['/admin..', /ends in a space or a dot/],
+    ['/admin...', /ends in a space or a dot/],
+    ['/admin%2e', /ends in a space or a dot/],
+    ['/admin%20', /ends in a space or a dot/],
+    ['/admin%20/users', /ends in a space or a dot/],
+    ['/admin.%20', /ends in a space or a dot/],
     ['/admín', /non-ASCII/],
     ['admin', /start with/],
     ['http://host/admin', /start with/],
@@ -77,6 +86,98 @@ test('normalisePath: case is kept, or folded for case-insensitive upstreams', ()
     path: '/admin/users',
   });
   assert.deepEqual(normalisePath('/caf%C3%A9', sensitive), { ok: true, path: '/café' });
+});
+
+// Java's equalsIgnoreCase (Spring's case-insensitive matching) takes each of these for /admin or
+// /secret; Unicode case folding takes ß for ss. Folded with toLowerCase() they were other paths.
+const CASE_INSENSITIVE_SPELLINGS = [
+  ['/adm%C4%B1n', '/admın (dotless ı)'],
+  ['/ADM%C4%B0N', '/ADMİN (dotted İ)'],
+  ['/%C4%B0%E2%84%AA', '/İK (Kelvin sign)'],
+  ['/%C5%BFecret', '/ſecret (long s)'],
+  ['/stra%C3%9Fe', '/straße'],
+  ['/%EF%AC%81le', '/ﬁle (ligature)'],
+  ['/%EF%BD%81dmin', '/ａdmin (fullwidth)'],
+  ['/caf%C3%A9', '/café'],
+  ['/public/adm%C4%B1n', 'a later segment'],
+];
+
+test('normalisePath: with caseSensitive false, every non-ASCII spelling is refused (no fold covers every upstream)', () => {
+  for (const [uri, what] of CASE_INSENSITIVE_SPELLINGS) {
+    const result = normalisePath(uri!, { caseSensitive: false });
+    assert.equal(result.ok, false, what);
+    if (!result.ok) assert.match(result.reason, /non-ASCII character in a case-insensitive path/, what);
+    assert.equal(normalisePath(uri!, sensitive).ok, true, `${what} is its own path when case matters`);
+  }
+  // Raw non-ASCII was refused in both modes already.
+  assert.equal(normalisePath('/admın', { caseSensitive: false }).ok, false);
+});
+
+test('routes: /admin*/** covers what prefix routers, Rails format suffixes and IIS send to /admin', () => {
+  const routes = compileRoutes(
+    [
+      { path: '/admin*/**', require: { groups: 'admins' } },
+      { path: '/*.json', require: 'authenticated' },
+      { path: '/v*-beta/**', require: 'authenticated' },
+      { path: '/**', require: 'anonymous' },
+    ],
+    { caseSensitive: true },
+  );
+  const index = (uri: string) => {
+    const normalised = normalisePath(uri, sensitive);
+    return normalised.ok ? matchRoute(routes, 'GET', normalised.path)?.index : 'refused';
+  };
+  for (const uri of [
+    '/admin',
+    '/admin/users',
+    '/admin.json',
+    '/admin.json/x',
+    '/admin-console',
+    '/administrator',
+    '/admin;x.json',
+    '/%61dmin.json',
+  ]) {
+    assert.equal(index(uri), 0, uri);
+  }
+  for (const uri of ['/admin.', '/admin%20', '/admin%2e', '/admin.%20/users']) {
+    assert.equal(index(uri), 'refused', uri);
+  }
+  assert.equal(index('/public/admin'), 3);
+  assert.equal(index('/adm'), 3);
+  assert.equal(index('/report.json'), 1);
+  assert.equal(index('/report.json5'), 3, 'the glob is anchored at the end');
+  assert.equal(index('/v2-beta/x'), 2);
+  assert.equal(index('/v2-beta-old/x'), 3);
+  // Regular-expression characters in a pattern are literal.
+  const literal = compileRoutes([{ path: '/a+b*', require: 'anonymous' }], { caseSensitive: true });
+  assert.equal(matchRoute(literal, 'GET', '/a+bc')?.index, 0);
+  assert.equal(matchRoute(literal, 'GET', '/aab')?.index, undefined);
+  const folded = compileRoutes([{ path: '/Admin*/**', require: 'anonymous' }], { caseSensitive: false });
+  assert.equal(matchRoute(folded, 'GET', '/administrator/x')?.index, 0);
+});
+
+test('routes: match "all" with roles asks for every role; "any" (the default) for one', async () => {
+  const { authorize } = await import('../../src/authz/rule.ts');
+  const roles = { editor: ['editors'], auditor: ['auditors', 'admins'] };
+  const compile = (match?: 'all' | 'any') =>
+    compileRoutes([{ path: '/**', require: { roles: ['editor', 'auditor'], ...(match ? { match } : {}) } }], {
+      caseSensitive: true,
+      roles,
+    })[0]!;
+  const claims = (groups: string[]) =>
+    ({ sub: 's', iss: 'i', exp: 1, iat: 1, token_use: 'access', 'cognito:groups': groups }) as CognitoClaims;
+  const passes = async (match: 'all' | 'any' | undefined, groups: string[]) =>
+    authorize(claims(groups), compile(match).rules).then(
+      () => true,
+      () => false,
+    );
+  assert.equal(await passes('all', ['editors']), false, 'one role of two is not all');
+  assert.equal(await passes('all', ['editors', 'admins']), true);
+  assert.equal(await passes('all', ['auditors', 'admins']), false);
+  assert.equal(await passes('any', ['editors']), true);
+  assert.equal(await passes(undefined, ['admins']), true);
+  assert.equal(compile('all').requirement, 'roles all of editor, auditor');
+  assert.equal(compile().requirement, 'roles any of editor, auditor');
 });
 
 test('routes: exact segments, * for one segment, ** for the rest; first match wins; no match is undefined', () => {
@@ -111,7 +212,11 @@ test('routes: mistakes are refused when the config is read', () => {
   const bad: [unknown, RegExp][] = [
     [[{ path: '/a/**/b', require: 'anonymous' }], /"\*\*" may only end/],
     [[{ path: 'admin', require: 'anonymous' }], /starting with "\/"/],
-    [[{ path: '/a*', require: 'anonymous' }], /whole segment/],
+    [[{ path: '/a**', require: 'anonymous' }], /"\*\*" must be a whole segment/],
+    [[{ path: '/a**/b', require: 'anonymous' }], /"\*\*" must be a whole segment/],
+    [[{ path: '/admin.', require: 'anonymous' }], /can never match/],
+    [[{ path: '/admin /x', require: 'anonymous' }], /can never match/],
+    [[{ path: '/a', require: { groups: 'x', match: 'every' } }], /match must be "any" or "all"/],
     [[{ path: '/a/../b', require: 'anonymous' }], /can never match/],
     [[{ path: '/a;x', require: 'anonymous' }], /can never match/],
     [[{ path: '/a', require: 'anonymus' }], /did you mean "anonymous"/],

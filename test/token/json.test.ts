@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { decodeUnverified } from '../../src/index.ts';
 import { buildJwks, DEFAULT_TEST_POOL_ID, generateKeyPair } from '../../src/testing/index.ts';
-import { MAX_JSON_DEPTH } from '../../src/token/json.ts';
+import { duplicateMember, MAX_JSON_DEPTH } from '../../src/token/json.ts';
 import { CognitoVerifier } from '../../src/verify/verifier.ts';
 import { throwsCode } from '../helpers/assert-error.ts';
 import { noFetch } from '../helpers/no-fetch.ts';
@@ -104,6 +104,28 @@ describe('duplicate member names', () => {
       });
     });
   }
+
+  test('the message names the repeated member by its JSON path (duplicateMember)', () => {
+    const paths = [
+      'sub',
+      'sub',
+      'address.city',
+      'identities[1].id',
+      '__proto__',
+      'a.b.c.d',
+      '["a\\\\"]',
+      'sub',
+    ];
+    for (const [index, [where, payload]] of duplicates.entries()) {
+      assert.equal(duplicateMember(payload), paths[index], where);
+      throwsCode(() => decodeUnverified(unsigned(payload)), 'ERR_TOKEN_MALFORMED', {
+        message: `payload has duplicate member names (${paths[index]})`,
+      });
+    }
+    assert.equal(duplicateMember('{"a":[1,{"b":[]},"x"],"c":{"d":null,"e":true},"f":-1e5}'), undefined);
+    assert.equal(duplicateMember('[{"a":1},{"a":2},{"b":{"a":1,"a":1}}]'), '[2].b.a');
+    assert.equal(duplicateMember(' {"routes" : [] , "rou\\u0074es":{}} '), 'routes');
+  });
 
   test('are refused in the header ("alg" twice: parsers disagree on which wins)', () => {
     throwsCode(

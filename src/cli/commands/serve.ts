@@ -1,12 +1,13 @@
 import { RevocationList } from '../../revocation/list.ts';
 import { runService } from '../../service/cluster.ts';
-import { ENVIRONMENT, loadServiceConfig, type ServiceSettings } from '../../service/config.ts';
+import { ENVIRONMENT, loadServiceConfig } from '../../service/config.ts';
 import { ENDPOINTS } from '../../service/contracts.ts';
+import { loadPromClient } from '../../service/metrics.ts';
+import { checkOptionalPeers, describeService } from '../../service/preflight.ts';
 import { CognitoVerifier } from '../../verify/verifier.ts';
 import { parseCommand } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT, type ExitCode } from '../exit-code.ts';
-import type { Terminal } from '../output.ts';
 
 const ENDPOINT_HELP: [string, string][] = [
   [ENDPOINTS.nginx, 'nginx auth_request (X-Original-Method/-URI)'],
@@ -61,27 +62,6 @@ const OPTIONS = {
   'log-level': { type: 'string' },
 } as const;
 
-function printSummary(settings: ServiceSettings, terminal: Terminal): void {
-  const { out } = terminal;
-  out.line(`${out.paint('green', '✔')} config valid`);
-  out.line(
-    `listen   ${settings.host}:${settings.port}, ${settings.workers} worker${settings.workers === 1 ? '' : 's'}`,
-  );
-  for (const pool of settings.pools) {
-    const clients = pool.clientId === null ? 'any client' : [pool.clientId].flat().join(', ');
-    out.line(`pool     ${pool.userPoolId} (${pool.tokenUse ?? 'id or access'} tokens; ${clients})`);
-  }
-  for (const route of settings.routes) {
-    const methods = route.methods ? [...route.methods].join(',') : '*';
-    const needs = route.anonymous ? 'anonymous' : route.rules.length === 0 ? 'authenticated' : 'rules';
-    out.line(
-      `route    ${String(route.index).padStart(2)}  ${methods.padEnd(10)} ${route.pattern}  → ${needs}`,
-    );
-  }
-  out.line(`token    Authorization: Bearer${settings.tokenCookie ? `, cookie ${settings.tokenCookie}` : ''}`);
-  if (settings.revocation) out.line(`revoke   ${settings.revocation.store}`);
-}
-
 /**
  * `cognito-jwt serve`: the verification service for proxies.
  *
@@ -104,10 +84,14 @@ export const serveCommand: Command = {
     const settings = await loadServiceConfig(values.config, env);
     if (values.check) {
       // Building the verifier loads every JWKS snapshot the config names, as serving would.
-      new CognitoVerifier(settings.pools, { ...settings.keys });
+      const verifier = new CognitoVerifier(settings.pools, { ...settings.keys });
       // The revocation list checks its options when it is created; closed at once, before any connection is used.
       if (settings.revocation) await new RevocationList(settings.revocation).close();
-      printSummary(settings, terminal);
+      await checkOptionalPeers(settings);
+      const { out } = terminal;
+      out.line(`${out.paint('green', '✔')} config valid`);
+      const promClient = (await loadPromClient()) !== undefined;
+      for (const line of describeService(settings, verifier, promClient)) out.line(line);
       return EXIT.ok;
     }
     return (await runService(settings)) === 0 ? EXIT.ok : EXIT.usage;
