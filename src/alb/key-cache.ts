@@ -2,7 +2,7 @@ import { defaultFetch, type EcKey } from '#platform';
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { boundedFetch } from '../net/bounded-fetch.ts';
 import { checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
-import { importAlbPublicKey } from './key.ts';
+import { importAlbPublicKey, settleAlbPublicKey } from './key.ts';
 
 /**
  * Tuning of an {@link AlbKeyCache}; every field has a safe default.
@@ -357,6 +357,8 @@ export class AlbKeyCache {
     } catch {
       pem = '';
     }
-    return { key: importAlbPublicKey(pem, kid) }; // in a holder: on the Web the key is a promise
+    const key = importAlbPublicKey(pem, kid);
+    await settleAlbPublicKey(key, kid);
+    return { key }; // in a holder: on the Web the key is a promise, and must stay one in the cache
   }
 }
