@@ -33,7 +33,7 @@ function unusable(kid: string, reason: string, cause?: unknown): CognitoJwtError
  * Import the PEM the key endpoint serves for one kid. Only a single `PUBLIC KEY` block (SPKI) is
  * read: no certificate, no private key (from which Node would quietly derive a public one), no
  * text around it. The key must be EC on P-256. Throws `ERR_KEY_INVALID` (on Web Crypto, where
- * imports are asynchronous, a key of another curve fails at its first verification instead).
+ * imports are asynchronous, a key of another curve is refused by {@link settleAlbPublicKey}).
  *
  * ```ts
  * const key = importAlbPublicKey(pemText, kid);
@@ -49,6 +49,24 @@ export function importAlbPublicKey(pem: string, kid: string): EcKey {
     return importEcP256Spki(base64Bytes(base64));
   } catch (cause) {
     throw unusable(kid, (cause as Error)?.message ?? 'the PEM does not hold a P-256 public key', cause);
+  }
+}
+
+/**
+ * Wait for a key import the platform runs asynchronously (Web Crypto) and turn its failure into
+ * `ERR_KEY_INVALID`, as Node's synchronous import does: a key of another curve is refused when it
+ * is fetched, never as a raw `DOMException`. On Node the key is already imported.
+ *
+ * ```ts
+ * const key = importAlbPublicKey(pemText, kid);
+ * await settleAlbPublicKey(key, kid);
+ * ```
+ */
+export async function settleAlbPublicKey(key: EcKey, kid: string): Promise<void> {
+  try {
+    await key;
+  } catch (cause) {
+    throw unusable(kid, `not a P-256 public key (${(cause as Error)?.message ?? String(cause)})`, cause);
   }
 }
 

@@ -1,6 +1,9 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError, describeValue } from '../errors.ts';
 import { closestName } from '../options.ts';
+import { isUserPoolId } from '../pool/id.ts';
+import { checkUrl } from '../pool/url.ts';
+import { looksLikeToken } from './text.ts';
 
 /**
  * Options every command accepts: `--help`/`-h` and `--debug` (print the stack of an error).
@@ -32,12 +35,19 @@ export interface ParsedCommand<Options extends OptionsConfig> {
   positionals: string[];
 }
 
+/** Options whose value is meant to be a token (read from the argument, or `-` for stdin). */
+const TOKEN_OPTIONS: ReadonlySet<string> = new Set(['token']);
+
 /**
  * Parse a command's arguments strictly with `util.parseArgs`: unknown options, missing values and
- * surplus positionals become a one-line {@link ConfigError} that points at `--help`.
+ * surplus positionals become a one-line {@link ConfigError} that points at `--help`. A token given
+ * where no token belongs (an option's value, or a positional unless `tokenPositional`) is refused
+ * without being repeated: it would land in error messages, suggestions and success lines.
  *
  * ```ts
- * const { values, positionals } = parseCommand('inspect', argv, { json: { type: 'boolean' } }, 1);
+ * const { values, positionals } = parseCommand('inspect', argv, { json: { type: 'boolean' } }, 1, {
+ *   tokenPositional: true,
+ * });
  * ```
  */
 export function parseCommand<const Options extends OptionsConfig>(
@@ -45,17 +55,28 @@ export function parseCommand<const Options extends OptionsConfig>(
   args: readonly string[],
   options: Options,
   maxPositionals: number,
+  { tokenPositional = false }: { tokenPositional?: boolean } = {},
 ): ParsedCommand<Options> {
   let parsed: ParsedCommand<Options>;
   try {
     // strict parsing guarantees each value has its declared type, which is what ParsedCommand states
-    parsed = parseArgs({
+    const result = parseArgs({
       args,
       options: { ...COMMON_OPTIONS, ...options },
       allowPositionals: true,
       strict: true,
-    }) as ParsedCommand<Options>;
+      tokens: true,
+    });
+    for (const token of result.tokens) {
+      if (token.kind === 'option' && token.value !== undefined && !TOKEN_OPTIONS.has(token.name)) {
+        if (looksLikeToken(token.value)) throw tokenGiven(command, token.rawName);
+      } else if (token.kind === 'positional' && !tokenPositional && looksLikeToken(token.value)) {
+        throw tokenGiven(command, 'an argument');
+      }
+    }
+    parsed = { values: result.values, positionals: result.positionals } as ParsedCommand<Options>;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const flag = unknownFlag(error);
     const near = flag === undefined ? undefined : closestFlag(flag, { ...COMMON_OPTIONS, ...options });
     if (near !== undefined) {
@@ -68,6 +89,70 @@ export function parseCommand<const Options extends OptionsConfig>(
     throw usageError(command, `unexpected argument ${describeValue(surplus)}`);
   }
   return parsed;
+}
+
+function tokenGiven(command: string, where: string): ConfigError {
+  return usageError(
+    command,
+    `${where} holds a token, which it does not take (the token is not shown); ` +
+      '"cognito-jwt inspect -" reads a token from stdin and shows its claims',
+  );
+}
+
+/**
+ * A whole number option within bounds, as a usage error that names the option as typed.
+ *
+ * ```ts
+ * const port = integerOption('serve', '--port', values.port, 0, 65535);
+ * ```
+ */
+export function integerOption(
+  command: string,
+  option: string,
+  value: string,
+  min: number,
+  max: number,
+): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw usageError(
+      command,
+      `${option} must be a whole number from ${min} to ${max}, got ${describeValue(value)}`,
+    );
+  }
+  return number;
+}
+
+/**
+ * `--user-pool-id`, checked here so its mistake names the flag, not the library's `userPoolId`.
+ *
+ * ```ts
+ * const userPoolId = userPoolIdOption('verify', required('verify', '--user-pool-id', values['user-pool-id']));
+ * ```
+ */
+export function userPoolIdOption(command: string, value: string): string {
+  if (!isUserPoolId(value)) {
+    throw usageError(
+      command,
+      `--user-pool-id must look like "eu-west-1_AbC123", got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A URL option (`--issuer`, `--jwks`): `https:`, or `http:` on loopback, named as typed.
+ *
+ * ```ts
+ * const issuer = urlOption('verify', '--issuer', values.issuer);
+ * ```
+ */
+export function urlOption(command: string, option: string, value: string): string {
+  try {
+    return checkUrl(option, value);
+  } catch (error) {
+    throw usageError(command, (error as Error).message);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CognitoJwtError, ConfigError } from '../errors.ts';
-import { usageError } from './args.ts';
+import { closestName } from '../options.ts';
 import type { Command, CommandContext } from './command.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keysFetchCommand } from './commands/keys-fetch.ts';
@@ -12,7 +12,7 @@ import { serveCommand } from './commands/serve.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { EXIT, type ExitCode, exitCodeFor } from './exit-code.ts';
 import { processTerminal, type Terminal } from './output.ts';
-import { printable } from './text.ts';
+import { looksLikeToken, printable, withoutTokens } from './text.ts';
 
 /**
  * Every command, in the order `--help` lists them.
@@ -82,6 +82,31 @@ function hasFlag(args: readonly string[], ...flags: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => flags.includes(arg));
 }
 
+/** The words that may follow `cognito-jwt` (and `cognito-jwt keys`), for "did you mean". */
+const COMMAND_WORDS = [...new Set(COMMANDS.map((command) => command.name.split(' ')[0]!))];
+const KEYS_WORDS = COMMANDS.filter((command) => command.name.startsWith('keys ')).map((command) =>
+  command.name.slice('keys '.length),
+);
+
+/** ` did you mean "serve"?` for a typo of a known word, else nothing. */
+function didYouMean(word: string, words: readonly string[]): string {
+  const near = closestName(word, words);
+  return near === undefined ? '' : ` did you mean "${near}"?`;
+}
+
+/** An unknown command: a token pasted in its place is neither repeated nor "corrected". */
+function unknownCommand(word: string, words: readonly string[], prefix = ''): ConfigError {
+  if (looksLikeToken(word)) {
+    return new ConfigError(
+      `a token is not a command (it is not shown): to read it, run "cognito-jwt inspect -" and paste it on stdin (see: cognito-jwt --help)`,
+    );
+  }
+  const what = prefix === '' ? 'command' : `${prefix} command`;
+  return new ConfigError(
+    `unknown ${what} ${JSON.stringify(word)};${didYouMean(word, words)} ${prefix === '' ? 'commands' : 'use'}: ${words.join(', ')} (see: cognito-jwt ${prefix === '' ? '' : `${prefix} `}--help)`,
+  );
+}
+
 function findCommand(args: readonly string[]): { command: Command | undefined; rest: readonly string[] } {
   const [first, ...rest] = args;
   if (first === 'keys') {
@@ -127,11 +152,9 @@ export async function runCli(
           (sub === undefined ? err : out).line(KEYS_HELP);
           return sub === undefined ? EXIT.usage : EXIT.ok;
         }
-        throw usageError('keys', `unknown keys command ${JSON.stringify(sub)}; use fetch, show or generate`);
+        throw unknownCommand(sub, KEYS_WORDS, 'keys');
       }
-      throw new ConfigError(
-        `unknown command ${JSON.stringify(first)}; commands: inspect, verify, keys, mint, serve, revoke (see: cognito-jwt --help)`,
-      );
+      throw unknownCommand(first, COMMAND_WORDS);
     }
     if (hasFlag(rest, '--help', '-h')) {
       out.line(command.help);
@@ -158,8 +181,9 @@ function reportError(
   const exitCode = exitCodeFor(error);
   const known = error instanceof CognitoJwtError;
   // The command line builds a single verifier config, so the library's "config 0: " prefix says nothing.
-  const message = printable(
-    known ? error.message.replace(/^config 0: /, '') : String((error as Error)?.message ?? error),
+  // withoutTokens: whatever put user input in the message, a token is never printed.
+  const message = withoutTokens(
+    printable(known ? error.message.replace(/^config 0: /, '') : String((error as Error)?.message ?? error)),
   );
   const code = known ? error.code : 'unexpected error';
   const { err, out } = terminal;
@@ -170,7 +194,8 @@ function reportError(
   }
   if (options.debug) {
     for (let cause: unknown = error; cause !== undefined; cause = (cause as Error).cause) {
-      err.line(err.paint('dim', cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause)));
+      const text = cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause);
+      err.line(err.paint('dim', withoutTokens(text)));
       if (!(cause instanceof Error)) break;
     }
   } else if (!known) err.line(err.paint('dim', 'run again with --debug to see the stack'));

@@ -69,7 +69,8 @@ const METHOD = /^[A-Z]{1,20}$/;
 /**
  * ALB mode: the load balancer's `x-amzn-oidc-data` verified by `loadBalancer` (and
  * `x-amzn-oidc-identity` when sent), `x-amzn-oidc-accesstoken` by `verifier`, bound to the same
- * `sub` and client; the access token's claims are the request's.
+ * `sub` and client; the access token's claims are the request's, with `email` (and
+ * `email_verified`) from the load balancer's userinfo when it carries an email.
  *
  * ```ts
  * const authenticate = albAuthenticator(new AlbVerifier(settings.alb), verifier);
@@ -78,10 +79,21 @@ const METHOD = /^[A-Z]{1,20}$/;
 export function albAuthenticator(loadBalancer: AlbVerifier, verifier: TokenVerifier): Authenticate {
   const accessToken = { verify: async (token: string) => verifier.verify(token) };
   return async (headers) => {
-    const { accessToken: claims } = await loadBalancer.verifyRequest<CognitoClaims>(headers, {
-      accessToken,
-    });
-    return claims!; // set: an access-token verifier was given
+    const { claims: userinfo, accessToken: claims } = await loadBalancer.verifyRequest<CognitoClaims>(
+      headers,
+      { accessToken },
+    );
+    // An access token carries no email; the load balancer's signed userinfo does, when the IdP gave one.
+    if (typeof userinfo.email !== 'string') return claims!; // set: an access-token verifier was given
+    const { email, email_verified } = userinfo;
+    return Object.freeze({
+      ...claims!,
+      email,
+      // userinfo writes it as the string "true"; the merged claims hold the boolean tokens hold.
+      ...(email_verified === undefined
+        ? {}
+        : { email_verified: email_verified === true || email_verified === 'true' }),
+    }) as CognitoClaims;
   };
 }
 

@@ -358,32 +358,46 @@ describe('the identity header', () => {
 });
 
 describe('a flood of unknown kids', () => {
-  test('at most one request per cooldown, concurrent or one after another', async () => {
+  test('a kid that was not found fails fast for cooldownMs, that kid only; other kids are still fetched', async () => {
     let now = Date.now();
     const verifier = new AlbVerifier(
       { albArn: DEFAULT_TEST_ALB_ARN, issuer: null, clientId: null, keysUrl: fixture.server.keysUrl },
-      { cooldownMs: 30_000, clock: () => now },
+      { cooldownMs: 30_000, clock: () => now, fetchesPerSecond: 1_000 },
     );
-    const forge = () => mintAlbToken({ key: { ...fixture.key, kid: randomUUID() }, now });
+    const bogusKid = randomUUID();
+    const bogus = () => mintAlbToken({ key: { ...fixture.key, kid: bogusKid }, now });
     const start = fixture.server.requestCount;
-    const concurrent = await Promise.allSettled(Array.from({ length: 200 }, () => verifier.verify(forge())));
-    assert.ok(concurrent.every((result) => result.status === 'rejected'));
-    const codes = new Set(concurrent.map((result) => (result as PromiseRejectedResult).reason.code));
-    assert.deepEqual([...codes].sort(), ['ERR_KEY_NOT_FOUND', 'ERR_KID_COOLDOWN']);
-    for (let i = 0; i < 100; i++) await rejectsCode(verifier.verify(forge()), 'ERR_KID_COOLDOWN');
+    await rejectsCode(verifier.verify(bogus()), 'ERR_KEY_NOT_FOUND');
+    for (let i = 0; i < 50; i++) {
+      await rejectsCode(verifier.verify(bogus()), 'ERR_KEY_NOT_FOUND', { message: 'not asked again' });
+    }
     assert.equal(fixture.server.requestCount - start, 1);
 
-    now += 30_001; // the cooldown is over: one more request, then quiet again
-    await Promise.allSettled(Array.from({ length: 50 }, () => verifier.verify(forge())));
+    // The old endpoint-wide cooldown refused every unknown kid here, the real key included.
+    assert.ok(await verifier.verify(mintAlbToken({ key: fixture.key, now })));
     assert.equal(fixture.server.requestCount - start, 2);
 
-    // A real key is still verified during the cooldown once it is held.
-    const fresh = new AlbVerifier(
+    now += 30_001; // that kid's cooldown is over: asked once more
+    await rejectsCode(verifier.verify(bogus()), 'ERR_KEY_NOT_FOUND');
+    assert.equal(fixture.server.requestCount - start, 3);
+  });
+
+  test('200 made-up kids at once: the burst is fetched, the rest wait (at most 32) or are dropped', async () => {
+    const verifier = new AlbVerifier(
       { albArn: DEFAULT_TEST_ALB_ARN, issuer: null, clientId: null, keysUrl: fixture.server.keysUrl },
-      { cooldownMs: 30_000 },
+      { fetchesPerSecond: 20, fetchBurst: 2 },
     );
-    await fresh.verify(mintAlbToken({ key: fixture.key }));
-    await Promise.allSettled(Array.from({ length: 20 }, () => fresh.verify(forge())));
-    assert.ok(await fresh.verify(mintAlbToken({ key: fixture.key })));
+    const forge = () => mintAlbToken({ key: { ...fixture.key, kid: randomUUID() } });
+    const start = fixture.server.requestCount;
+    const began = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => verifier.verify(forge())));
+    const elapsedMs = performance.now() - began;
+    assert.ok(results.every((result) => result.status === 'rejected'));
+    const codes = new Set(results.map((result) => (result as PromiseRejectedResult).reason.code));
+    assert.deepEqual([...codes].sort(), ['ERR_KEY_NOT_FOUND', 'ERR_KID_COOLDOWN']);
+    const requests = fixture.server.requestCount - start;
+    assert.ok(requests <= 2 + Math.floor((elapsedMs * 20) / 1000), `${requests} requests in ${elapsedMs} ms`);
+    // Waiting kids are given up after two refill intervals (100 ms here), not held for long.
+    assert.ok(elapsedMs < 2_000, `${elapsedMs} ms`);
   });
 });

@@ -37,6 +37,30 @@ test('ALB mode: the load balancer headers are verified and the access token clai
   const allowed = await nginxAsk(harness, 'GET', '/admin/x', headers('user-1', { groups: ['admins'] }));
   assert.equal(allowed.status, 200);
   assert.equal(allowed.headers.get('x-auth-request-user'), 'user-1');
+  // The access token has no email: the header comes from the load balancer's signed userinfo.
+  assert.equal(allowed.headers.get('x-auth-request-email'), 'user-1@example.com');
+  const noEmail = await nginxAsk(harness, 'GET', '/me', {
+    ...headers('user-3'),
+    [ALB_HEADERS.data]: mintAlbToken({
+      key: albKey,
+      sub: 'user-3',
+      clientId: CLIENT,
+      claims: { email: undefined, email_verified: undefined },
+    }),
+  });
+  assert.equal(noEmail.status, 200);
+  assert.equal(noEmail.headers.get('x-auth-request-email'), '');
+  const unverified = await nginxAsk(harness, 'GET', '/me', {
+    ...headers('user-4'),
+    [ALB_HEADERS.data]: mintAlbToken({
+      key: albKey,
+      sub: 'user-4',
+      clientId: CLIENT,
+      claims: { email_verified: 'false' },
+    }),
+  });
+  assert.equal(unverified.status, 200);
+  assert.equal(unverified.headers.get('x-auth-request-email'), '');
   assert.equal((await nginxAsk(harness, 'GET', '/admin/x', headers('user-2'))).status, 403);
   assert.equal((await nginxAsk(harness, 'GET', '/public/x')).status, 200);
 

@@ -183,7 +183,7 @@ test('verify: usage and configuration mistakes exit 2', async () => {
     ],
     [
       ['verify', token, '--user-pool-id', 'nope', '--client-id', 'a', '--token-use', 'id'],
-      /^userPoolId must look like/,
+      /^--user-pool-id must look like "eu-west-1_AbC123", got "nope"/,
     ],
     [[...base, 'surplus', '--client-id', 'a', '--token-use', 'id'], /^unexpected argument "surplus"/],
   ];

@@ -42,7 +42,9 @@ export const inspectCommand: Command = {
   summary: 'decode and explain a token, without verifying it',
   help: HELP,
   async run(args, { terminal, stdin, now }) {
-    const { values, positionals } = parseCommand('inspect', args, { json: { type: 'boolean' } }, 1);
+    const { values, positionals } = parseCommand('inspect', args, { json: { type: 'boolean' } }, 1, {
+      tokenPositional: true,
+    });
     const token = await readToken('inspect', positionals[0], stdin);
     const report = describeToken(token, now() / 1000);
     const { out } = terminal;

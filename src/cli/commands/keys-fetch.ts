@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { JWKS_EVENTS, type JwksEventMessages } from '../../keys/events.ts';
 import { JwksCache } from '../../keys/jwks-cache.ts';
 import { resolveConfig } from '../../verify/config.ts';
-import { parseCommand, required } from '../args.ts';
+import { parseCommand, required, urlOption, userPoolIdOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
 import { printable } from '../text.ts';
@@ -49,13 +49,18 @@ export const keysFetchCommand: Command = {
       },
       0,
     );
-    const userPoolId = required('keys fetch', '--user-pool-id', values['user-pool-id']);
+    const userPoolId = userPoolIdOption(
+      'keys fetch',
+      required('keys fetch', '--user-pool-id', values['user-pool-id']),
+    );
     const [entry] = resolveConfig(
       {
         userPoolId,
         clientId: null,
         tokenUse: null,
-        ...(values.issuer !== undefined ? { issuer: values.issuer } : {}),
+        ...(values.issuer !== undefined
+          ? { issuer: urlOption('keys fetch', '--issuer', values.issuer) }
+          : {}),
       },
       0,
     );

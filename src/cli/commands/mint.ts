@@ -1,11 +1,10 @@
-import { checkUrl } from '../../pool/url.ts';
 import {
   type MintOptions,
   mintAccessToken,
   mintClientCredentialsToken,
   mintIdToken,
 } from '../../testing/mint.ts';
-import { oneOf, parseCommand, required, usageError } from '../args.ts';
+import { oneOf, parseCommand, required, urlOption, usageError, userPoolIdOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
 import { readKeyFile } from '../key-file.ts';
@@ -91,14 +90,14 @@ export const mintCommand: Command = {
     }
     const options: MintOptions = {
       key: await readKeyFile(keyFile),
-      userPoolId: required('mint', '--user-pool-id', values['user-pool-id']),
+      userPoolId: userPoolIdOption('mint', required('mint', '--user-pool-id', values['user-pool-id'])),
       clientId: required('mint', '--client-id', values['client-id']),
       expiresIn:
         values['expires-in'] === undefined
           ? 3600
           : parseDuration('--expires-in', values['expires-in'], { allowNegative: true }),
       ...(values['issued-at'] !== undefined ? { now: parseTime('--issued-at', values['issued-at']) } : {}),
-      ...(values.issuer !== undefined ? { issuer: checkUrl('--issuer', values.issuer) } : {}),
+      ...(values.issuer !== undefined ? { issuer: urlOption('mint', '--issuer', values.issuer) } : {}),
       ...(values.group ? { groups: values.group } : {}),
       ...(values.scope ? { scope: values.scope } : {}),
       ...(values.sub !== undefined ? { sub: values.sub } : {}),

@@ -1,11 +1,11 @@
 import { RevocationList } from '../../revocation/list.ts';
 import { runService } from '../../service/cluster.ts';
-import { ENVIRONMENT, loadServiceConfig } from '../../service/config.ts';
+import { ENVIRONMENT, LOG_LEVELS, loadServiceConfig } from '../../service/config.ts';
 import { ENDPOINTS } from '../../service/contracts.ts';
 import { loadPromClient } from '../../service/metrics.ts';
 import { checkOptionalPeers, describeService } from '../../service/preflight.ts';
 import { CognitoVerifier } from '../../verify/verifier.ts';
-import { parseCommand } from '../args.ts';
+import { integerOption, oneOf, parseCommand, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT, type ExitCode } from '../exit-code.ts';
 
@@ -75,6 +75,11 @@ export const serveCommand: Command = {
   help: HELP,
   async run(args, { terminal }): Promise<ExitCode> {
     const { values } = parseCommand('serve', args, OPTIONS, 0);
+    // Checked here, so a mistake names the flag typed, not the variable it stands for.
+    if (values.host === '') throw usageError('serve', '--host must not be empty');
+    if (values.port !== undefined) integerOption('serve', '--port', values.port, 0, 65535);
+    if (values.workers !== undefined) integerOption('serve', '--workers', values.workers, 1, 256);
+    if (values['log-level'] !== undefined) oneOf('serve', '--log-level', values['log-level'], LOG_LEVELS);
     // Flags become the environment variables they stand for, which win over the file.
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (values.host !== undefined) env.COGNITO_JWT_HOST = values.host;

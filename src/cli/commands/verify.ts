@@ -1,10 +1,12 @@
+import { CognitoJwtError } from '../../errors.ts';
 import type { JwksSnapshot } from '../../keys/jwks-cache.ts';
 import type { VerifierConfig } from '../../verify/config.ts';
 import { CognitoVerifier } from '../../verify/verifier.ts';
-import { oneOf, parseCommand, required } from '../args.ts';
+import { describeAlbToken } from '../alb-report.ts';
+import { oneOf, parseCommand, required, urlOption, userPoolIdOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
-import { isUrl, readJsonFile, readToken } from '../input.ts';
+import { cleanToken, isUrl, readJsonFile, readToken } from '../input.ts';
 import { renderToken } from '../render-token.ts';
 import { parseDuration, parseTime } from '../time.ts';
 import { describeToken } from '../token-report.ts';
@@ -70,7 +72,10 @@ export const verifyCommand: Command = {
   summary: 'verify a token (signature, issuer, client, token_use, times, groups, scopes)',
   help: HELP,
   async run(args, { terminal, stdin, now }) {
-    const { values, positionals } = parseCommand('verify', args, OPTIONS, 1);
+    const { values, positionals } = parseCommand('verify', args, OPTIONS, 1, { tokenPositional: true });
+    // A load balancer token given as the argument is named before the flags it could never satisfy.
+    const argument = positionals[0];
+    if (argument !== undefined && argument !== '-') refuseAlbToken(cleanToken(argument), now());
     const clientIds = required('verify', '--client-id', values['client-id']);
     const tokenUse = oneOf('verify', '--token-use', required('verify', '--token-use', values['token-use']), [
       'id',
@@ -79,13 +84,13 @@ export const verifyCommand: Command = {
     ]);
     const jwks = values.jwks;
     const config: VerifierConfig = {
-      userPoolId: required('verify', '--user-pool-id', values['user-pool-id']),
+      userPoolId: userPoolIdOption('verify', required('verify', '--user-pool-id', values['user-pool-id'])),
       clientId: clientIds.includes('any') ? null : clientIds,
       tokenUse: tokenUse === 'any' ? null : tokenUse,
       ...(values.group ? { groups: values.group } : {}),
       ...(values.scope ? { scopes: values.scope } : {}),
-      ...(values.issuer !== undefined ? { issuer: values.issuer } : {}),
-      ...(jwks !== undefined && isUrl(jwks) ? { jwksUri: jwks } : {}),
+      ...(values.issuer !== undefined ? { issuer: urlOption('verify', '--issuer', values.issuer) } : {}),
+      ...(jwks !== undefined && isUrl(jwks) ? { jwksUri: urlOption('verify', '--jwks', jwks) } : {}),
       ...(values['clock-tolerance'] !== undefined
         ? { clockToleranceSeconds: parseDuration('--clock-tolerance', values['clock-tolerance']) }
         : {}),
@@ -101,6 +106,7 @@ export const verifyCommand: Command = {
     }
 
     const token = await readToken('verify', positionals[0], stdin);
+    refuseAlbToken(token, now());
     const claims = await verifier.verify(token);
     const checkedAt = new Date(clock());
     const report = describeToken(token, checkedAt.getTime() / 1000);
@@ -131,3 +137,20 @@ export const verifyCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/**
+ * `verify` checks Cognito tokens; a load balancer's `x-amzn-oidc-data` is said to be one, with the
+ * way to verify it, instead of failing on its padded base64url (exit 1, as for any token refused).
+ */
+function refuseAlbToken(token: string, nowMs: number): void {
+  const alb = describeAlbToken(token, nowMs / 1000);
+  if (alb === undefined) return;
+  const where = alb.loadBalancer.region === undefined ? '' : ` (signer in ${alb.loadBalancer.region})`;
+  throw new CognitoJwtError(
+    'ERR_TOKEN_MALFORMED',
+    `this is an Application Load Balancer token (x-amzn-oidc-data${where}), signed by the load ` +
+      'balancer, not by Cognito: "cognito-jwt verify" checks Cognito ID and access tokens. Verify it ' +
+      "in your code with AlbVerifier from cognito-jwt/alb and your load balancer's ARN; " +
+      '"cognito-jwt inspect" decodes it',
+  );
+}
