@@ -12,7 +12,10 @@ import { ROOT } from '../helpers/doc-blocks.ts';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const ROWS = new Map(
-  [...README.matchAll(/^\| `(ERR_[A-Z_*]+)` \| ([\d–]+) \|/gm)].map((match) => [match[1], match[2]]),
+  [...README.matchAll(/^\| `(ERR_[A-Z_*]+)` \| ([\d–]+) \|/gm)].map((match) => [
+    match[1] as string,
+    match[2] as string,
+  ]),
 );
 
 test('every error code has a row in the README table, with its status', () => {
