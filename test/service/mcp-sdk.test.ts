@@ -8,7 +8,9 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext, test } from 'node:test';
+import { CognitoVerifier } from '../../src/index.ts';
 import { checkServiceConfig } from '../../src/service/config.ts';
+import { describeService } from '../../src/service/preflight.ts';
 import { startEchoUpstream } from '../helpers/echo-upstream.ts';
 import {
   type CognitoStandIn,
@@ -127,9 +129,13 @@ test('config: protectedResource is checked with the rest, refused in ALB mode, n
   const base = { pools: [pool.config], listen: { port: 0 }, workers: 1, metrics: false };
   const check = (extra: Record<string, unknown>) =>
     checkServiceConfig({ ...base, ...extra }, { baseDir: '.', env: {} });
-  assert.equal(
-    check({ protectedResource: { resource: 'https://api.example.com/mcp' } }).protectedResource?.path,
-    '/.well-known/oauth-protected-resource/mcp',
+  const settings = check({ protectedResource: { resource: 'https://api.example.com/mcp' } });
+  assert.equal(settings.protectedResource?.path, '/.well-known/oauth-protected-resource/mcp');
+  assert.ok(
+    describeService(settings, new CognitoVerifier(settings.pools), false).includes(
+      `metadata /.well-known/oauth-protected-resource/mcp on the auth port: resource https://api.example.com/mcp, authorization servers ${MCP_ISSUER}`,
+    ),
+    'serve --check names it',
   );
   assert.throws(
     () => check({ protectedResource: { resource: 'http://api.example.com/mcp' } }),
