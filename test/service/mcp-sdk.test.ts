@@ -4,6 +4,7 @@
  * shows (the metadata location passed to the service, the 403 challenge copied to the client).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { after, before, type TestContext, test } from 'node:test';
 import { CognitoVerifier } from '../../src/index.ts';
 import { checkServiceConfig } from '../../src/service/config.ts';
 import { describeService } from '../../src/service/preflight.ts';
+import { extractFences, ROOT } from '../helpers/doc-blocks.ts';
 import { startEchoUpstream } from '../helpers/echo-upstream.ts';
 import {
   type CognitoStandIn,
@@ -254,4 +256,27 @@ ${mcpNginxServer(port, Number(new URL(harness.service.url).port), upstream.port)
   const missing = await fetch(`${origin}/mcp`, { method: 'POST' });
   await missing.body?.cancel();
   assert.equal(missing.headers.get('www-authenticate')?.split('Bearer').length, 2, 'one challenge on a 401');
+});
+
+test('docs/mcp.md shows what is tested: its service config passes the checks, its nginx block is the one run above', () => {
+  const fences = extractFences(readFileSync(join(ROOT, 'docs/mcp.md'), 'utf8'), 'docs/mcp.md');
+  const configs = fences.filter((fence) => fence.lang === 'json');
+  assert.equal(configs.length, 1);
+  const settings = checkServiceConfig(JSON.parse(configs[0]!.code), { baseDir: ROOT, env: {} });
+  assert.equal(
+    settings.protectedResource?.url,
+    'https://api.example.com/.well-known/oauth-protected-resource/mcp',
+  );
+  const nginx = fences.filter((fence) => fence.lang === 'nginx');
+  assert.equal(nginx.length, 1);
+  // Comments and spacing aside, and with the ports the doc prints, the same directives.
+  const directives = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim().replace(/\s+/g, ' '))
+      .filter((line) => line !== '');
+  assert.deepEqual(
+    directives(nginx[0]!.code),
+    directives(mcpNginxServer(80, 9180, 8080).replace('listen 127.0.0.1:80;', 'listen 80;')),
+  );
 });
