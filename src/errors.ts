@@ -161,6 +161,23 @@ export class TokenExpiredError extends CognitoJwtError {
   }
 }
 
+/**
+ * A valid token lacks a scope that a check requires (`ERR_SCOPE_MISSING`, 403). `required` are the
+ * scopes the check names (any one of them, or all, as the check was written) and `granted` the
+ * token's own: an API that publishes protected-resource metadata tells the client in its 403
+ * challenge which scopes to ask for.
+ */
+export class ScopeMissingError extends CognitoJwtError {
+  readonly required: readonly string[];
+  readonly granted: readonly string[];
+
+  constructor(message: string, required: readonly string[], granted: readonly string[]) {
+    super('ERR_SCOPE_MISSING', message, { claim: 'scope' });
+    this.required = [...required];
+    this.granted = [...granted];
+  }
+}
+
 /** A configuration mistake, thrown when the verifier (or middleware, client) is created. */
 export class ConfigError extends CognitoJwtError {
   constructor(message: string, options: CognitoJwtErrorOptions = {}) {

@@ -38,6 +38,7 @@ export {
   clientMessage,
   ERROR_STATUS,
   type ErrorCode,
+  ScopeMissingError,
   TokenExpiredError,
 } from './errors.ts';
 export { type FetchReason, JWKS_EVENTS, type JwksEventMessages, type JwksEventName } from './keys/events.ts';

@@ -124,7 +124,18 @@ const entries: Entry[] = [
     name: 'httpErrorResponse(error, options)',
     call: (extra) => httpErrorResponse(new CognitoJwtError('ERR_TOKEN_EXPIRED', 'expired'), extra as never),
     typo: ['exposeErrorDetails', 'exposeErrorDetail'],
-    misplaced: ['allowBareToken', '(known: realm, exposeErrorDetail)'],
+    misplaced: ['allowBareToken', '(known: realm, exposeErrorDetail, resourceMetadata)'],
+  },
+  {
+    name: 'protectedResource of cognitoAuth() from cognito-jwt/express',
+    call: (extra) =>
+      expressAuth({
+        verifier: config,
+        protectedResource: { resource: 'https://api.example.com/mcp', ...extra },
+      } as never),
+    typo: ['scope', 'scopes'],
+    misplaced: ['audience', "set the verifier's audience"],
+    wrongType: ['scopes', 5, 'scopes must be a non-empty string or a non-empty array'],
   },
   {
     name: 'cognitoAuth() from cognito-jwt/express',

@@ -6,6 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, checkRules } from '../authz/rule.ts';
 import { createHttpAuth, type HttpAuth, type HttpAuthOptions } from './http.ts';
+import { asksForMetadata, describedResource } from './protected-resource.ts';
 
 declare global {
   namespace Express {
@@ -31,6 +32,13 @@ export interface CognitoExpressMiddleware extends RequestHandler {
    * authenticate gets 401. With no rules it only requires a verified token.
    */
   authorize(...rules: ExpressRule[]): RequestHandler;
+  /**
+   * With `protectedResource`: a middleware that answers `GET` and `HEAD` on
+   * `/.well-known/oauth-protected-resource{path}` with the metadata document and passes every other
+   * request on. Mount it on the app itself (it reads `req.originalUrl`), before any middleware that
+   * would refuse a request without a token.
+   */
+  resourceMetadata(): RequestHandler;
 }
 
 function fail(
@@ -65,6 +73,17 @@ function fail(
  * app.get('/api/me', (req, res) => res.json({ sub: req.auth?.sub }));
  * app.delete('/api/users/:id', auth.authorize(requireGroups('admins')), (req, res) => res.sendStatus(204));
  * ```
+ *
+ * An MCP server (or any API for OAuth clients) publishes its protected-resource metadata:
+ *
+ * ```ts
+ * const mcpAuth = cognitoAuth({
+ *   verifier: { userPoolId: 'eu-west-1_AbC123', clientId: 'mcp-client-id', tokenUse: 'access' },
+ *   protectedResource: { resource: 'https://api.example.com/mcp', scopes: ['mcp/tools'] },
+ * });
+ * app.use(mcpAuth.resourceMetadata()); // GET /.well-known/oauth-protected-resource/mcp
+ * app.post('/mcp', mcpAuth, mcpAuth.authorize(requireScopes('mcp/tools')), handleMcp);
+ * ```
  */
 export function cognitoAuth(options: ExpressAuthOptions): CognitoExpressMiddleware {
   const core = createHttpAuth<Request>(options, (req, name) => req.headers[name], 'cognitoAuth()');
@@ -85,6 +104,13 @@ export function cognitoAuth(options: ExpressAuthOptions): CognitoExpressMiddlewa
           () => next(),
           (error: unknown) => fail(core, error, req, res, next),
         );
+      };
+    },
+    resourceMetadata(): RequestHandler {
+      const described = describedResource(core.protectedResource, 'cognitoAuth()');
+      return (req, res, next) => {
+        if (!asksForMetadata(described, req.method, req.originalUrl)) return next();
+        res.status(200).set(described.response.headers).send(described.response.body);
       };
     },
   });

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RegisterOptions 
 import fastifyPlugin from 'fastify-plugin';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, checkRules } from '../authz/rule.ts';
+import { ConfigError } from '../errors.ts';
 import { checkBoolean } from '../options.ts';
 import {
   createHttpAuth,
@@ -84,8 +85,16 @@ const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) 
   );
   const { global = true } = options;
   checkBoolean('the cognito-jwt plugin: global', global);
+  const described = core.protectedResource;
+  if (described !== undefined && fastify.prefix !== '') {
+    throw new ConfigError(
+      `the cognito-jwt plugin: with protectedResource, register it where the prefix is empty (here "${fastify.prefix}"): the metadata is served at ${described.path}`,
+    );
+  }
 
   const authenticate: CognitoHook = async (request, reply) => {
+    // The metadata is public: it tells a client without a token where to get one.
+    if (described !== undefined && request.routeOptions.url === described.path) return;
     try {
       request.auth = (await core.authenticate(request)) ?? null;
     } catch (error) {
@@ -107,10 +116,16 @@ const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (fastify, options) 
     },
   } satisfies CognitoFastify);
   if (global) fastify.addHook('onRequest', authenticate);
+  if (described !== undefined) {
+    const { status, headers, body } = described.response;
+    fastify.get(described.path, async (_request, reply) => reply.code(status).headers(headers).send(body));
+  }
 };
 
 /**
- * The plugin: verifies bearer tokens and puts the claims on `request.auth`. Answers 401 (with
+ * The plugin: verifies bearer tokens and puts the claims on `request.auth`. With
+ * `protectedResource` it also serves the protected-resource metadata (RFC 9728) at
+ * `/.well-known/oauth-protected-resource{path}` (register it at the root then). Answers 401 (with
  * `WWW-Authenticate: Bearer`), 403 or 503 with `{ code, message }` as JSON, where `message` is
  * the fixed sentence `clientMessage(code)` (log the detail through `onError`);
  * `forwardErrors: true` throws the error to Fastify's error handler instead (which answers with

@@ -7,6 +7,7 @@ import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, checkRules } from '../authz/rule.ts';
 import type { RequestContext } from '../keys/jwks-cache.ts';
 import { createHttpAuth, type HttpAuth, type HttpAuthOptions } from './http.ts';
+import { asksForMetadata, describedResource } from './protected-resource.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -30,6 +31,12 @@ export interface CognitoHonoMiddleware extends MiddlewareHandler {
    * authenticate gets 401. With no rules it only requires a verified token.
    */
   authorize(...rules: HonoRule[]): MiddlewareHandler;
+  /**
+   * With `protectedResource`: a middleware that answers `GET` and `HEAD` on
+   * `/.well-known/oauth-protected-resource{path}` with the metadata document and passes every other
+   * request on. Register it before any middleware that would refuse a request without a token.
+   */
+  resourceMetadata(): MiddlewareHandler;
 }
 
 /** The error as a JSON `Response`, or thrown on to `app.onError` (forwarding on, or not ours). */
@@ -77,6 +84,17 @@ function executionContextOf(): (c: Context) => RequestContext | undefined {
  * app.get('/api/me', (c) => c.json({ sub: c.get('auth')?.sub }));
  * app.get('/api/admin', auth.authorize(requireGroups('admins')), (c) => c.text('hello admin'));
  * ```
+ *
+ * An MCP server (or any API for OAuth clients) publishes its protected-resource metadata:
+ *
+ * ```ts
+ * const mcpAuth = cognitoAuth({
+ *   verifier: { userPoolId: 'eu-west-1_AbC123', clientId: 'mcp-client-id', tokenUse: 'access' },
+ *   protectedResource: { resource: 'https://api.example.com/mcp', scopes: ['mcp/tools'] },
+ * });
+ * app.use(mcpAuth.resourceMetadata()); // GET /.well-known/oauth-protected-resource/mcp
+ * app.post('/mcp', mcpAuth, mcpAuth.authorize(requireScopes('mcp/tools')), handleMcp);
+ * ```
  */
 export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
   const core = createHttpAuth<Context>(
@@ -104,6 +122,14 @@ export function cognitoAuth(options: HonoAuthOptions): CognitoHonoMiddleware {
           return fail(core, error, c);
         }
         return next();
+      };
+    },
+    resourceMetadata(): MiddlewareHandler {
+      const described = describedResource(core.protectedResource, 'cognitoAuth()');
+      const { status, headers, body } = described.response;
+      return async (c, next) => {
+        if (!asksForMetadata(described, c.req.method, c.req.path)) return next();
+        return new Response(c.req.method === 'HEAD' ? null : body, { status, headers });
       };
     },
   });

@@ -11,3 +11,10 @@ export {
   type TokenVerifier,
   type VerifierInput,
 } from './http.ts';
+export {
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  type ProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  protectedResourceMetadataUrl,
+} from './protected-resource.ts';

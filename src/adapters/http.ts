@@ -5,11 +5,17 @@
 import { ALB_HEADERS, AlbVerifier, type HeaderSource } from '../alb/verifier.ts';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, authorize } from '../authz/rule.ts';
-import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode } from '../errors.ts';
+import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode, ScopeMissingError } from '../errors.ts';
 import type { RequestContext } from '../keys/jwks-cache.ts';
 import { checkBoolean, checkFunction, checkOptions, type OptionKeys, optionKeys } from '../options.ts';
 import { configKeysBelongIn, type VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier, VERIFIER_OPTIONS } from '../verify/verifier.ts';
+import {
+  challengeScope,
+  type ProtectedResource,
+  type ProtectedResourceOptions,
+  protectedResource,
+} from './protected-resource.ts';
 
 /** Anything that verifies a token into claims; a {@link CognitoVerifier} is one. */
 export interface TokenVerifier<Claims = AuthClaims> {
@@ -55,6 +61,14 @@ export interface HttpAuthOptions<Context> {
    * header a request counts as carrying no token (`credentialsRequired: false` lets it through).
    */
   loadBalancer?: AlbVerifier;
+  /**
+   * Publish OAuth protected-resource metadata (RFC 9728) for OAuth and MCP clients: `resource` is
+   * the public URL clients call. The adapter serves the document at
+   * `/.well-known/oauth-protected-resource{path}` (Express and Hono: `auth.resourceMetadata()`),
+   * its 401 and 403 challenges name it in `resource_metadata`, and a 403 for a missing scope
+   * carries `scope`.
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 /** The answer to a failed request: status, headers (`www-authenticate` for 401 and 403) and JSON body. */
@@ -71,6 +85,12 @@ export interface HttpErrorResponseOptions {
   realm?: string | undefined;
   /** Send the error's detailed message instead of the fixed client sentence (development only). */
   exposeErrorDetail?: boolean | undefined;
+  /**
+   * The absolute URL of the API's protected-resource metadata (RFC 9728): 401 and 403 challenges
+   * name it in `resource_metadata`, and a 403 for a missing scope ({@link ScopeMissingError})
+   * carries `scope`: the token's scopes and the ones the check asked for.
+   */
+  resourceMetadata?: string | undefined;
 }
 
 /** What the core does with an error: answer it, or pass `error` on to the framework. */
@@ -81,6 +101,8 @@ export interface HttpAuth<Context> {
   readonly forwardErrors: boolean;
   /** The verified claims, `undefined` for an anonymous request allowed by `credentialsRequired: false`. */
   authenticate(context: Context): Promise<AuthClaims | undefined>;
+  /** The checked `protectedResource` option: its document, path and URL. */
+  readonly protectedResource: ProtectedResource | undefined;
   /** Check `rules` against the claims a middleware put on the request; no claims means 401. */
   authorize(
     claims: AuthClaims | null | undefined,
@@ -105,6 +127,7 @@ const BEARER_TOKEN_OPTIONS = optionKeys<{ allowBareToken?: boolean }>('bearerTok
 const ERROR_RESPONSE_OPTIONS = optionKeys<HttpErrorResponseOptions>('httpErrorResponse options', {
   realm: true,
   exposeErrorDetail: true,
+  resourceMetadata: true,
 });
 
 /**
@@ -156,6 +179,10 @@ export interface BearerChallenge {
   error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined;
   /** Any text: it is reduced to the characters RFC 6750 allows, and shortened. */
   description?: string | undefined;
+  /** `scope` (RFC 6750 §3): space-separated scope tokens. */
+  scope?: string | undefined;
+  /** `resource_metadata` (RFC 9728 §5.1): the absolute URL of the protected-resource metadata. */
+  resourceMetadata?: string | undefined;
 }
 
 /**
@@ -175,7 +202,20 @@ export function bearerChallenge(challenge: BearerChallenge): string {
   if (challenge.description !== undefined) {
     params.push(`error_description="${challengeText(challenge.description)}"`);
   }
+  if (challenge.scope !== undefined) params.push(`scope="${checkChallengeValue('scope', challenge.scope)}"`);
+  if (challenge.resourceMetadata !== undefined) {
+    params.push(
+      `resource_metadata="${checkChallengeValue('resource_metadata', challenge.resourceMetadata)}"`,
+    );
+  }
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+}
+
+function checkChallengeValue(name: string, value: unknown): string {
+  if (typeof value !== 'string' || !CHALLENGE_TEXT.test(value)) {
+    throw new ConfigError(`${name} must be printable ASCII without " or \\`);
+  }
+  return value;
 }
 
 function checkRealm(realm: unknown): string {
@@ -214,16 +254,27 @@ export function httpErrorResponse(
   if (!(error instanceof CognitoJwtError)) return undefined;
   const message = options.exposeErrorDetail ? challengeText(error.message) : clientMessage(error.code);
   const headers: Record<string, string> = {};
+  const { resourceMetadata } = options;
   if (error.status === 401) {
     headers['www-authenticate'] =
       error.code === 'ERR_TOKEN_MISSING'
-        ? bearerChallenge({ realm: options.realm })
-        : bearerChallenge({ realm: options.realm, error: 'invalid_token', description: message });
+        ? bearerChallenge({ realm: options.realm, resourceMetadata })
+        : bearerChallenge({
+            realm: options.realm,
+            error: 'invalid_token',
+            description: message,
+            resourceMetadata,
+          });
   } else if (error.status === 403) {
     headers['www-authenticate'] = bearerChallenge({
       realm: options.realm,
       error: 'insufficient_scope',
       description: message,
+      scope:
+        resourceMetadata !== undefined && error instanceof ScopeMissingError
+          ? challengeScope(error.granted, error.required)
+          : undefined,
+      resourceMetadata,
     });
   }
   return { status: error.status, headers, body: { code: error.code, message } };
@@ -274,6 +325,7 @@ export const HTTP_AUTH_OPTION_NAMES = {
   onError: true,
   exposeErrorDetail: true,
   loadBalancer: true,
+  protectedResource: true,
 } as const satisfies Record<keyof HttpAuthOptions<unknown>, true>;
 
 /**
@@ -367,6 +419,20 @@ export function createHttpAuth<Context>(
       );
     }
   }
+  if (loadBalancer !== undefined && options.protectedResource !== undefined) {
+    throw new ConfigError(
+      `${where}: protectedResource tells clients to bring a bearer token; with loadBalancer the load balancer signs users in instead`,
+    );
+  }
+  const described =
+    options.protectedResource === undefined
+      ? undefined
+      : protectedResource(
+          options.protectedResource,
+          verifier instanceof CognitoVerifier ? verifier.issuers.map((entry) => entry.issuer) : undefined,
+          where,
+        );
+  const challenge = described === undefined ? {} : { resourceMetadata: described.url };
   const headersOf = (context: Context): HeaderSource & { get(name: string): string | null | undefined } => ({
     get: (name) => {
       const value = readHeader(context, name);
@@ -380,6 +446,7 @@ export function createHttpAuth<Context>(
 
   return {
     forwardErrors,
+    protectedResource: described,
     async authenticate(context) {
       if (loadBalancer !== undefined) {
         const headers = headersOf(context);
@@ -406,7 +473,9 @@ export function createHttpAuth<Context>(
       } catch (hookError) {
         return { forward: hookError };
       }
-      const answer = forwardErrors ? undefined : httpErrorResponse(error, { realm, exposeErrorDetail });
+      const answer = forwardErrors
+        ? undefined
+        : httpErrorResponse(error, { realm, exposeErrorDetail, ...challenge });
       return answer ? { answer } : { forward: error };
     },
   };

@@ -1,4 +1,4 @@
-import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { CognitoJwtError, ConfigError, ScopeMissingError } from '../errors.ts';
 import { checkBoolean, checkOptions, optionKeys, stringList, typeName } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { checkGroups, checkScopes } from '../verify/claims.ts';
@@ -51,16 +51,11 @@ function requireEvery(
 ): void {
   const missing = wanted.filter((item) => !granted.includes(item));
   if (missing.length === 0) return;
-  const [code, claim] =
-    kind === 'groups'
-      ? (['ERR_GROUP_MISSING', 'cognito:groups'] as const)
-      : (['ERR_SCOPE_MISSING', 'scope'] as const);
-  throw new CognitoJwtError(
-    code,
+  const message =
     `token lacks the required ${kind} ${missing.join(', ')} (all of ${wanted.join(', ')} are required); ` +
-      `its ${kind}: ${granted.length ? granted.join(', ') : 'none'}`,
-    { claim },
-  );
+    `its ${kind}: ${granted.length ? granted.join(', ') : 'none'}`;
+  if (kind === 'scopes') throw new ScopeMissingError(message, wanted, granted);
+  throw new CognitoJwtError('ERR_GROUP_MISSING', message, { claim: 'cognito:groups' });
 }
 
 /**

@@ -28,3 +28,23 @@ export function poolIssuers(userPoolId: string): string[] {
 export function issuerJwksUri(issuer: string): string {
   return `${issuer}/.well-known/jwks.json`;
 }
+
+// The multi-Region form of a pool's issuer: the original form's host with `issuer-` in front.
+const MULTI_REGION_ISSUER = /^https:\/\/issuer-(cognito-idp\.[^/]+\/.+)$/;
+
+/**
+ * The issuers to send OAuth clients to, each once: a pool's multi-Region form is left out when its
+ * original form is in the list too, since the original form is the one the pool's OpenID discovery
+ * document (`{issuer}/.well-known/openid-configuration`) names. Other issuers pass unchanged.
+ *
+ * ```ts
+ * discoveryIssuers(poolIssuers('eu-west-1_AbC123')); // ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123']
+ * ```
+ */
+export function discoveryIssuers(issuers: readonly string[]): string[] {
+  const all = new Set(issuers);
+  return [...all].filter((issuer) => {
+    const original = MULTI_REGION_ISSUER.exec(issuer)?.[1];
+    return original === undefined || !all.has(`https://${original}`);
+  });
+}

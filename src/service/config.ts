@@ -5,6 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import {
+  type ProtectedResource,
+  type ProtectedResourceOptions,
+  protectedResource,
+} from '../adapters/protected-resource.ts';
 import { AlbVerifier, type AlbVerifierConfig } from '../alb/verifier.ts';
 import type { RoleMap } from '../authz/roles.ts';
 import { ConfigError } from '../errors.ts';
@@ -109,6 +114,13 @@ export interface ServiceConfig {
   metrics?: boolean;
   /** How long SIGTERM waits for requests in flight before closing connections. Default 10 000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Publish OAuth protected-resource metadata (RFC 9728) for OAuth and MCP clients:
+   * `{ "resource": "https://api.example.com/mcp", "scopes": ["mcp/tools"] }`. The service answers
+   * `GET /.well-known/oauth-protected-resource{path}` (route it there past the proxy's auth), and its
+   * 401 and 403 challenges name the document; `authorizationServers` defaults to the pools' issuers.
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 /** `listen`: the address and the limits of the auth listener. */
@@ -150,6 +162,8 @@ export interface ServiceSettings {
   /** `undefined`: serve metrics when prom-client loads. */
   readonly metrics: boolean | undefined;
   readonly shutdownTimeoutMs: number;
+  /** The protected-resource metadata to serve, when configured. */
+  readonly protectedResource: ProtectedResource | undefined;
 }
 
 export const DEFAULT_PORT = 9180;
@@ -180,6 +194,7 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
     log: true,
     metrics: true,
     shutdownTimeoutMs: true,
+    protectedResource: true,
   },
   {
     userPoolId: 'put it in an entry of "pools"',
@@ -456,6 +471,21 @@ export function checkServiceConfig(
     checkOptions(optionKeys<{ maxEntries?: number }>('tokenCache', { maxEntries: true }), tokenCache, '');
   }
 
+  const alb = checkAlb(config.alb, cookie);
+  if (alb !== undefined && config.protectedResource !== undefined) {
+    throw new ConfigError(
+      'protectedResource tells clients to bring a bearer token; in ALB mode the load balancer signs users in instead',
+    );
+  }
+  const described =
+    config.protectedResource === undefined
+      ? undefined
+      : protectedResource(
+          config.protectedResource,
+          pools.flatMap((pool, index) => resolveConfig(pool, index).map((entry) => entry.issuer)),
+          'service config',
+        );
+
   return {
     host,
     port,
@@ -466,7 +496,7 @@ export function checkServiceConfig(
     workers,
     pools,
     tokenCookie: cookie,
-    alb: checkAlb(config.alb, cookie),
+    alb,
     routes,
     caseSensitivePaths,
     claimsHeader: checkBoolean('claimsHeader', config.claimsHeader ?? false),
@@ -484,6 +514,7 @@ export function checkServiceConfig(
     decisionLevel,
     metrics: config.metrics === undefined ? undefined : checkBoolean('metrics', config.metrics),
     shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', config.shutdownTimeoutMs ?? 10_000, { min: 0 }),
+    protectedResource: described,
   };
 }
 

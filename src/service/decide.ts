@@ -62,6 +62,8 @@ export interface DecideOptions {
   readonly claimHeaders?: ClaimHeaderMap;
   readonly realm: string | undefined;
   readonly authenticate: Authenticate;
+  /** The URL of the protected-resource metadata, named by 401 and 403 challenges. */
+  readonly resourceMetadata?: string | undefined;
 }
 
 const METHOD = /^[A-Z]{1,20}$/;
@@ -202,11 +204,15 @@ function decision(
 
 function refusal(
   error: CognitoJwtError,
-  realm: string | undefined,
+  options: Pick<DecideOptions, 'realm' | 'resourceMetadata'>,
   where: Where,
   claims?: CognitoClaims,
 ): Decision {
-  const answer = httpErrorResponse(error, { realm })!;
+  const { realm, resourceMetadata } = options;
+  const answer = httpErrorResponse(
+    error,
+    resourceMetadata === undefined ? { realm } : { realm, resourceMetadata },
+  )!;
   const outcome = error.status === 503 ? 'unavailable' : error.status < 500 ? 'deny' : 'error';
   const headers: Record<string, string> = {};
   for (const name in answer.headers) headers[name] = answer.headers[name]!;
@@ -247,7 +253,6 @@ export async function decide(
   request: RequestHeaders,
   options: DecideOptions,
 ): Promise<Decision> {
-  const { realm } = options;
   const base: Where = { contract: original.contract, method: undefined, path: undefined, route: undefined };
   const forged = identityHeaderSent(request.rawHeaders);
   if (forged !== undefined) {
@@ -256,24 +261,24 @@ export async function decide(
         'ERR_IDENTITY_HEADER_SENT',
         `the request carries the identity header ${forged}: X-Auth-Request-* in any spelling is the proxy's to set; strip it in the proxy (docs/service.md)`,
       ),
-      realm,
+      options,
       base,
     );
   }
   if (!original.ok) {
-    return refusal(new CognitoJwtError('ERR_CONFIG_INVALID', original.reason), realm, base);
+    return refusal(new CognitoJwtError('ERR_CONFIG_INVALID', original.reason), options, base);
   }
   const method = original.method;
   if (!METHOD.test(method)) {
     return refusal(
       new CognitoJwtError('ERR_FORBIDDEN', 'the original method is not an upper-case HTTP method'),
-      realm,
+      options,
       base,
     );
   }
   const normalised = normalisePath(original.uri, { caseSensitive: options.caseSensitivePaths });
   if (!normalised.ok) {
-    return refusal(new CognitoJwtError('ERR_FORBIDDEN', `path refused: ${normalised.reason}`), realm, {
+    return refusal(new CognitoJwtError('ERR_FORBIDDEN', `path refused: ${normalised.reason}`), options, {
       contract: original.contract,
       method,
       path: undefined,
@@ -283,7 +288,7 @@ export async function decide(
   const path = normalised.path;
   const route = matchRoute(options.routes, method, path);
   if (!route) {
-    return refusal(new CognitoJwtError('ERR_FORBIDDEN', 'no route rule matches'), realm, {
+    return refusal(new CognitoJwtError('ERR_FORBIDDEN', 'no route rule matches'), options, {
       contract: original.contract,
       method,
       path,
@@ -308,13 +313,13 @@ export async function decide(
     return allow(claims);
   } catch (error) {
     // Claims of a token refused by a rule (403) stay on the decision for the log line.
-    if (error instanceof CognitoJwtError) return refusal(error, realm, where, claims);
+    if (error instanceof CognitoJwtError) return refusal(error, options, where, claims);
     return refusal(
       new CognitoJwtError(
         'ERR_CONFIG_INVALID',
         `unexpected error: ${(error as Error)?.message ?? String(error)}`,
       ),
-      realm,
+      options,
       where,
       claims,
     );

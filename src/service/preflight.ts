@@ -45,7 +45,7 @@ function redactUrl(url: string): string {
 /**
  * What the service will do, one line each: listener(s), pools and where their keys come from
  * (with a snapshot, its key count as `verifier` loaded it), ALB mode, token source, each route
- * with its requirement, the revocation store, metrics.
+ * with its requirement, the protected-resource metadata, the revocation store, metrics.
  *
  * ```ts
  * for (const line of describeService(settings, new CognitoVerifier(settings.pools))) console.log(line);
@@ -88,6 +88,12 @@ export function describeService(
   if (alb === undefined) {
     lines.push(
       `token    Authorization: Bearer${settings.tokenCookie ? `, else the cookie ${settings.tokenCookie}` : ''}`,
+    );
+  }
+  const described = settings.protectedResource;
+  if (described !== undefined) {
+    lines.push(
+      `metadata ${described.path} on the auth port: resource ${described.metadata.resource}, authorization servers ${described.metadata.authorization_servers.join(', ')}`,
     );
   }
   lines.push(

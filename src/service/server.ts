@@ -120,6 +120,7 @@ export async function startService(
     claimsHeader: settings.claimsHeader,
     claimHeaders: settings.identityHeaders,
     realm: settings.realm,
+    resourceMetadata: settings.protectedResource?.url,
     authenticate:
       settings.alb === undefined
         ? tokenAuthenticator(countingVerifier, settings.tokenCookie)
@@ -181,6 +182,19 @@ export async function startService(
       const seconds = (performance.now() - started) / 1000;
       metrics?.decision(decision, seconds);
       logger.decision(decision, seconds * 1000, undefined);
+      return;
+    }
+    // The protected-resource metadata is public and the proxy sends it here, to the auth port:
+    // the document only, what clients must know to get a token, nothing else of the config.
+    const described = settings.protectedResource;
+    if (described !== undefined && url.split('?', 1)[0] === described.path) {
+      if (method !== 'GET' && method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+        response.end('{"code":"METHOD_NOT_ALLOWED"}');
+        return;
+      }
+      response.writeHead(described.response.status, described.response.headers);
+      response.end(method === 'HEAD' ? undefined : described.response.body);
       return;
     }
     // With an admin listener the auth port answers auth requests only.

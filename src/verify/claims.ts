@@ -1,4 +1,4 @@
-import { CognitoJwtError, describeValue, TokenExpiredError } from '../errors.ts';
+import { CognitoJwtError, describeValue, ScopeMissingError, TokenExpiredError } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import type { ClaimRules } from './config.ts';
 
@@ -154,10 +154,10 @@ export function checkGroups(groups: readonly string[], wanted: readonly string[]
 export function checkScopes(scope: string, wanted: readonly string[]): void {
   const granted = scope.split(' ');
   if (!wanted.some((item) => granted.includes(item))) {
-    throw new CognitoJwtError(
-      'ERR_SCOPE_MISSING',
+    throw new ScopeMissingError(
       `token has none of the required scopes (${wanted.join(', ')}); its scopes: ${scope || 'none'}`,
-      { claim: 'scope' },
+      wanted,
+      granted.filter((item) => item !== ''),
     );
   }
 }
