@@ -44,12 +44,22 @@ export interface ResolvedRedisSettings {
   staleAfterMs: number;
 }
 
+// Expired members are pruned by Redis's own clock (TIME), less a margin, never by the writer's: one
+// writer whose clock runs ahead would otherwise delete revocations whose tokens still live.
 const WRITE_SCRIPT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local now = redis.call('TIME')
+local nowMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (nowMs - tonumber(ARGV[3])))
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local version = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[4], version .. '\\n' .. ARGV[2])
 return version`;
+
+/**
+ * How long past its expiry (by Redis's clock) a member stays in the store: the readers' clocks may
+ * run behind Redis's, and a verifier accepts a token up to its clock tolerance (300 s) past `exp`.
+ */
+export const PRUNE_MARGIN_MS = 300_000;
 
 /** Entries read per ZRANGE call, and written back per ZADD when reseeding. */
 const PAGE = 10_000;
@@ -113,7 +123,6 @@ export class RedisStore implements RevocationStore {
   }
 
   async write(entry: RevocationEntry): Promise<void> {
-    const now = this.#sink.now();
     try {
       await this.#client.sendCommand(
         [
@@ -124,7 +133,7 @@ export class RedisStore implements RevocationStore {
           this.#keys.version,
           String(entry.expiresAt),
           encodeEntry(entry),
-          String(now),
+          String(PRUNE_MARGIN_MS),
           this.#keys.channel,
         ],
         { timeout: this.#settings.commandTimeoutMs },
