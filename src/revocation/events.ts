@@ -21,7 +21,7 @@ export const REVOCATION_EVENTS = {
   acceptedUnchecked: 'cognito-jwt:revocation:accepted-unchecked',
   /** The mirror was read in full from the store (start, reconnect, lost message, period). */
   resync: 'cognito-jwt:revocation:resync',
-  /** The store held fewer changes than this mirror had seen (it lost data): the mirror wrote its entries back. */
+  /** The store lacked entries this mirror held (it lost data): the mirror wrote them back through the write script. */
   reseed: 'cognito-jwt:revocation:reseed',
   /** A store connection failed or dropped (it reconnects by itself). */
   storeError: 'cognito-jwt:revocation:store-error',
@@ -31,7 +31,7 @@ export const REVOCATION_EVENTS = {
 export type RevocationEventName = keyof typeof REVOCATION_EVENTS;
 
 /** Why a mirror re-read the whole store. */
-export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset' | 'period';
+export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset' | 'digest' | 'period';
 
 /**
  * The message published on each channel of {@link REVOCATION_EVENTS}.
@@ -46,7 +46,14 @@ export interface RevocationEventMessages {
   state: { trusted: boolean; stalenessMs: number; reason: string };
   acceptedUnchecked: { iss: unknown; sub: unknown; stalenessMs: number };
   resync: { reason: ResyncReason; entries: number; durationMs: number };
-  reseed: { entries: number; storeVersion: number; mirrorVersion: number };
+  /** `lacking`: entries the full read did not find in the store; `entries`: how many the store then took. */
+  reseed: {
+    reason: ResyncReason;
+    lacking: number;
+    entries: number;
+    storeVersion: number;
+    mirrorVersion: number;
+  };
   storeError: { error: Error };
 }
 

@@ -28,6 +28,7 @@ export {
   RevocationList,
   type RevocationListOptions,
   type RevocationListStatus,
+  type RevocationWrite,
   type RevokeSessionOptions,
   type RevokeUserInput,
   type UnavailableBehaviour,

@@ -11,7 +11,7 @@ import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
 import { publish } from './events.ts';
 import { type RevocationClaims, RevocationMirror } from './mirror.ts';
 import type { ResolvedRedisSettings } from './redis-store.ts';
-import type { MirrorSink, RevocationStore } from './store.ts';
+import type { MirrorSink, RevocationStore, WriteOutcome } from './store.ts';
 
 /** Cognito's longest ID and access token lifetime: one day. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_400;
@@ -111,6 +111,13 @@ export interface RevokeSessionOptions {
   userPoolId?: string;
 }
 
+/**
+ * What a revocation tells its caller once the store holds it. `createdStore`: this process found the
+ * store without its epoch (an empty store or an unused key prefix: no verifier has read it, or it lost
+ * its data) — worth a warning, since verifiers reading another prefix or Redis never see the entry.
+ */
+export type RevocationWrite = WriteOutcome;
+
 /** A per-user cut-off: every token of `sub` in `userPoolId` issued at or before `cutoff` is revoked. */
 export interface RevokeUserInput {
   userPoolId: string;
@@ -171,6 +178,8 @@ export class RevocationList {
   #closed = false;
   #trusted: boolean;
   #confirmedAt = -Infinity;
+  /** The store's last failure: the cause a stale list names. */
+  #lastError: Error | undefined;
 
   constructor(options: RevocationListOptions) {
     checkOptions(OPTION_KEYS, options);
@@ -243,7 +252,12 @@ export class RevocationList {
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
       applySession: (originJti, expiresAt) => this.#mirror.applySession(originJti, expiresAt, this.#clock()),
       entries: () => this.#mirror.entries(),
+      size: () => this.#mirror.size,
+      sweep: (at) => this.#mirror.sweep(at),
       confirmed: (at) => this.#confirm(at),
+      failed: (error) => {
+        this.#lastError = error;
+      },
     };
     // The Redis client is an optional peer dependency: load it only when a Redis store is asked for.
     this.#store = import('./redis-store.ts').then(({ RedisStore }) => new RedisStore(settings, sink));
@@ -313,12 +327,13 @@ export class RevocationList {
    * await revocations.revokeSession(claims.origin_jti, { userPoolId: 'eu-west-1_AbC123' });
    * ```
    */
-  async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<void> {
+  async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<RevocationWrite> {
     checkId('originJti', originJti);
     checkOptions(SESSION_KEYS, options);
     const pool = options.userPoolId === undefined ? undefined : checkUserPoolId(options.userPoolId);
     const now = this.#clock();
-    await this.#add({ kind: 'session', originJti, expiresAt: now + this.#entryLifetimeMs(pool) });
+    const lifetimeMs = this.#entryLifetimeMs(pool);
+    return this.#add({ kind: 'session', originJti, expiresAt: now + lifetimeMs }, lifetimeMs);
   }
 
   /**
@@ -330,7 +345,7 @@ export class RevocationList {
    * await revocations.revokeUser({ userPoolId: 'eu-west-1_AbC123', sub: claims.sub });
    * ```
    */
-  async revokeUser(input: RevokeUserInput): Promise<void> {
+  async revokeUser(input: RevokeUserInput): Promise<RevocationWrite> {
     checkOptions(USER_KEYS, input);
     if (input === undefined) throw new ConfigError('revokeUser needs { userPoolId, sub }');
     const userPoolId = checkUserPoolId(input.userPoolId);
@@ -346,13 +361,11 @@ export class RevocationList {
       throw new ConfigError('cutoff must be a valid time, at most 300 s in the future');
     }
     const cutoffSeconds = Math.floor(cutoffMs / 1000);
-    await this.#add({
-      kind: 'user',
-      userPoolId,
-      sub,
-      cutoffSeconds,
-      expiresAt: (cutoffSeconds + 1) * 1000 + this.#entryLifetimeMs(userPoolId),
-    });
+    const lifetimeMs = this.#entryLifetimeMs(userPoolId);
+    return this.#add(
+      { kind: 'user', userPoolId, sub, cutoffSeconds, expiresAt: (cutoffSeconds + 1) * 1000 + lifetimeMs },
+      lifetimeMs,
+    );
   }
 
   /**
@@ -377,11 +390,11 @@ export class RevocationList {
     await store?.close();
   }
 
-  async #add(entry: RevocationEntry): Promise<void> {
+  async #add(entry: RevocationEntry, lifetimeMs: number): Promise<RevocationWrite> {
     if (this.#closed) throw closedError();
     this.#mirror.apply(entry, this.#clock());
     const store = await this.#store;
-    await store.write(entry);
+    return store.write(entry, lifetimeMs);
   }
 
   #entryLifetimeMs(pool: string | undefined): number {
@@ -395,6 +408,7 @@ export class RevocationList {
 
   #confirm(at: number): void {
     if (at > this.#confirmedAt) this.#confirmedAt = at;
+    this.#lastError = undefined;
     if (!this.#trusted) this.#reviewTrust('confirmed');
   }
 
@@ -416,10 +430,15 @@ export class RevocationList {
           ? 'the revocation list is closed'
           : !this.#isReady
             ? 'the revocation list is not ready yet (its first read of the store has not finished)'
-            : `the revocation list cannot be trusted: last confirmed by the store ${Math.round(stalenessMs)} ms ago (maxStalenessMs ${this.#maxStalenessMs})`,
+            : `the revocation list cannot be trusted: last confirmed by the store ${Math.round(stalenessMs)} ms ago (maxStalenessMs ${this.#maxStalenessMs})${this.#causeText()}`,
       );
     }
     publish('acceptedUnchecked', () => ({ iss: claims.iss, sub: claims.sub, stalenessMs }));
+  }
+
+  /** `; last store error: …` when the store has failed since it last confirmed the mirror. */
+  #causeText(): string {
+    return this.#lastError === undefined ? '' : `; last store error: ${this.#lastError.message}`;
   }
 
   #addTimer(run: () => void, everyMs: number): void {
@@ -451,7 +470,7 @@ const USER_KEYS = optionKeys<RevokeUserInput>('revokeUser input', {
 /** The in-memory store: the mirror is the list, so a write has nowhere else to go. */
 const MEMORY_STORE: RevocationStore = {
   ready: Promise.resolve(),
-  write: async () => {},
+  write: async () => ({ createdStore: false }),
   close: async () => {},
 };
 
