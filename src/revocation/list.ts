@@ -19,6 +19,7 @@ export const DEFAULT_MAX_STALENESS_MS = 5_000;
 export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 300_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 /** How a Redis store is reached. Plain JSON: a service can read it from its config file. */
 export interface RedisStoreOptions {
@@ -81,6 +82,12 @@ export interface RedisRevocationListOptions extends CommonOptions {
   heartbeatMs?: number;
   /** How often the whole store is read again even when nothing looked lost. Default 300 000 ms. */
   reconcileIntervalMs?: number;
+  /**
+   * How long `ready` waits for the first full read before it rejects with
+   * `ERR_REVOCATION_UNAVAILABLE` naming the cause (the list keeps trying). Default 10 000 ms. With
+   * `onUnavailable: 'accept'`, `ready` does not wait for Redis at all.
+   */
+  readyTimeoutMs?: number;
 }
 
 type AllOptions = Omit<MemoryRevocationListOptions, 'store' | 'redis'> &
@@ -93,6 +100,7 @@ const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
   maxStalenessMs: true,
   heartbeatMs: true,
   reconcileIntervalMs: true,
+  readyTimeoutMs: true,
   tokenLifetimeSeconds: true,
   poolTokenLifetimeSeconds: true,
   sweepIntervalMs: true,
@@ -162,7 +170,13 @@ const FUTURE_CUTOFF_LIMIT_MS = MAX_CLOCK_TOLERANCE_SECONDS * 1000;
  * ```
  */
 export class RevocationList {
-  /** Resolves once the mirror holds the whole store; rejects only if the list is closed first. */
+  /**
+   * Resolves once the mirror holds the whole store. Rejects with `ERR_REVOCATION_UNAVAILABLE` naming
+   * the cause when that takes longer than `readyTimeoutMs` (the list keeps trying, and turns
+   * current later), or when the list is closed first; with `ERR_CONFIG_INVALID` when the `redis`
+   * package is not installed. With `onUnavailable: 'accept'` it resolves as soon as the Redis client
+   * is loaded: the list lets tokens through until its first read completes.
+   */
   readonly ready: Promise<void>;
   readonly #mirror = new RevocationMirror();
   readonly #clock: () => number;
@@ -178,6 +192,8 @@ export class RevocationList {
   #closed = false;
   #trusted: boolean;
   #confirmedAt = -Infinity;
+  /** Settles a pending `ready` (as closed) when the list is closed first. */
+  #abandonReady: (() => void) | undefined;
   /** The store's last failure: the cause a stale list names. */
   #lastError: Error | undefined;
 
@@ -223,6 +239,7 @@ export class RevocationList {
       all.reconcileIntervalMs,
       DEFAULT_RECONCILE_INTERVAL_MS,
     );
+    const readyTimeoutMs = interval('readyTimeoutMs', all.readyTimeoutMs, DEFAULT_READY_TIMEOUT_MS);
     this.#addTimer(() => this.#mirror.sweep(this.#clock()), sweepIntervalMs);
 
     if (store === 'memory') {
@@ -260,23 +277,44 @@ export class RevocationList {
       },
     };
     // The Redis client is an optional peer dependency: load it only when a Redis store is asked for.
-    this.#store = import('./redis-store.ts').then(({ RedisStore }) => new RedisStore(settings, sink));
-    this.ready = this.#store
-      .then((opened) => opened.ready)
-      .then(
-        () => {
-          if (this.#closed) throw closedError();
-          this.#isReady = true;
-          this.#reviewTrust('ready');
-        },
-        (cause) => {
-          throw this.#closed
-            ? closedError()
-            : new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the Redis revocation store cannot start', {
-                cause,
-              });
-        },
+    this.#store = loadRedisStore().then(({ RedisStore }) => new RedisStore(settings, sink));
+    const storeReady = this.#store.then((opened) => opened.ready);
+    // The list turns ready whenever the first full read completes, even after `ready` gave up on it.
+    storeReady.then(
+      () => {
+        if (this.#closed) return;
+        this.#isReady = true;
+        this.#reviewTrust('ready');
+      },
+      () => {},
+    );
+    const where = withoutCredentials(settings.url);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#abandonReady = () => settle();
+      const timer = setTimeout(() => {
+        const cause = this.#lastError;
+        reject(
+          new CognitoJwtError(
+            'ERR_REVOCATION_UNAVAILABLE',
+            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs)${cause === undefined ? '' : `: ${cause.message}`}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
+            cause === undefined ? {} : { cause },
+          ),
+        );
+      }, readyTimeoutMs);
+      timer.unref();
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        if (this.#closed) reject(closedError());
+        else if (error === undefined) resolve();
+        else reject(error);
+      };
+      // 'accept' lets tokens through meanwhile, so nothing is gained by waiting: ready once the client loads.
+      const waitFor = this.#onUnavailable === 'accept' ? this.#store : storeReady;
+      waitFor.then(
+        () => settle(),
+        (cause) => settle(cause instanceof CognitoJwtError ? cause : startError(cause)),
       );
+    });
     this.ready.catch(() => {}); // a caller who never awaits `ready` gets no unhandled rejection
     // Staleness is decided here, off the hot path: isRevoked only reads a boolean.
     this.#addTimer(
@@ -384,6 +422,7 @@ export class RevocationList {
     if (this.#closed) return;
     this.#closed = true;
     this.#trusted = false;
+    this.#abandonReady?.();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.length = 0;
     const store = await this.#store.catch(() => undefined);
@@ -473,6 +512,65 @@ const MEMORY_STORE: RevocationStore = {
   write: async () => ({ createdStore: false }),
   close: async () => {},
 };
+
+/**
+ * The Redis store's module, which imports the `redis` package: a missing package is named, with the
+ * command that installs it, instead of a bare "cannot find package".
+ */
+async function loadRedisStore(): Promise<typeof import('./redis-store.ts')> {
+  try {
+    return await import('./redis-store.ts');
+  } catch (error) {
+    if (isMissingPackage(error, 'redis')) {
+      throw new ConfigError(REDIS_PACKAGE_MISSING, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** What a list, the CLI and the service say when node-redis is not installed. */
+export const REDIS_PACKAGE_MISSING =
+  "the Redis revocation store needs the 'redis' package (node-redis 5 or 6), an optional peer dependency of cognito-jwt: npm install redis";
+
+/** Whether `error` is Node's failure to find `name` (an ESM import or a require). */
+export function isMissingPackage(error: unknown, name: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    typeof message === 'string' &&
+    (message.includes(`'${name}'`) || message.includes(`"${name}"`))
+  );
+}
+
+/**
+ * Throws {@link ConfigError} naming `npm install redis` when the `redis` package cannot be loaded
+ * (for `serve --check`, the service at start and the CLI).
+ *
+ * ```ts
+ * await requireRedisPackage();
+ * ```
+ */
+export async function requireRedisPackage(): Promise<void> {
+  await loadRedisStore();
+}
+
+function startError(cause: unknown): Error {
+  return new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the Redis revocation store cannot start', {
+    cause,
+  });
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a password never reaches a message. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(the Redis URL)';
+  }
+}
 
 function closedError(): CognitoJwtError {
   return new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the revocation list is closed');

@@ -105,3 +105,36 @@ test('a list that read the emptied store hears what a returning holder writes ba
   holder.kill('SIGCONT');
   await until(() => late.isRevoked({ origin_jti }), 5_000, 'the late list to hear the write-back');
 });
+
+test('ready settles while Redis is down: reject fails after readyTimeoutMs naming the cause (and the list turns current once Redis answers); accept resolves at once', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  await redis.kill();
+  const url = `redis://default:s3cret@127.0.0.1:${redis.port}`;
+  const rejecting = new RevocationList({ redis: { url }, onUnavailable: 'reject', readyTimeoutMs: 300 });
+  t.after(() => rejecting.close());
+  const accepting = new RevocationList({ redis: { url }, onUnavailable: 'accept', readyTimeoutMs: 60_000 });
+  t.after(() => accepting.close());
+  const started = Date.now();
+  await accepting.ready;
+  assert.ok(Date.now() - started < 1_000, 'accept does not wait for Redis');
+  assert.equal(accepting.status.state, 'starting');
+  const error = await rejecting.ready.then(
+    () => assert.fail('ready resolved without Redis'),
+    (error: Error & { code?: string }) => error,
+  );
+  assert.equal(error.code, 'ERR_REVOCATION_UNAVAILABLE');
+  assert.match(error.message, /did not complete its first read within 300 ms/);
+  assert.match(error.message, /ECONNREFUSED/);
+  assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${redis.port}`));
+  assert.doesNotMatch(error.message, /s3cret/);
+  await redis.restart();
+  await until(() => rejecting.status.state === 'current', 10_000, 'the list to turn current');
+  await until(() => accepting.status.state === 'current', 10_000, 'the accepting list to turn current');
+});
+
+test('closing a list whose first read never came settles ready at once', async () => {
+  const list = new RevocationList({ redis: { url: 'redis://127.0.0.1:1' }, onUnavailable: 'reject' });
+  await list.close();
+  await assert.rejects(list.ready, { code: 'ERR_REVOCATION_UNAVAILABLE', message: /closed/ });
+});
