@@ -1,6 +1,6 @@
 import { CognitoJwtError } from '../../errors.ts';
 import type { RevocationEntry } from '../../revocation/entries.ts';
-import { RevocationList } from '../../revocation/list.ts';
+import { RevocationList, requireRedisPackage } from '../../revocation/list.ts';
 import { parseCommand, required, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
@@ -115,6 +115,7 @@ export const revokeCommand: Command = {
     }
     const timeoutMs = wholeNumber('--timeout', values.timeout, 5_000);
     const lifetime = wholeNumber('--lifetime', values.lifetime, 86_400);
+    await requireRedisPackage(); // a missing `redis` package is named, with npm install redis
     const list = new RevocationList({
       redis: {
         url,
