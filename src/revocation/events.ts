@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
+import type { StoreSettingsReport } from './store.ts';
 
 /**
  * The `node:diagnostics_channel` names a revocation list publishes on. Publishing costs nothing
@@ -25,6 +26,8 @@ export const REVOCATION_EVENTS = {
   reseed: 'cognito-jwt:revocation:reseed',
   /** A store connection failed or dropped (it reconnects by itself). */
   storeError: 'cognito-jwt:revocation:store-error',
+  /** The store's settings, read when it is opened: eviction policy, persistence, and what they risk. */
+  storeSettings: 'cognito-jwt:revocation:store-settings',
 } as const;
 
 /** One of the keys of {@link REVOCATION_EVENTS}. */
@@ -55,6 +58,7 @@ export interface RevocationEventMessages {
     mirrorVersion: number;
   };
   storeError: { error: Error };
+  storeSettings: StoreSettingsReport;
 }
 
 const channels = Object.fromEntries(

@@ -34,3 +34,4 @@ export {
   type UnavailableBehaviour,
 } from './list.ts';
 export type { RevocationClaims } from './mirror.ts';
+export type { StoreSettingsReport } from './store.ts';

@@ -141,6 +141,11 @@ export interface RevocationListStatus {
   /** Milliseconds since the store last confirmed the mirror (0 in memory; Infinity before the first confirmation). */
   stalenessMs: number;
   size: number;
+  /**
+   * What the store's settings risk, read when it was opened (`maxmemory-policy allkeys-*`,
+   * persistence off or unknown); empty when they keep revocations, and in memory.
+   */
+  storeWarnings: readonly string[];
 }
 
 const FUTURE_CUTOFF_LIMIT_MS = MAX_CLOCK_TOLERANCE_SECONDS * 1000;
@@ -192,6 +197,7 @@ export class RevocationList {
   #closed = false;
   #trusted: boolean;
   #confirmedAt = -Infinity;
+  #storeWarnings: readonly string[] = [];
   /** Settles a pending `ready` (as closed) when the list is closed first. */
   #abandonReady: (() => void) | undefined;
   /** The store's last failure: the cause a stale list names. */
@@ -275,6 +281,9 @@ export class RevocationList {
       failed: (error) => {
         this.#lastError = error;
       },
+      storeSettings: (report) => {
+        this.#storeWarnings = report.warnings;
+      },
     };
     // The Redis client is an optional peer dependency: load it only when a Redis store is asked for.
     this.#store = loadRedisStore().then(({ RedisStore }) => new RedisStore(settings, sink));
@@ -296,7 +305,7 @@ export class RevocationList {
         reject(
           new CognitoJwtError(
             'ERR_REVOCATION_UNAVAILABLE',
-            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs)${cause === undefined ? '' : `: ${cause.message}`}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
+            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs): ${cause === undefined ? 'no answer yet' : cause.message}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
             cause === undefined ? {} : { cause },
           ),
         );
@@ -352,6 +361,7 @@ export class RevocationList {
       store: this.#kind,
       stalenessMs,
       size: this.#mirror.size,
+      storeWarnings: this.#storeWarnings,
     };
   }
 

@@ -42,7 +42,7 @@ import {
   type RevocationEntry,
 } from './entries.ts';
 import { publish, type ResyncReason } from './events.ts';
-import type { MirrorSink, RevocationStore, WriteOutcome } from './store.ts';
+import type { MirrorSink, RevocationStore, StoreSettingsReport, WriteOutcome } from './store.ts';
 
 /** The Redis settings of a revocation list, checked and with their defaults filled in. */
 export interface ResolvedRedisSettings {
@@ -288,6 +288,9 @@ export class RedisStore implements RevocationStore {
     // Subscribe before the full read: a change made during the read arrives as a message.
     await this.#subscriber.subscribe(this.#keys.channel, (message) => this.#onMessage(message));
     this.#started = true;
+    const report = await readStoreSettings(this.#client, this.#settings.commandTimeoutMs);
+    this.#sink.storeSettings(report);
+    publish('storeSettings', () => report);
     await this.#resync('start');
     this.#every(() => this.#heartbeat(), this.#settings.heartbeatMs);
     this.#every(() => this.#resync('period'), this.#settings.reconcileIntervalMs);
@@ -572,6 +575,68 @@ export class RedisStore implements RevocationStore {
     timer.unref();
     this.#timers.push(timer);
   }
+}
+
+/**
+ * What the store's settings risk, from `INFO memory` and `INFO persistence` (which managed services
+ * such as ElastiCache and MemoryDB answer), and `CONFIG GET save` where it is allowed (they refuse
+ * it). Never throws: what cannot be read is reported as unknown.
+ */
+export async function readStoreSettings(client: Client, timeout: number): Promise<StoreSettingsReport> {
+  const info = async (section: string) => {
+    try {
+      const text = String(await client.sendCommand(['INFO', section], { timeout }));
+      return Object.fromEntries(
+        text
+          .split(/\r?\n/)
+          .filter((line) => line.includes(':') && !line.startsWith('#'))
+          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
+      ) as Record<string, string>;
+    } catch {
+      return undefined;
+    }
+  };
+  const memory = await info('memory');
+  const persistenceInfo = await info('persistence');
+  const warnings: string[] = [];
+  const maxmemoryPolicy = memory?.maxmemory_policy;
+  if (maxmemoryPolicy === undefined) {
+    warnings.push(
+      'could not read maxmemory_policy (INFO memory did not answer): make sure it is noeviction or volatile-*, or Redis may evict the revocation list',
+    );
+  } else if (maxmemoryPolicy.startsWith('allkeys-')) {
+    warnings.push(
+      `maxmemory_policy is ${maxmemoryPolicy}: under memory pressure Redis may evict the revocation list (its keys have no TTL). Running mirrors write back what they hold, but a process started after an eviction with no mirror left misses it. Use noeviction or a volatile-* policy`,
+    );
+  }
+  let persistence: StoreSettingsReport['persistence'] = 'unknown';
+  if (persistenceInfo?.aof_enabled === '1') persistence = 'aof';
+  else {
+    let save: string | undefined;
+    try {
+      const reply = (await client.sendCommand(['CONFIG', 'GET', 'save'], { timeout })) as unknown;
+      const values = Array.isArray(reply) ? reply : Object.entries(reply as object).flat();
+      save = values.length >= 2 ? String(values[1]) : undefined;
+    } catch {
+      save = undefined; // managed services refuse CONFIG
+    }
+    if (save !== undefined) persistence = save.trim() === '' ? 'off' : 'rdb';
+    else if (persistenceInfo !== undefined) {
+      const saves = Number(persistenceInfo.rdb_saves ?? 0);
+      const lastSave = persistenceInfo.rdb_last_bgsave_time_sec;
+      persistence = saves > 0 || (lastSave !== undefined && lastSave !== '-1') ? 'rdb' : 'unknown';
+    }
+  }
+  if (persistence === 'off') {
+    warnings.push(
+      'persistence is off (appendonly no, no save schedule): a restart empties the revocation list. Running mirrors write back what they hold; a revocation no running process holds is lost. Turn on appendonly (or a save schedule)',
+    );
+  } else if (persistence === 'unknown') {
+    warnings.push(
+      'could not tell whether Redis persists its data (no AOF, CONFIG refused, no RDB save seen yet): if a restart can empty it, a revocation no running process holds is lost. MemoryDB is durable by design; on ElastiCache turn on AOF or backups',
+    );
+  }
+  return { maxmemoryPolicy, persistence, warnings };
 }
 
 /** Entries written back per script call. */

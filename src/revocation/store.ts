@@ -21,6 +21,18 @@ export interface MirrorSink {
   confirmed(at: number): void;
   /** A store command or connection failed (the cause a stale list names). */
   failed(error: Error): void;
+  /** What the store's settings risk (eviction, no persistence), read when the store is opened. */
+  storeSettings(report: StoreSettingsReport): void;
+}
+
+/** The store's settings as read at start (INFO memory, INFO persistence, and CONFIG GET save where allowed). */
+export interface StoreSettingsReport {
+  /** `maxmemory_policy`, or `undefined` when INFO did not answer. */
+  maxmemoryPolicy: string | undefined;
+  /** `aof`, `rdb` (a save schedule, or saves seen), `off`, or `unknown` (nothing answered). */
+  persistence: 'aof' | 'rdb' | 'off' | 'unknown';
+  /** One sentence per risk found; empty when the settings keep revocations. */
+  warnings: string[];
 }
 
 /** What a write tells the writer beyond success. */

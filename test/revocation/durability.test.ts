@@ -111,7 +111,7 @@ test('ready settles while Redis is down: reject fails after readyTimeoutMs namin
   t.after(() => redis.stop());
   await redis.kill();
   const url = `redis://default:s3cret@127.0.0.1:${redis.port}`;
-  const rejecting = new RevocationList({ redis: { url }, onUnavailable: 'reject', readyTimeoutMs: 300 });
+  const rejecting = new RevocationList({ redis: { url }, onUnavailable: 'reject', readyTimeoutMs: 1_500 });
   t.after(() => rejecting.close());
   const accepting = new RevocationList({ redis: { url }, onUnavailable: 'accept', readyTimeoutMs: 60_000 });
   t.after(() => accepting.close());
@@ -124,7 +124,7 @@ test('ready settles while Redis is down: reject fails after readyTimeoutMs namin
     (error: Error & { code?: string }) => error,
   );
   assert.equal(error.code, 'ERR_REVOCATION_UNAVAILABLE');
-  assert.match(error.message, /did not complete its first read within 300 ms/);
+  assert.match(error.message, /did not complete its first read within 1500 ms/);
   assert.match(error.message, /ECONNREFUSED/);
   assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${redis.port}`));
   assert.doesNotMatch(error.message, /s3cret/);
@@ -137,4 +137,39 @@ test('closing a list whose first read never came settles ready at once', async (
   const list = new RevocationList({ redis: { url: 'redis://127.0.0.1:1' }, onUnavailable: 'reject' });
   await list.close();
   await assert.rejects(list.ready, { code: 'ERR_REVOCATION_UNAVAILABLE', message: /closed/ });
+});
+
+test('the store settings are read at start: allkeys-* and persistence off are warned about; AOF with noeviction is quiet; CONFIG refused falls back to INFO', async (t) => {
+  const risky = await startRedisServer({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+  t.after(() => risky.stop());
+  const reports: unknown[] = [];
+  const onSettings = (message: unknown) => reports.push(message);
+  subscribe(REVOCATION_EVENTS.storeSettings, onSettings);
+  t.after(() => unsubscribe(REVOCATION_EVENTS.storeSettings, onSettings));
+  const open = async (url: string) => {
+    const list = new RevocationList({ redis: { url }, onUnavailable: 'reject' });
+    t.after(() => list.close());
+    await list.ready;
+    return list.status.storeWarnings;
+  };
+  const riskyWarnings = await open(risky.url);
+  assert.equal(riskyWarnings.length, 2, riskyWarnings.join('\n'));
+  assert.match(riskyWarnings[0]!, /maxmemory_policy is allkeys-lru/);
+  assert.match(riskyWarnings[1]!, /persistence is off/);
+  assert.deepEqual(reports[0], {
+    maxmemoryPolicy: 'allkeys-lru',
+    persistence: 'off',
+    warnings: riskyWarnings,
+  });
+
+  const durable = await startRedisServer({ persistence: true });
+  t.after(() => durable.stop());
+  assert.deepEqual(await open(durable.url), []);
+
+  // As on ElastiCache: CONFIG is refused, and no RDB save has happened yet.
+  const managed = await startRedisServer({ args: ['--rename-command', 'CONFIG', '""'] });
+  t.after(() => managed.stop());
+  const managedWarnings = await open(managed.url);
+  assert.equal(managedWarnings.length, 1);
+  assert.match(managedWarnings[0]!, /could not tell whether Redis persists/);
 });

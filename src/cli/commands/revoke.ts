@@ -147,6 +147,7 @@ export const revokeCommand: Command = {
         clearTimeout(timer);
       }
       const { out, err } = terminal;
+      for (const warning of list.status.storeWarnings) err.line(`${err.paint('yellow', 'warning')} ${warning}`);
       if (values.list) {
         const entries = list.entries();
         if (values.json) out.line(JSON.stringify({ entries }, null, 2));
