@@ -224,11 +224,20 @@ export class RedisStore implements RevocationStore {
     for (const timer of this.#timers) clearInterval(timer);
     await Promise.all(
       [this.#client, this.#subscriber].map(async (client) => {
+        if (!client.isOpen) return;
+        // A graceful close waits for replies: a paused or half-open server would hold it forever.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.#settings.commandTimeoutMs);
+        });
         try {
-          if (client.isOpen) await client.close();
+          await Promise.race([client.close(), late]);
         } catch {
-          client.destroy();
+          // destroyed below
+        } finally {
+          clearTimeout(timer);
         }
+        if (client.isOpen) client.destroy();
       }),
     );
   }
@@ -396,23 +405,30 @@ export class RedisStore implements RevocationStore {
   /** Read the whole set again (one read at a time; a request during a read runs once after it). */
   #resync(reason: ResyncReason): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    if (reason === 'reconnect' || reason === 'store-reset' || reason === 'digest') {
+      // The store may not be the one whose versions the mirror counted (a restart, a failover to a
+      // replica with another history): a message must not advance the mirror until a full read has
+      // said where it stands, and a failed read is tried again.
+      this.#version = -1;
+      this.#pending = undefined;
+    }
     if (this.#resyncing) {
       this.#resyncAgain ??= reason;
       return this.#resyncing;
     }
     const run = async (): Promise<void> => {
       let current: ResyncReason | undefined = reason;
+      let failures = 0;
       while (current !== undefined && !this.#closed) {
         this.#resyncAgain = undefined;
         try {
           await this.#readAll(current);
+          failures = 0;
         } catch (error) {
           this.#failed(error as Error);
-          if (current === 'start' || this.#version < 0) {
-            // Keep trying until the first read succeeds: the list waits for it.
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            this.#resyncAgain ??= current;
-          }
+          // Keep trying until a read succeeds (the mirror cannot be confirmed meanwhile).
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures++, 2_000)));
+          this.#resyncAgain ??= current;
         } finally {
           this.#duringRead = undefined;
         }
