@@ -190,6 +190,8 @@ for (const onUnavailable of ['reject', 'accept'] as const) {
     });
     t.after(() => list.close());
     await list.ready;
+    // With 'accept', ready does not wait for Redis: wait for the first read here.
+    await until(() => list.status.state === 'current', 10_000, 'the first read');
     const verifier = new CognitoVerifier(
       { userPoolId: POOL, clientId: CLIENT, tokenUse: 'access', jwks },
       { isRevoked: list.isRevoked },
