@@ -46,7 +46,12 @@ export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset
  * ```
  */
 export interface RevocationEventMessages {
-  state: { trusted: boolean; stalenessMs: number; reason: string };
+  /**
+   * `reason`: what made the list review its trust (`ready`, `stale`, `confirmed`); `cause`: the
+   * store's last error while it could not confirm the mirror; `source`: the list that changed (a
+   * process may hold several).
+   */
+  state: { trusted: boolean; stalenessMs: number; reason: string; cause?: string; source: object };
   acceptedUnchecked: { iss: unknown; sub: unknown; stalenessMs: number };
   resync: { reason: ResyncReason; entries: number; durationMs: number };
   /** `lacking`: entries the full read did not find in the store; `entries`: how many the store then took. */

@@ -200,7 +200,7 @@ export class RevocationList {
   #storeWarnings: readonly string[] = [];
   /** Settles a pending `ready` (as closed) when the list is closed first. */
   #abandonReady: (() => void) | undefined;
-  /** The store's last failure: the cause a stale list names. */
+  /** The store's first failure since its last confirmation: the cause a stale list names. */
   #lastError: Error | undefined;
 
   constructor(options: RevocationListOptions) {
@@ -279,7 +279,9 @@ export class RevocationList {
       sweep: (at) => this.#mirror.sweep(at),
       confirmed: (at) => this.#confirm(at),
       failed: (error) => {
-        this.#lastError = error;
+        // The first failure since the store last confirmed the mirror: the root cause, not the
+        // "client is offline" of every command after it.
+        this.#lastError ??= error;
       },
       storeSettings: (report) => {
         this.#storeWarnings = report.warnings;
@@ -467,7 +469,14 @@ export class RevocationList {
     const trusted = this.#isReady && !this.#closed && stalenessMs <= this.#maxStalenessMs;
     if (trusted === this.#trusted) return;
     this.#trusted = trusted;
-    publish('state', () => ({ trusted, stalenessMs, reason }));
+    const cause = this.#lastError?.message;
+    publish('state', () => ({
+      trusted,
+      stalenessMs,
+      reason,
+      ...(cause === undefined || trusted ? {} : { cause }),
+      source: this,
+    }));
   }
 
   #untrusted(claims: RevocationClaims): void {
