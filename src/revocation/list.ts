@@ -307,7 +307,7 @@ export class RevocationList {
         reject(
           new CognitoJwtError(
             'ERR_REVOCATION_UNAVAILABLE',
-            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs): ${cause === undefined ? 'no answer yet' : cause.message}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
+            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs): ${cause === undefined ? 'no error, the read had not finished (a large list on a busy host may need a longer readyTimeoutMs)' : cause.message}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
             cause === undefined ? {} : { cause },
           ),
         );
