@@ -158,6 +158,13 @@ export const revokeCommand: Command = {
   help: HELP,
   async run(args, { terminal, stdin }) {
     const { values } = parseCommand('revoke', args, OPTIONS, 0);
+    if (values.token !== undefined && values.token !== '-') {
+      // A token on the command line shows in ps and in shell history: only stdin is read.
+      throw usageError(
+        'revoke',
+        `--token ${values.token.length > 40 ? 'holds a token, which it does not take (the token is not shown)' : 'takes only -'}: pipe the token on stdin with --token -`,
+      );
+    }
     const url = await redisUrl(values);
     const chosen = [
       values['origin-jti'] && '--origin-jti',
@@ -167,12 +174,6 @@ export const revokeCommand: Command = {
     ].filter(Boolean);
     if (chosen.length !== 1) {
       throw usageError('revoke', 'give exactly one of --origin-jti, --sub, --token - or --list');
-    }
-    if (values.token !== undefined && values.token !== '-') {
-      throw usageError(
-        'revoke',
-        '--token takes - (the token is read from stdin: on the command line, ps would show it)',
-      );
     }
     if (values.user && values.token === undefined) throw usageError('revoke', '--user goes with --token -');
     const fromToken =
