@@ -12,6 +12,7 @@ interface ChildSettings {
   onUnavailable: UnavailableBehaviour;
   maxStalenessMs?: number;
   heartbeatMs?: number;
+  readyTimeoutMs?: number;
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
@@ -20,6 +21,8 @@ const list = new RevocationList({
   onUnavailable: settings.onUnavailable,
   ...(settings.maxStalenessMs === undefined ? {} : { maxStalenessMs: settings.maxStalenessMs }),
   ...(settings.heartbeatMs === undefined ? {} : { heartbeatMs: settings.heartbeatMs }),
+  // A child on a busy machine may take seconds to load: wait for the first read rather than fail.
+  readyTimeoutMs: settings.readyTimeoutMs ?? 120_000,
 });
 const verifier = new CognitoVerifier(
   { userPoolId: settings.userPoolId, clientId: settings.clientId, tokenUse: 'access', jwks: settings.jwks },

@@ -29,6 +29,7 @@ const list = new RevocationList({
   redis: { url: process.argv[2]! },
   onUnavailable: 'reject',
   reconcileIntervalMs: 1_000,
+  readyTimeoutMs: 600_000, // the read is what is measured: never give up on it
 });
 await list.ready;
 gc();

@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
+import type { StoreSettingsReport } from './store.ts';
 
 /**
  * The `node:diagnostics_channel` names a revocation list publishes on. Publishing costs nothing
@@ -21,17 +22,19 @@ export const REVOCATION_EVENTS = {
   acceptedUnchecked: 'cognito-jwt:revocation:accepted-unchecked',
   /** The mirror was read in full from the store (start, reconnect, lost message, period). */
   resync: 'cognito-jwt:revocation:resync',
-  /** The store held fewer changes than this mirror had seen (it lost data): the mirror wrote its entries back. */
+  /** The store lacked entries this mirror held (it lost data): the mirror wrote them back through the write script. */
   reseed: 'cognito-jwt:revocation:reseed',
   /** A store connection failed or dropped (it reconnects by itself). */
   storeError: 'cognito-jwt:revocation:store-error',
+  /** The store's settings, read when it is opened: eviction policy, persistence, and what they risk. */
+  storeSettings: 'cognito-jwt:revocation:store-settings',
 } as const;
 
 /** One of the keys of {@link REVOCATION_EVENTS}. */
 export type RevocationEventName = keyof typeof REVOCATION_EVENTS;
 
 /** Why a mirror re-read the whole store. */
-export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset' | 'period';
+export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset' | 'digest' | 'period';
 
 /**
  * The message published on each channel of {@link REVOCATION_EVENTS}.
@@ -43,11 +46,24 @@ export type ResyncReason = 'start' | 'reconnect' | 'lost-message' | 'store-reset
  * ```
  */
 export interface RevocationEventMessages {
-  state: { trusted: boolean; stalenessMs: number; reason: string };
+  /**
+   * `reason`: what made the list review its trust (`ready`, `stale`, `confirmed`); `cause`: the
+   * store's last error while it could not confirm the mirror; `source`: the list that changed (a
+   * process may hold several).
+   */
+  state: { trusted: boolean; stalenessMs: number; reason: string; cause?: string; source: object };
   acceptedUnchecked: { iss: unknown; sub: unknown; stalenessMs: number };
   resync: { reason: ResyncReason; entries: number; durationMs: number };
-  reseed: { entries: number; storeVersion: number; mirrorVersion: number };
+  /** `lacking`: entries the full read did not find in the store; `entries`: how many the store then took. */
+  reseed: {
+    reason: ResyncReason;
+    lacking: number;
+    entries: number;
+    storeVersion: number;
+    mirrorVersion: number;
+  };
   storeError: { error: Error };
+  storeSettings: StoreSettingsReport;
 }
 
 const channels = Object.fromEntries(

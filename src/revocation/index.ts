@@ -28,8 +28,10 @@ export {
   RevocationList,
   type RevocationListOptions,
   type RevocationListStatus,
+  type RevocationWrite,
   type RevokeSessionOptions,
   type RevokeUserInput,
   type UnavailableBehaviour,
 } from './list.ts';
 export type { RevocationClaims } from './mirror.ts';
+export type { StoreSettingsReport } from './store.ts';

@@ -11,7 +11,7 @@ import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
 import { publish } from './events.ts';
 import { type RevocationClaims, RevocationMirror } from './mirror.ts';
 import type { ResolvedRedisSettings } from './redis-store.ts';
-import type { MirrorSink, RevocationStore } from './store.ts';
+import type { MirrorSink, RevocationStore, WriteOutcome } from './store.ts';
 
 /** Cognito's longest ID and access token lifetime: one day. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 86_400;
@@ -19,6 +19,7 @@ export const DEFAULT_MAX_STALENESS_MS = 5_000;
 export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 300_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 /** How a Redis store is reached. Plain JSON: a service can read it from its config file. */
 export interface RedisStoreOptions {
@@ -81,6 +82,12 @@ export interface RedisRevocationListOptions extends CommonOptions {
   heartbeatMs?: number;
   /** How often the whole store is read again even when nothing looked lost. Default 300 000 ms. */
   reconcileIntervalMs?: number;
+  /**
+   * How long `ready` waits for the first full read before it rejects with
+   * `ERR_REVOCATION_UNAVAILABLE` naming the cause (the list keeps trying). Default 10 000 ms. With
+   * `onUnavailable: 'accept'`, `ready` does not wait for Redis at all.
+   */
+  readyTimeoutMs?: number;
 }
 
 type AllOptions = Omit<MemoryRevocationListOptions, 'store' | 'redis'> &
@@ -93,6 +100,7 @@ const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
   maxStalenessMs: true,
   heartbeatMs: true,
   reconcileIntervalMs: true,
+  readyTimeoutMs: true,
   tokenLifetimeSeconds: true,
   poolTokenLifetimeSeconds: true,
   sweepIntervalMs: true,
@@ -111,6 +119,13 @@ export interface RevokeSessionOptions {
   userPoolId?: string;
 }
 
+/**
+ * What a revocation tells its caller once the store holds it. `createdStore`: this process found the
+ * store without its epoch (an empty store or an unused key prefix: no verifier has read it, or it lost
+ * its data) — worth a warning, since verifiers reading another prefix or Redis never see the entry.
+ */
+export type RevocationWrite = WriteOutcome;
+
 /** A per-user cut-off: every token of `sub` in `userPoolId` issued at or before `cutoff` is revoked. */
 export interface RevokeUserInput {
   userPoolId: string;
@@ -126,6 +141,11 @@ export interface RevocationListStatus {
   /** Milliseconds since the store last confirmed the mirror (0 in memory; Infinity before the first confirmation). */
   stalenessMs: number;
   size: number;
+  /**
+   * What the store's settings risk, read when it was opened (`maxmemory-policy allkeys-*`,
+   * persistence off or unknown); empty when they keep revocations, and in memory.
+   */
+  storeWarnings: readonly string[];
 }
 
 const FUTURE_CUTOFF_LIMIT_MS = MAX_CLOCK_TOLERANCE_SECONDS * 1000;
@@ -155,7 +175,13 @@ const FUTURE_CUTOFF_LIMIT_MS = MAX_CLOCK_TOLERANCE_SECONDS * 1000;
  * ```
  */
 export class RevocationList {
-  /** Resolves once the mirror holds the whole store; rejects only if the list is closed first. */
+  /**
+   * Resolves once the mirror holds the whole store. Rejects with `ERR_REVOCATION_UNAVAILABLE` naming
+   * the cause when that takes longer than `readyTimeoutMs` (the list keeps trying, and turns
+   * current later), or when the list is closed first; with `ERR_CONFIG_INVALID` when the `redis`
+   * package is not installed. With `onUnavailable: 'accept'` it resolves as soon as the Redis client
+   * is loaded: the list lets tokens through until its first read completes.
+   */
   readonly ready: Promise<void>;
   readonly #mirror = new RevocationMirror();
   readonly #clock: () => number;
@@ -171,6 +197,11 @@ export class RevocationList {
   #closed = false;
   #trusted: boolean;
   #confirmedAt = -Infinity;
+  #storeWarnings: readonly string[] = [];
+  /** Settles a pending `ready` (as closed) when the list is closed first. */
+  #abandonReady: (() => void) | undefined;
+  /** The store's first failure since its last confirmation: the cause a stale list names. */
+  #lastError: Error | undefined;
 
   constructor(options: RevocationListOptions) {
     checkOptions(OPTION_KEYS, options);
@@ -214,6 +245,7 @@ export class RevocationList {
       all.reconcileIntervalMs,
       DEFAULT_RECONCILE_INTERVAL_MS,
     );
+    const readyTimeoutMs = interval('readyTimeoutMs', all.readyTimeoutMs, DEFAULT_READY_TIMEOUT_MS);
     this.#addTimer(() => this.#mirror.sweep(this.#clock()), sweepIntervalMs);
 
     if (store === 'memory') {
@@ -243,26 +275,57 @@ export class RevocationList {
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
       applySession: (originJti, expiresAt) => this.#mirror.applySession(originJti, expiresAt, this.#clock()),
       entries: () => this.#mirror.entries(),
+      size: () => this.#mirror.size,
+      sweep: (at) => this.#mirror.sweep(at),
       confirmed: (at) => this.#confirm(at),
+      failed: (error) => {
+        // The first failure since the store last confirmed the mirror: the root cause, not the
+        // "client is offline" of every command after it.
+        this.#lastError ??= error;
+      },
+      storeSettings: (report) => {
+        this.#storeWarnings = report.warnings;
+      },
     };
     // The Redis client is an optional peer dependency: load it only when a Redis store is asked for.
-    this.#store = import('./redis-store.ts').then(({ RedisStore }) => new RedisStore(settings, sink));
-    this.ready = this.#store
-      .then((opened) => opened.ready)
-      .then(
-        () => {
-          if (this.#closed) throw closedError();
-          this.#isReady = true;
-          this.#reviewTrust('ready');
-        },
-        (cause) => {
-          throw this.#closed
-            ? closedError()
-            : new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the Redis revocation store cannot start', {
-                cause,
-              });
-        },
+    this.#store = loadRedisStore().then(({ RedisStore }) => new RedisStore(settings, sink));
+    const storeReady = this.#store.then((opened) => opened.ready);
+    // The list turns ready whenever the first full read completes, even after `ready` gave up on it.
+    storeReady.then(
+      () => {
+        if (this.#closed) return;
+        this.#isReady = true;
+        this.#reviewTrust('ready');
+      },
+      () => {},
+    );
+    const where = withoutCredentials(settings.url);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#abandonReady = () => settle();
+      const timer = setTimeout(() => {
+        const cause = this.#lastError;
+        reject(
+          new CognitoJwtError(
+            'ERR_REVOCATION_UNAVAILABLE',
+            `the Redis revocation store at ${where} did not complete its first read within ${readyTimeoutMs} ms (readyTimeoutMs): ${cause === undefined ? 'no error, the read had not finished (a large list on a busy host may need a longer readyTimeoutMs)' : cause.message}. The list keeps trying and turns current once Redis answers; until then isRevoked refuses every token with ERR_REVOCATION_UNAVAILABLE ('reject')`,
+            cause === undefined ? {} : { cause },
+          ),
+        );
+      }, readyTimeoutMs);
+      timer.unref();
+      const settle = (error?: unknown) => {
+        clearTimeout(timer);
+        if (this.#closed) reject(closedError());
+        else if (error === undefined) resolve();
+        else reject(error);
+      };
+      // 'accept' lets tokens through meanwhile, so nothing is gained by waiting: ready once the client loads.
+      const waitFor = this.#onUnavailable === 'accept' ? this.#store : storeReady;
+      waitFor.then(
+        () => settle(),
+        (cause) => settle(cause instanceof CognitoJwtError ? cause : startError(cause)),
       );
+    });
     this.ready.catch(() => {}); // a caller who never awaits `ready` gets no unhandled rejection
     // Staleness is decided here, off the hot path: isRevoked only reads a boolean.
     this.#addTimer(
@@ -300,6 +363,7 @@ export class RevocationList {
       store: this.#kind,
       stalenessMs,
       size: this.#mirror.size,
+      storeWarnings: this.#storeWarnings,
     };
   }
 
@@ -313,12 +377,13 @@ export class RevocationList {
    * await revocations.revokeSession(claims.origin_jti, { userPoolId: 'eu-west-1_AbC123' });
    * ```
    */
-  async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<void> {
+  async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<RevocationWrite> {
     checkId('originJti', originJti);
     checkOptions(SESSION_KEYS, options);
     const pool = options.userPoolId === undefined ? undefined : checkUserPoolId(options.userPoolId);
     const now = this.#clock();
-    await this.#add({ kind: 'session', originJti, expiresAt: now + this.#entryLifetimeMs(pool) });
+    const lifetimeMs = this.#entryLifetimeMs(pool);
+    return this.#add({ kind: 'session', originJti, expiresAt: now + lifetimeMs }, lifetimeMs);
   }
 
   /**
@@ -330,7 +395,7 @@ export class RevocationList {
    * await revocations.revokeUser({ userPoolId: 'eu-west-1_AbC123', sub: claims.sub });
    * ```
    */
-  async revokeUser(input: RevokeUserInput): Promise<void> {
+  async revokeUser(input: RevokeUserInput): Promise<RevocationWrite> {
     checkOptions(USER_KEYS, input);
     if (input === undefined) throw new ConfigError('revokeUser needs { userPoolId, sub }');
     const userPoolId = checkUserPoolId(input.userPoolId);
@@ -346,13 +411,11 @@ export class RevocationList {
       throw new ConfigError('cutoff must be a valid time, at most 300 s in the future');
     }
     const cutoffSeconds = Math.floor(cutoffMs / 1000);
-    await this.#add({
-      kind: 'user',
-      userPoolId,
-      sub,
-      cutoffSeconds,
-      expiresAt: (cutoffSeconds + 1) * 1000 + this.#entryLifetimeMs(userPoolId),
-    });
+    const lifetimeMs = this.#entryLifetimeMs(userPoolId);
+    return this.#add(
+      { kind: 'user', userPoolId, sub, cutoffSeconds, expiresAt: (cutoffSeconds + 1) * 1000 + lifetimeMs },
+      lifetimeMs,
+    );
   }
 
   /**
@@ -371,17 +434,18 @@ export class RevocationList {
     if (this.#closed) return;
     this.#closed = true;
     this.#trusted = false;
+    this.#abandonReady?.();
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.length = 0;
     const store = await this.#store.catch(() => undefined);
     await store?.close();
   }
 
-  async #add(entry: RevocationEntry): Promise<void> {
+  async #add(entry: RevocationEntry, lifetimeMs: number): Promise<RevocationWrite> {
     if (this.#closed) throw closedError();
     this.#mirror.apply(entry, this.#clock());
     const store = await this.#store;
-    await store.write(entry);
+    return store.write(entry, lifetimeMs);
   }
 
   #entryLifetimeMs(pool: string | undefined): number {
@@ -395,6 +459,7 @@ export class RevocationList {
 
   #confirm(at: number): void {
     if (at > this.#confirmedAt) this.#confirmedAt = at;
+    this.#lastError = undefined;
     if (!this.#trusted) this.#reviewTrust('confirmed');
   }
 
@@ -404,7 +469,14 @@ export class RevocationList {
     const trusted = this.#isReady && !this.#closed && stalenessMs <= this.#maxStalenessMs;
     if (trusted === this.#trusted) return;
     this.#trusted = trusted;
-    publish('state', () => ({ trusted, stalenessMs, reason }));
+    const cause = this.#lastError?.message;
+    publish('state', () => ({
+      trusted,
+      stalenessMs,
+      reason,
+      ...(cause === undefined || trusted ? {} : { cause }),
+      source: this,
+    }));
   }
 
   #untrusted(claims: RevocationClaims): void {
@@ -416,10 +488,15 @@ export class RevocationList {
           ? 'the revocation list is closed'
           : !this.#isReady
             ? 'the revocation list is not ready yet (its first read of the store has not finished)'
-            : `the revocation list cannot be trusted: last confirmed by the store ${Math.round(stalenessMs)} ms ago (maxStalenessMs ${this.#maxStalenessMs})`,
+            : `the revocation list cannot be trusted: last confirmed by the store ${Math.round(stalenessMs)} ms ago (maxStalenessMs ${this.#maxStalenessMs})${this.#causeText()}`,
       );
     }
     publish('acceptedUnchecked', () => ({ iss: claims.iss, sub: claims.sub, stalenessMs }));
+  }
+
+  /** `; last store error: …` when the store has failed since it last confirmed the mirror. */
+  #causeText(): string {
+    return this.#lastError === undefined ? '' : `; last store error: ${this.#lastError.message}`;
   }
 
   #addTimer(run: () => void, everyMs: number): void {
@@ -451,9 +528,68 @@ const USER_KEYS = optionKeys<RevokeUserInput>('revokeUser input', {
 /** The in-memory store: the mirror is the list, so a write has nowhere else to go. */
 const MEMORY_STORE: RevocationStore = {
   ready: Promise.resolve(),
-  write: async () => {},
+  write: async () => ({ createdStore: false }),
   close: async () => {},
 };
+
+/**
+ * The Redis store's module, which imports the `redis` package: a missing package is named, with the
+ * command that installs it, instead of a bare "cannot find package".
+ */
+async function loadRedisStore(): Promise<typeof import('./redis-store.ts')> {
+  try {
+    return await import('./redis-store.ts');
+  } catch (error) {
+    if (isMissingPackage(error, 'redis')) {
+      throw new ConfigError(REDIS_PACKAGE_MISSING, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** What a list, the CLI and the service say when node-redis is not installed. */
+export const REDIS_PACKAGE_MISSING =
+  "the Redis revocation store needs the 'redis' package (node-redis 5 or 6), an optional peer dependency of cognito-jwt: npm install redis";
+
+/** Whether `error` is Node's failure to find `name` (an ESM import or a require). */
+export function isMissingPackage(error: unknown, name: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    typeof message === 'string' &&
+    (message.includes(`'${name}'`) || message.includes(`"${name}"`))
+  );
+}
+
+/**
+ * Throws {@link ConfigError} naming `npm install redis` when the `redis` package cannot be loaded
+ * (for `serve --check`, the service at start and the CLI).
+ *
+ * ```ts
+ * await requireRedisPackage();
+ * ```
+ */
+export async function requireRedisPackage(): Promise<void> {
+  await loadRedisStore();
+}
+
+function startError(cause: unknown): Error {
+  return new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the Redis revocation store cannot start', {
+    cause,
+  });
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a password never reaches a message. */
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(the Redis URL)';
+  }
+}
 
 function closedError(): CognitoJwtError {
   return new CognitoJwtError('ERR_REVOCATION_UNAVAILABLE', 'the revocation list is closed');

@@ -35,13 +35,13 @@ export class RevocationMirror {
     return this.#sessions.size + this.#userCount;
   }
 
-  /** Add an entry, or extend one (a later cut-off, a later expiry); an expired entry is ignored. */
-  apply(entry: RevocationEntry, now: number): void {
-    if (entry.kind === 'session') {
-      this.applySession(entry.originJti, entry.expiresAt, now);
-      return;
-    }
-    if (entry.expiresAt <= now) return;
+  /**
+   * Add an entry, or extend one (a later cut-off, a later expiry); an expired entry is ignored.
+   * `true` when the mirror now holds the entry exactly as given (nothing later).
+   */
+  apply(entry: RevocationEntry, now: number): boolean {
+    if (entry.kind === 'session') return this.applySession(entry.originJti, entry.expiresAt, now);
+    if (entry.expiresAt <= now) return false;
     let bySub = this.#users.get(entry.userPoolId);
     if (bySub === undefined) {
       bySub = new Map();
@@ -52,10 +52,11 @@ export class RevocationMirror {
     if (held === undefined) {
       bySub.set(entry.sub, { seconds: entry.cutoffSeconds, expiresAt: entry.expiresAt });
       this.#userCount++;
-      return;
+      return true;
     }
     held.seconds = Math.max(held.seconds, entry.cutoffSeconds);
     held.expiresAt = Math.max(held.expiresAt, entry.expiresAt);
+    return held.seconds === entry.cutoffSeconds && held.expiresAt === entry.expiresAt;
   }
 
   /**
@@ -66,10 +67,14 @@ export class RevocationMirror {
    * mirror.applySession('6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10', Date.now() + 86_400_000, Date.now());
    * ```
    */
-  applySession(originJti: string, expiresAt: number, now: number): void {
-    if (expiresAt <= now) return;
+  applySession(originJti: string, expiresAt: number, now: number): boolean {
+    if (expiresAt <= now) return false;
     const held = this.#sessions.get(originJti);
-    if (held === undefined || held < expiresAt) this.#sessions.set(originJti, expiresAt);
+    if (held === undefined || held < expiresAt) {
+      this.#sessions.set(originJti, expiresAt);
+      return true;
+    }
+    return held === expiresAt;
   }
 
   /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */

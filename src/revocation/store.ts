@@ -4,14 +4,44 @@ import type { RevocationEntry } from './entries.ts';
 export interface MirrorSink {
   /** Epoch milliseconds (the list's clock). */
   now(): number;
-  /** Add an entry the store delivered (a change, or a full read). */
-  apply(entry: RevocationEntry): void;
+  /**
+   * Add an entry the store delivered (a change, or a full read). `true` when the mirror now holds it
+   * exactly as given (not a later expiry or cut-off): how a full read counts what the store covers.
+   */
+  apply(entry: RevocationEntry): boolean;
   /** The same for a revoked session, without an entry object (a full read passes a million). */
-  applySession(originJti: string, expiresAt: number): void;
+  applySession(originJti: string, expiresAt: number): boolean;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
+  /** How many entries the mirror holds. */
+  size(): number;
+  /** Drop the mirror's entries expired at `at` (epoch ms). */
+  sweep(at: number): void;
   /** The mirror held every change the store had made as of `at` (epoch ms). */
   confirmed(at: number): void;
+  /** A store command or connection failed (the cause a stale list names). */
+  failed(error: Error): void;
+  /** What the store's settings risk (eviction, no persistence), read when the store is opened. */
+  storeSettings(report: StoreSettingsReport): void;
+}
+
+/** The store's settings as read at start (INFO memory, INFO persistence, and CONFIG GET save where allowed). */
+export interface StoreSettingsReport {
+  /** `maxmemory_policy`, or `undefined` when INFO did not answer. */
+  maxmemoryPolicy: string | undefined;
+  /** `aof`, `rdb` (a save schedule, or saves seen), `off`, or `unknown` (nothing answered). */
+  persistence: 'aof' | 'rdb' | 'off' | 'unknown';
+  /** One sentence per risk found; empty when the settings keep revocations. */
+  warnings: string[];
+}
+
+/** What a write tells the writer beyond success. */
+export interface WriteOutcome {
+  /**
+   * This process found the store without an epoch and created it (at its first read or with this
+   * write): nobody had read or written this prefix, or the store lost its data since.
+   */
+  createdStore: boolean;
 }
 
 /**
@@ -21,8 +51,11 @@ export interface MirrorSink {
 export interface RevocationStore {
   /** Resolves once the mirror holds the whole store (and never rejects while retrying). */
   readonly ready: Promise<void>;
-  /** Make the entry durable and tell every mirror; rejects with `ERR_REVOCATION_UNAVAILABLE` when it cannot. */
-  write(entry: RevocationEntry): Promise<void>;
+  /**
+   * Make the entry durable and tell every mirror; rejects with `ERR_REVOCATION_UNAVAILABLE` when it
+   * cannot. `minLifetimeMs`: the entry lives at least this long by the store's clock.
+   */
+  write(entry: RevocationEntry, minLifetimeMs: number): Promise<WriteOutcome>;
   /** Stop timers and connections. */
   close(): Promise<void>;
 }

@@ -4,7 +4,9 @@
  * feeds `/readyz`. While the list cannot be trusted, `onUnavailable: "reject"` makes `isRevoked`
  * throw `ERR_REVOCATION_UNAVAILABLE`, which the service answers with 503.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigError } from '../errors.ts';
+import { REVOCATION_EVENTS, type RevocationEventMessages } from '../revocation/events.ts';
 import { RevocationList } from '../revocation/list.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import type { RevocationConfig } from './config.ts';
@@ -16,6 +18,8 @@ export interface RevocationCheck {
   isRevoked(claims: CognitoClaims): boolean;
   /** The mirror is recent enough to trust (for `/readyz`). */
   fresh(): boolean;
+  /** Entries in this process's mirror. */
+  size(): number;
   close(): Promise<void>;
 }
 
@@ -34,13 +38,33 @@ export function openRevocation(config: RevocationConfig, logger: Logger): Revoca
   } catch (error) {
     throw new ConfigError(`revocation: ${(error as Error).message}`, { cause: error });
   }
+  // Every change of trust is one line: current → stale (with the store's error) → current.
+  const onState = (message: unknown) => {
+    const { trusted, stalenessMs, reason, cause, source } = message as RevocationEventMessages['state'];
+    if (source !== list) return;
+    logger.log(trusted ? 'info' : 'warn', trusted ? 'revocation list current' : 'revocation list stale', {
+      reason,
+      ...(cause === undefined ? {} : { cause }),
+      stalenessMs: Math.round(stalenessMs),
+      size: list.size,
+    });
+  };
+  subscribe(REVOCATION_EVENTS.state, onState);
   list.ready.then(
-    () => logger.log('info', 'revocation list ready', { store: list.status.store, size: list.size }),
+    () => {
+      logger.log('info', 'revocation list ready', { store: list.status.store, size: list.size });
+      for (const warning of list.status.storeWarnings)
+        logger.log('warn', 'revocation store settings', { warning });
+    },
     (error: Error) => logger.log('error', 'revocation list cannot start', { detail: error.message }),
   );
   return {
     isRevoked: list.isRevoked,
     fresh: () => list.status.state === 'current',
-    close: () => list.close(),
+    size: () => list.size,
+    close: () => {
+      unsubscribe(REVOCATION_EVENTS.state, onState);
+      return list.close();
+    },
   };
 }

@@ -19,6 +19,8 @@ import { join } from 'node:path';
 export interface RedisServerOptions {
   /** `true`: `--appendonly yes` (every write survives a restart); default `--save ''` (nothing does). */
   persistence?: boolean;
+  /** More `redis-server` arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']` or `['--replicaof', host, port]`. */
+  args?: readonly string[];
 }
 
 export interface RedisServer {
@@ -34,6 +36,8 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Kill it and remove its directory. */
   stop(): Promise<void>;
+  /** The server's data directory (its dump.rdb). */
+  readonly dir: string;
 }
 
 async function freePort(): Promise<number> {
@@ -79,6 +83,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     options.persistence ? 'yes' : 'no',
     '--protected-mode',
     'yes',
+    ...(options.args ?? []),
   ];
   let child: ChildProcess;
   let output = '';
@@ -103,6 +108,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await launch();
   return {
     port,
+    dir,
     url: `redis://127.0.0.1:${port}`,
     kill,
     pause: () => child.kill('SIGSTOP'),

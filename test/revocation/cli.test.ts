@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Channel, Terminal } from '../../src/cli/output.ts';
 import { runCli } from '../../src/cli/run.ts';
+import { decodeUnverified } from '../../src/index.ts';
 import { RevocationList } from '../../src/revocation/index.ts';
+import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
 
 function capture(): { terminal: Terminal; out: string[]; err: string[] } {
@@ -15,11 +21,11 @@ function capture(): { terminal: Terminal; out: string[]; err: string[] } {
   return { terminal: { out: channel(out), err: channel(err) }, out, err };
 }
 
-async function revoke(args: string[]) {
+async function revoke(args: string[], stdin: string | undefined = undefined) {
   const io = capture();
   const code = await runCli(['revoke', ...args], {
     terminal: io.terminal,
-    stdin: process.stdin,
+    stdin: stdin === undefined ? process.stdin : Readable.from([stdin]),
     now: Date.now,
   });
   return { code, stdout: io.out.join('\n'), stderr: io.err.join('\n') };
@@ -84,4 +90,50 @@ test('cognito-jwt revoke: usage mistakes exit 2, an unreachable Redis exits 3 wi
   const help = await revoke(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--origin-jti ID/);
+});
+
+test('cognito-jwt revoke: the URL from COGNITO_JWT_REDIS_URL or --redis-file; a warning when the write created the store; --token - revokes a session or a user without printing the token', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-revoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const urlFile = join(dir, 'redis-url');
+  writeFileSync(urlFile, `redis://default:s3cret@127.0.0.1:${redis.port}\n`);
+
+  const first = await revoke(['--redis-file', urlFile, '--origin-jti', 'first-ever']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /warning .*this write created it/);
+  assert.doesNotMatch(first.stderr, /s3cret/);
+
+  const saved = process.env.COGNITO_JWT_REDIS_URL;
+  process.env.COGNITO_JWT_REDIS_URL = redis.url;
+  t.after(() => {
+    if (saved === undefined) delete process.env.COGNITO_JWT_REDIS_URL;
+    else process.env.COGNITO_JWT_REDIS_URL = saved;
+  });
+  const second = await revoke(['--origin-jti', 'second']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /created it/);
+
+  const key = generateKeyPair();
+  const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123';
+  const token = mintAccessToken({ key, issuer, clientId: 'c', sub: 'user-from-token' });
+  const session = await revoke(['--token', '-'], `Bearer ${token}\n`);
+  assert.equal(session.code, 0, session.stderr);
+  const userRun = await revoke(['--token', '-', '--user', '--json'], token);
+  assert.equal(userRun.code, 0, userRun.stderr);
+  for (const run of [session, userRun]) {
+    assert.ok(!`${run.stdout}${run.stderr}`.includes(token.split('.')[2]!), 'the token is never printed');
+  }
+  const watcher = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => watcher.close());
+  await watcher.ready;
+  const claims = decodeUnverified(token).payload;
+  assert.equal(watcher.isRevoked({ origin_jti: claims.origin_jti }), true);
+  assert.equal(watcher.isRevoked({ iss: issuer, sub: 'user-from-token', iat: claims.iat }), true);
+  assert.equal((await revoke(['--token', token])).code, 2, 'a token on the command line is refused');
+  const noOrigin = mintAccessToken({ key, issuer, clientId: 'c', claims: { origin_jti: undefined } });
+  const refused = await revoke(['--token', '-'], noOrigin);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--token - --user/);
 });

@@ -1,16 +1,20 @@
-import { CognitoJwtError } from '../../errors.ts';
-import type { RevocationEntry } from '../../revocation/entries.ts';
-import { RevocationList } from '../../revocation/list.ts';
-import { parseCommand, required, usageError } from '../args.ts';
+import { readFile } from 'node:fs/promises';
+import { CognitoJwtError, ConfigError } from '../../errors.ts';
+import { poolIdOfIssuer, type RevocationEntry } from '../../revocation/entries.ts';
+import { RevocationList, requireRedisPackage } from '../../revocation/list.ts';
+import { decodeUnverified } from '../../token/decode.ts';
+import { parseCommand, usageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
+import { readToken } from '../input.ts';
 import { rows } from '../output.ts';
 import { printable } from '../text.ts';
 import { parseTime } from '../time.ts';
 
-const HELP = `Usage: cognito-jwt revoke --redis URL --origin-jti ID [--user-pool-id POOL]
-       cognito-jwt revoke --redis URL --sub SUB --user-pool-id POOL [--cutoff TIME]
-       cognito-jwt revoke --redis URL --list [--json]
+const HELP = `Usage: cognito-jwt revoke [--redis URL] --origin-jti ID [--user-pool-id POOL]
+       cognito-jwt revoke [--redis URL] --sub SUB --user-pool-id POOL [--cutoff TIME]
+       cognito-jwt revoke [--redis URL] --token - [--user]
+       cognito-jwt revoke [--redis URL] --list [--json]
 
 Add to the revocation list that verifiers read through cognito-jwt/revocation (Redis store):
 every process refuses the tokens within milliseconds, without waiting for them to expire.
@@ -20,10 +24,15 @@ every process refuses the tokens within milliseconds, without waiting for them t
   --sub SUB          every token of this user in --user-pool-id issued at or before --cutoff
                      (what GlobalSignOut / AdminUserGlobalSignOut mean; also catches tokens
                      without origin_jti)
+  --token -          read a token on stdin and revoke its session (its origin_jti, in the pool
+                     of its issuer); with --user, every token of its user (its sub) issued until
+                     now. The token is decoded, not verified, and never printed
   --list             print the entries the list holds now
 
 Options:
-  --redis URL          redis://[user:password@]host:port[/db] or rediss:// (TLS)
+  --redis URL          redis://[user:password@]host:port[/db] or rediss:// (TLS); default
+                       COGNITO_JWT_REDIS_URL, so a password need not show in ps
+  --redis-file FILE    read the URL from FILE instead (its first line)
   --user-pool-id POOL  the pool, e.g. eu-west-1_AbC123 (with --sub: required; with
                        --origin-jti: the entry then lives for that pool's token lifetime)
   --cutoff TIME        ISO date or epoch seconds; default now (one-second resolution, inclusive)
@@ -40,11 +49,15 @@ Examples:
   cognito-jwt revoke --redis redis://127.0.0.1:6379 --sub 7d8e9f00-1111-2222-3333-444455556666 \\
     --user-pool-id eu-west-1_AbC123
   cognito-jwt revoke --redis redis://127.0.0.1:6379 --list --json
+  pbpaste | COGNITO_JWT_REDIS_URL=redis://127.0.0.1:6379 cognito-jwt revoke --token -
 
 Exit codes: 0 done, 2 usage, 3 Redis unavailable (nothing was revoked: retry).`;
 
 const OPTIONS = {
   redis: { type: 'string' },
+  'redis-file': { type: 'string' },
+  token: { type: 'string' },
+  user: { type: 'boolean' },
   'origin-jti': { type: 'string' },
   sub: { type: 'string' },
   'user-pool-id': { type: 'string' },
@@ -56,16 +69,27 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a password never reaches the output. */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '(the --redis URL)';
+/** Where the Redis URL comes from: --redis, --redis-file, or COGNITO_JWT_REDIS_URL (in that order). */
+async function redisUrl(values: { redis?: string; 'redis-file'?: string }): Promise<string> {
+  if (values.redis !== undefined && values['redis-file'] !== undefined) {
+    throw usageError('revoke', 'give --redis or --redis-file, not both');
   }
+  if (values.redis !== undefined) return values.redis;
+  if (values['redis-file'] !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(values['redis-file'], 'utf8');
+    } catch (error) {
+      throw new ConfigError(`--redis-file: cannot read ${values['redis-file']}: ${(error as Error).message}`);
+    }
+    const url = text.split(/\r?\n/, 1)[0]?.trim() ?? '';
+    if (url === '')
+      throw new ConfigError(`--redis-file: ${values['redis-file']} holds no URL on its first line`);
+    return url;
+  }
+  const fromEnv = process.env.COGNITO_JWT_REDIS_URL;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  throw usageError('revoke', 'no Redis given: --redis URL, --redis-file FILE or COGNITO_JWT_REDIS_URL');
 }
 
 function wholeNumber(option: string, value: string | undefined, fallback: number): number {
@@ -75,6 +99,40 @@ function wholeNumber(option: string, value: string | undefined, fallback: number
     throw usageError('revoke', `${option} must be a whole number greater than 0`);
   }
   return number;
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`: a password never reaches the output. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(the Redis URL)';
+  }
+}
+
+/** What `--token -` revokes: its session, or with `--user` its user. Never echoes the token. */
+function tokenTarget(
+  token: string,
+  user: boolean,
+): { originJti?: string; userPoolId?: string; sub?: string } {
+  const { payload } = decodeUnverified(token);
+  const userPoolId = poolIdOfIssuer(payload.iss);
+  if (user) {
+    if (userPoolId === undefined || typeof payload.sub !== 'string') {
+      throw new ConfigError('--user: the token has no Cognito issuer and sub to revoke its user by');
+    }
+    return { userPoolId, sub: payload.sub };
+  }
+  const originJti = payload.origin_jti;
+  if (typeof originJti !== 'string' || originJti === '') {
+    throw new ConfigError(
+      'the token has no origin_jti (token revocation is off for its app client): revoke its user with --token - --user',
+    );
+  }
+  return userPoolId === undefined ? { originJti } : { originJti, userPoolId };
 }
 
 function describeEntry(entry: RevocationEntry): [string, string] {
@@ -98,23 +156,39 @@ export const revokeCommand: Command = {
   name: 'revoke',
   summary: 'revoke a session or a user everywhere (Redis revocation list), or list it',
   help: HELP,
-  async run(args, { terminal }) {
+  async run(args, { terminal, stdin }) {
     const { values } = parseCommand('revoke', args, OPTIONS, 0);
-    const url = required('revoke', '--redis', values.redis);
+    if (values.token !== undefined && values.token !== '-') {
+      // A token on the command line shows in ps and in shell history: only stdin is read.
+      throw usageError(
+        'revoke',
+        `--token ${values.token.length > 40 ? 'holds a token, which it does not take (the token is not shown)' : 'takes only -'}: pipe the token on stdin with --token -`,
+      );
+    }
+    const url = await redisUrl(values);
     const chosen = [
       values['origin-jti'] && '--origin-jti',
       values.sub && '--sub',
+      values.token !== undefined && '--token',
       values.list && '--list',
     ].filter(Boolean);
     if (chosen.length !== 1) {
-      throw usageError('revoke', 'give exactly one of --origin-jti, --sub or --list');
+      throw usageError('revoke', 'give exactly one of --origin-jti, --sub, --token - or --list');
     }
-    if (values.sub !== undefined) required('revoke', '--user-pool-id (with --sub)', values['user-pool-id']);
+    if (values.user && values.token === undefined) throw usageError('revoke', '--user goes with --token -');
+    const fromToken =
+      values.token === undefined
+        ? undefined
+        : tokenTarget(await readToken('revoke', '-', stdin), values.user === true);
+    if (values.sub !== undefined && values['user-pool-id'] === undefined) {
+      throw usageError('revoke', '--user-pool-id is required with --sub');
+    }
     if (values.cutoff !== undefined && values.sub === undefined) {
       throw usageError('revoke', '--cutoff goes with --sub');
     }
     const timeoutMs = wholeNumber('--timeout', values.timeout, 5_000);
     const lifetime = wholeNumber('--lifetime', values.lifetime, 86_400);
+    await requireRedisPackage(); // a missing `redis` package is named, with npm install redis
     const list = new RevocationList({
       redis: {
         url,
@@ -125,7 +199,7 @@ export const revokeCommand: Command = {
       onUnavailable: 'reject',
       tokenLifetimeSeconds: lifetime,
     });
-    const where = withoutCredentials(url);
+    const where = redactedUrl(url);
     try {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
@@ -146,6 +220,8 @@ export const revokeCommand: Command = {
         clearTimeout(timer);
       }
       const { out, err } = terminal;
+      for (const warning of list.status.storeWarnings)
+        err.line(`${err.paint('yellow', 'warning')} ${warning}`);
       if (values.list) {
         const entries = list.entries();
         if (values.json) out.line(JSON.stringify({ entries }, null, 2));
@@ -155,15 +231,16 @@ export const revokeCommand: Command = {
         }
         return EXIT.ok;
       }
-      const pool = values['user-pool-id'];
+      const pool = fromToken?.userPoolId ?? values['user-pool-id'];
       let done: RevocationEntry | undefined;
-      if (values['origin-jti'] !== undefined) {
-        const originJti = values['origin-jti'];
-        await list.revokeSession(originJti, pool === undefined ? {} : { userPoolId: pool });
+      let written: { createdStore: boolean };
+      const originJti = fromToken === undefined ? values['origin-jti'] : fromToken.originJti;
+      if (originJti !== undefined) {
+        written = await list.revokeSession(originJti, pool === undefined ? {} : { userPoolId: pool });
         done = list.entries().find((entry) => entry.kind === 'session' && entry.originJti === originJti);
       } else {
-        const sub = values.sub as string;
-        await list.revokeUser({
+        const sub = (fromToken?.sub ?? values.sub) as string;
+        written = await list.revokeUser({
           userPoolId: pool as string,
           sub,
           ...(values.cutoff === undefined ? {} : { cutoff: parseTime('--cutoff', values.cutoff) }),
@@ -171,6 +248,11 @@ export const revokeCommand: Command = {
         done = list
           .entries()
           .find((entry) => entry.kind === 'user' && entry.sub === sub && entry.userPoolId === pool);
+      }
+      if (written.createdStore) {
+        err.line(
+          `${err.paint('yellow', 'warning')} ${where} had no revocation list under this key prefix: this write created it. No verifier has read it (or Redis lost its data): check that --redis and --key-prefix are the verifiers'`,
+        );
       }
       if (values.json) out.line(JSON.stringify({ revoked: done }, null, 2));
       if (done) {

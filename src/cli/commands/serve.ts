@@ -1,4 +1,4 @@
-import { RevocationList } from '../../revocation/list.ts';
+import { RevocationList, requireRedisPackage } from '../../revocation/list.ts';
 import { runService } from '../../service/cluster.ts';
 import { ENVIRONMENT, LOG_LEVELS, loadServiceConfig } from '../../service/config.ts';
 import { ENDPOINTS } from '../../service/contracts.ts';
@@ -87,6 +87,14 @@ export const serveCommand: Command = {
     if (values.workers !== undefined) env.COGNITO_JWT_WORKERS = values.workers;
     if (values['log-level'] !== undefined) env.COGNITO_JWT_LOG_LEVEL = values['log-level'];
     const settings = await loadServiceConfig(values.config, env);
+    // A Redis revocation list needs the optional `redis` package: say so now, with the command that installs it.
+    if (
+      settings.revocation !== undefined &&
+      settings.revocation.store !== 'memory' &&
+      settings.revocation.redis
+    ) {
+      await requireRedisPackage();
+    }
     if (values.check) {
       // Building the verifier loads every JWKS snapshot the config names, as serving would.
       const verifier = new CognitoVerifier(settings.pools, { ...settings.keys });

@@ -1,0 +1,3 @@
+import { faultTest } from './fault-matrix.ts';
+
+faultTest('writer-clock');
