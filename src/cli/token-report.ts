@@ -1,7 +1,7 @@
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { isKid } from '../keys/jwk.ts';
 import { isUserPoolId, poolRegion } from '../pool/id.ts';
-import { poolIssuers } from '../pool/issuers.ts';
+import { poolIssuers, undocumentedPartition } from '../pool/issuers.ts';
 import { decodeBase64url } from '../token/base64url.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
@@ -175,7 +175,10 @@ export function issuerInfo(issuer: string): IssuerInfo {
   const userPoolId = isUserPoolId(lastSegment) ? lastSegment : undefined;
   const region = userPoolId === undefined ? undefined : poolRegion(userPoolId);
   // A real Cognito issuer is one the verifier would derive from that pool id.
-  const cognito = region !== undefined && poolIssuers(userPoolId!).includes(issuer);
+  const cognito =
+    region !== undefined &&
+    undocumentedPartition(region) === undefined &&
+    poolIssuers(userPoolId!).includes(issuer);
   return { issuer, userPoolId, region: cognito ? region : undefined, cognito };
 }
 
