@@ -456,6 +456,32 @@ describe('serve', () => {
   });
 });
 
+test('serve: pool options at the top level say where they belong; bad ones are refused when the config is read', async () => {
+  const { checkServiceConfig } = await import('../../src/service/config.ts');
+  const pool = { userPoolId: 'us-east-1_AbC123', clientId: ['app'], tokenUse: 'access' };
+  const check = (config: Record<string, unknown>) => () =>
+    checkServiceConfig(config, { baseDir: '/', env: {} });
+  for (const name of ['audience', 'groupsClaim', 'acrLevels', 'claims']) {
+    throwsCode(check({ pools: [pool], [name]: 'x' }), 'ERR_CONFIG_INVALID', {
+      message: 'put it in an entry of "pools"',
+    });
+  }
+  throwsCode(check({ pools: [{ ...pool, tokenUse: 'id', audience: API }] }), 'ERR_CONFIG_INVALID', {
+    message: "pools[0]: audience needs tokenUse: 'access'",
+  });
+  throwsCode(check({ pools: [{ ...pool, claims: { tenant: 'text' } }] }), 'ERR_CONFIG_INVALID', {
+    message: 'unknown type',
+  });
+  throwsCode(check({ pools: [pool], routes: [{ path: '/**', require: { acr: 7 } }] }), 'ERR_CONFIG_INVALID', {
+    message: 'routes[0]',
+  });
+  throwsCode(
+    check({ pools: [pool], routes: [{ path: '/**', require: { maxAuthAge: -1 } }] }),
+    'ERR_CONFIG_INVALID',
+  );
+  throwsCode(check({ pools: [pool], routes: [{ path: '/**', require: { amr: [] } }] }), 'ERR_CONFIG_INVALID');
+});
+
 async function startHarnessWithPool(t: import('node:test').TestContext) {
   // The harness's loopback pool, with today's options: the issuer is only known once it started.
   const probe = await startHarness(t);
