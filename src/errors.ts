@@ -27,11 +27,18 @@ export const ERROR_STATUS = {
   ERR_CLAIM_INVALID: 401,
   ERR_ISSUER_MISMATCH: 401,
   ERR_CLIENT_MISMATCH: 401,
+  /** An access token not bound (by `aud`, RFC 8707) to a resource the verifier's `audience` names. */
+  ERR_AUDIENCE_MISMATCH: 401,
   ERR_TOKEN_USE_MISMATCH: 401,
   ERR_TOKEN_REVOKED: 401,
   ERR_TOKEN_MISSING: 401,
   /** More than one token: two `Authorization` headers, or two cookies with the token's name. */
   ERR_TOKEN_AMBIGUOUS: 401,
+  /**
+   * A valid token whose sign-in is too weak (`acr`, `amr`) or too old (`auth_time`) for this
+   * request: 401 with the RFC 9470 challenge `error="insufficient_user_authentication"`.
+   */
+  ERR_STEP_UP_REQUIRED: 401,
   // Behind an Application Load Balancer (cognito-jwt/alb).
   ERR_ALB_DATA_MISSING: 401,
   ERR_ALB_SIGNER_MISMATCH: 401,
@@ -89,10 +96,12 @@ export const CLIENT_MESSAGES = {
   ERR_CLAIM_INVALID: 'the token has an invalid claim',
   ERR_ISSUER_MISMATCH: 'the token was not issued for this API',
   ERR_CLIENT_MISMATCH: 'the token was not issued for this API',
+  ERR_AUDIENCE_MISMATCH: 'the token was not issued for this API',
   ERR_TOKEN_USE_MISMATCH: 'the token is of the wrong kind for this API',
   ERR_TOKEN_REVOKED: 'the token has been revoked',
   ERR_TOKEN_MISSING: 'a "Bearer <token>" Authorization header is expected',
   ERR_TOKEN_AMBIGUOUS: 'the request carries more than one token',
+  ERR_STEP_UP_REQUIRED: 'this request needs a stronger or more recent sign-in',
   ERR_ALB_DATA_MISSING: 'the request did not pass the load balancer authentication',
   ERR_ALB_SIGNER_MISMATCH: 'the token was not issued for this API',
   ERR_ALB_IDENTITY_MISMATCH: 'the identity headers disagree',
@@ -175,6 +184,29 @@ export class ScopeMissingError extends CognitoJwtError {
     super('ERR_SCOPE_MISSING', message, { claim: 'scope' });
     this.required = [...required];
     this.granted = [...granted];
+  }
+}
+
+/**
+ * A valid token whose authentication does not satisfy a step-up rule (`requireAcr`, `requireAmr`,
+ * `maxAuthAge`). Its `acrValues` and `maxAge` are what the RFC 9470 challenge asks the client to
+ * come back with: `WWW-Authenticate: Bearer error="insufficient_user_authentication",
+ * acr_values="urn:cognito:loa:2", max_age=300`.
+ *
+ * ```ts
+ * if (err instanceof StepUpRequiredError) redirectToSignIn({ acr_values: err.acrValues?.join(' '), max_age: err.maxAge });
+ * ```
+ */
+export class StepUpRequiredError extends CognitoJwtError {
+  /** The authentication levels (`acr` values) that would satisfy the rule, in order of preference. */
+  readonly acrValues: readonly string[] | undefined;
+  /** The most seconds since sign-in (`auth_time`) the rule accepts. */
+  readonly maxAge: number | undefined;
+
+  constructor(message: string, challenge: { acrValues?: readonly string[]; maxAge?: number; claim: string }) {
+    super('ERR_STEP_UP_REQUIRED', message, { claim: challenge.claim });
+    this.acrValues = challenge.acrValues;
+    this.maxAge = challenge.maxAge;
   }
 }
 

@@ -27,9 +27,11 @@ export {
   authorize,
   type ClaimsRule,
   declareRule,
+  maxAuthAgeOf,
   type RuleFlags,
   readsRequest,
 } from './authz/rule.ts';
+export { type AcrLevel, maxAuthAge, requireAcr, requireAmr } from './authz/step-up.ts';
 export {
   CLIENT_MESSAGES,
   CognitoJwtError,
@@ -39,6 +41,7 @@ export {
   ERROR_STATUS,
   type ErrorCode,
   ScopeMissingError,
+  StepUpRequiredError,
   TokenExpiredError,
 } from './errors.ts';
 export { type FetchReason, JWKS_EVENTS, type JwksEventMessages, type JwksEventName } from './keys/events.ts';
@@ -63,5 +66,14 @@ export type {
   TokenUse,
 } from './token/claims.ts';
 export { DEFAULT_MAX_TOKEN_LENGTH, type DecodeOptions, decodeUnverified } from './token/decode.ts';
-export type { ClaimsFor, VerifiedClaims, VerifierConfig } from './verify/config.ts';
+export type { ClaimSpec, ClaimsSchema, ClaimTypeName, SchemaClaims } from './verify/claims-schema.ts';
+export type { ClaimsFor, VerifiedClaims, VerifierConfig, WithSchema } from './verify/config.ts';
+export { DEFAULT_ACR_LEVELS } from './verify/facts.ts';
+export {
+  CUSTOM_ATTRIBUTE_MAX_LENGTH,
+  type GroupsClaim,
+  type GroupsFormat,
+  type GroupsSource,
+  parseGroups,
+} from './verify/groups-claim.ts';
 export { CognitoVerifier, type VerifierOptions } from './verify/verifier.ts';

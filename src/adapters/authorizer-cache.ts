@@ -6,7 +6,7 @@
  * factories refuse, at construction, every combination whose answer could depend on more than
  * the cache key holds.
  */
-import { type RuleFlags, readsRequest } from '../authz/rule.ts';
+import { maxAuthAgeOf, type RuleFlags, readsRequest } from '../authz/rule.ts';
 import { ConfigError, describeValue } from '../errors.ts';
 
 /**
@@ -29,7 +29,12 @@ export interface CacheSafetyInput {
   rules: readonly (((...args: never[]) => unknown) & RuleFlags)[];
   resource: 'api' | 'method' | undefined;
   cache: unknown;
+  /** The authorizer's `cacheTtlSeconds`: API Gateway's result TTL, as configured there. */
+  ttlSeconds?: unknown;
 }
+
+/** API Gateway's largest authorizer result TTL, in seconds. */
+export const MAX_AUTHORIZER_TTL_SECONDS = 3600;
 
 /**
  * Throw `ERR_CONFIG_INVALID`, with the API Gateway setting to change, when the authorizer's answers
@@ -40,10 +45,11 @@ export interface CacheSafetyInput {
  * ```
  */
 export function checkCacheSafety(input: CacheSafetyInput, where: string): void {
-  const { kind, rules, resource, cache } = input;
+  const { kind, rules, resource, cache, ttlSeconds } = input;
   if (cache !== undefined && cache !== 'per-route' && cache !== 'off') {
     throw new ConfigError(`${where}: cache must be 'per-route' or 'off', got ${describeValue(cache)}`);
   }
+  checkClockRules(kind, rules, cache, ttlSeconds, where);
   const reading = rules.findIndex((rule) => readsRequest(rule));
   const what =
     reading === -1
@@ -80,6 +86,51 @@ export function checkCacheSafety(input: CacheSafetyInput, where: string): void {
     throw new ConfigError(
       `${where}: resource: 'method' allows only the method ARN called, with its concrete path, and API Gateway replays a cached answer on other paths${cache === 'per-route' ? ' of the same route' : ''}, where it would refuse. ` +
         "Set cache: 'off' (authorizerResultTtlInSeconds: 0), or keep resource: 'api' (the default).",
+    );
+  }
+}
+
+/**
+ * A rule that reads the clock (`maxAuthAge`) holds only for a window after sign-in, and API
+ * Gateway replays a cached Allow for the whole TTL: the TTL must be stated and no longer than the
+ * shortest window (a cached Allow then outlives the window by at most the TTL; TTL 0 makes it exact).
+ */
+function checkClockRules(
+  kind: CacheSafetyInput['kind'],
+  rules: CacheSafetyInput['rules'],
+  cache: unknown,
+  ttlSeconds: unknown,
+  where: string,
+): void {
+  if (ttlSeconds !== undefined) {
+    if (
+      typeof ttlSeconds !== 'number' ||
+      !Number.isInteger(ttlSeconds) ||
+      ttlSeconds < 0 ||
+      ttlSeconds > MAX_AUTHORIZER_TTL_SECONDS
+    ) {
+      throw new ConfigError(
+        `${where}: cacheTtlSeconds must be a whole number from 0 to ${MAX_AUTHORIZER_TTL_SECONDS} (authorizerResultTtlInSeconds), got ${describeValue(ttlSeconds)}`,
+      );
+    }
+    if (cache === 'off' && ttlSeconds > 0) {
+      throw new ConfigError(`${where}: cache: 'off' means a TTL of 0, but cacheTtlSeconds is ${ttlSeconds}`);
+    }
+  }
+  const maxAge = maxAuthAgeOf(rules);
+  if (maxAge === undefined || cache === 'off') return;
+  const index = rules.findIndex((rule) => rule.maxAuthAgeSeconds === maxAge);
+  const what = `rule ${index} reads the clock (maxAuthAge(${maxAge})), and API Gateway replays a cached Allow for the whole TTL`;
+  const off = kind === 'token' ? 'cacheTtlSeconds: 0' : "cache: 'off' or cacheTtlSeconds: 0";
+  if (ttlSeconds === undefined) {
+    throw new ConfigError(
+      `${where}: ${what}: state the authorizer's TTL (authorizerResultTtlInSeconds) as cacheTtlSeconds, at most ${maxAge}, or ${off} (no caching)`,
+    );
+  }
+  if ((ttlSeconds as number) > maxAge) {
+    throw new ConfigError(
+      `${where}: ${what}, and cacheTtlSeconds ${ttlSeconds as number} is above it: an Allow would be replayed after the sign-in is too old. ` +
+        `Set authorizerResultTtlInSeconds (and cacheTtlSeconds) to at most ${maxAge}, or ${off}`,
     );
   }
 }

@@ -5,7 +5,14 @@
 import { ALB_HEADERS, AlbVerifier, type HeaderSource } from '../alb/verifier.ts';
 import type { AuthClaims } from '../authz/request-claims.ts';
 import { type AuthzRule, authorize } from '../authz/rule.ts';
-import { CognitoJwtError, ConfigError, clientMessage, type ErrorCode, ScopeMissingError } from '../errors.ts';
+import {
+  CognitoJwtError,
+  ConfigError,
+  clientMessage,
+  type ErrorCode,
+  ScopeMissingError,
+  StepUpRequiredError,
+} from '../errors.ts';
 import type { RequestContext } from '../keys/jwks-cache.ts';
 import { checkBoolean, checkFunction, checkOptions, type OptionKeys, optionKeys } from '../options.ts';
 import { configKeysBelongIn, type VerifierConfig } from '../verify/config.ts';
@@ -176,13 +183,22 @@ function challengeText(text: string): string {
 /** The parts of a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3). */
 export interface BearerChallenge {
   realm?: string | undefined;
-  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined;
+  error?:
+    | 'invalid_request'
+    | 'invalid_token'
+    | 'insufficient_scope'
+    | 'insufficient_user_authentication'
+    | undefined;
   /** Any text: it is reduced to the characters RFC 6750 allows, and shortened. */
   description?: string | undefined;
   /** `scope` (RFC 6750 §3): space-separated scope tokens. */
   scope?: string | undefined;
   /** `resource_metadata` (RFC 9728 §5.1): the absolute URL of the protected-resource metadata. */
   resourceMetadata?: string | undefined;
+  /** RFC 9470: the authentication levels that would do, in order of preference (names without spaces). */
+  acrValues?: readonly string[] | undefined;
+  /** RFC 9470: the most seconds since sign-in accepted. */
+  maxAge?: number | undefined;
 }
 
 /**
@@ -208,6 +224,12 @@ export function bearerChallenge(challenge: BearerChallenge): string {
       `resource_metadata="${checkChallengeValue('resource_metadata', challenge.resourceMetadata)}"`,
     );
   }
+  if (challenge.acrValues !== undefined && challenge.acrValues.length > 0) {
+    params.push(`acr_values="${challengeText(challenge.acrValues.join(' '))}"`);
+  }
+  if (challenge.maxAge !== undefined && Number.isInteger(challenge.maxAge) && challenge.maxAge >= 0) {
+    params.push(`max_age="${challenge.maxAge}"`);
+  }
   return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
 }
 
@@ -228,7 +250,9 @@ function checkRealm(realm: unknown): string {
 /**
  * How an error answers an HTTP request, from the status in `ERROR_STATUS`: 401 with
  * `error="invalid_token"` (no error code when the token is simply missing, as RFC 6750 §3.1
- * asks), 403 with `error="insufficient_scope"`, 503 when keys cannot be fetched. The client is
+ * asks), 401 with RFC 9470's `error="insufficient_user_authentication"` and its `acr_values` /
+ * `max_age` for a step-up rule's refusal, 403 with `error="insufficient_scope"`, 503 when keys
+ * cannot be fetched. The client is
  * told the code and {@link clientMessage}: a fixed sentence that names no configuration and
  * repeats nothing from the token (the detailed `error.message` is for your logs; pass
  * `exposeErrorDetail: true` to send it while developing). `undefined` for errors that are not a
@@ -255,7 +279,17 @@ export function httpErrorResponse(
   const message = options.exposeErrorDetail ? challengeText(error.message) : clientMessage(error.code);
   const headers: Record<string, string> = {};
   const { resourceMetadata } = options;
-  if (error.status === 401) {
+  if (error instanceof StepUpRequiredError) {
+    // RFC 9470: the token is fine, the sign-in behind it is too weak or too old.
+    headers['www-authenticate'] = bearerChallenge({
+      realm: options.realm,
+      error: 'insufficient_user_authentication',
+      description: message,
+      acrValues: error.acrValues,
+      maxAge: error.maxAge,
+      resourceMetadata,
+    });
+  } else if (error.status === 401) {
     headers['www-authenticate'] =
       error.code === 'ERR_TOKEN_MISSING'
         ? bearerChallenge({ realm: options.realm, resourceMetadata })

@@ -75,6 +75,14 @@ export interface AuthorizerOptions<Event> {
   context?: (claims: CognitoClaims) => Record<string, string | number | boolean>;
   /** Told of every refusal and failure (API Gateway shows the client none of it): log here. Must not throw. */
   onError?: (error: unknown, event: Event) => void;
+  /**
+   * The authorizer's result TTL as configured in API Gateway (`authorizerResultTtlInSeconds`,
+   * 0–3600). Required with a rule that reads the clock (`maxAuthAge(seconds)`), and then at most
+   * `seconds`: API Gateway replays a cached Allow for the whole TTL, so a longer one would let a
+   * sign-in older than the rule allows through. A cached Allow may still outlive the window by up
+   * to the TTL; 0 makes the window exact.
+   */
+  cacheTtlSeconds?: number;
 }
 
 /** Options of the REQUEST authorizers: where the token is, and how API Gateway caches the answers. */
@@ -156,6 +164,7 @@ const AUTHORIZER_OPTION_NAMES = {
   resource: true,
   context: true,
   onError: true,
+  cacheTtlSeconds: true,
 } as const satisfies Record<keyof AuthorizerOptions<unknown>, true>;
 
 // The keys of each factory's options, checked at run time; the compiler keeps each list complete.
@@ -286,7 +295,13 @@ export function createTokenAuthorizer(
 ): (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
   checkAuthorizerOptions(TOKEN_AUTHORIZER_OPTIONS, options, 'createTokenAuthorizer()');
   checkCacheSafety(
-    { kind: 'token', rules: options.rules ?? [], resource: options.resource, cache: undefined },
+    {
+      kind: 'token',
+      rules: options.rules ?? [],
+      resource: options.resource,
+      cache: undefined,
+      ttlSeconds: options.cacheTtlSeconds,
+    },
     'createTokenAuthorizer()',
   );
   const decide = createDecider(
@@ -314,7 +329,13 @@ export function createRequestAuthorizer(
 ): (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
   checkAuthorizerOptions(REQUEST_AUTHORIZER_OPTIONS, options, 'createRequestAuthorizer()');
   checkCacheSafety(
-    { kind: 'request', rules: options.rules ?? [], resource: options.resource, cache: options.cache },
+    {
+      kind: 'request',
+      rules: options.rules ?? [],
+      resource: options.resource,
+      cache: options.cache,
+      ttlSeconds: options.cacheTtlSeconds,
+    },
     'createRequestAuthorizer()',
   );
   const decide = createDecider(
@@ -355,7 +376,13 @@ export function createHttpApiAuthorizer(
     );
   }
   checkCacheSafety(
-    { kind: 'http-api', rules: options.rules ?? [], resource: options.resource, cache: options.cache },
+    {
+      kind: 'http-api',
+      rules: options.rules ?? [],
+      resource: options.resource,
+      cache: options.cache,
+      ttlSeconds: options.cacheTtlSeconds,
+    },
     where,
   );
   const decide = createDecider(options, options.getToken ?? fromAuthorizationHeader, where);

@@ -1,13 +1,18 @@
 import type { CognitoClaims } from '../token/claims.ts';
+import { factsOf } from '../verify/facts.ts';
 
 /**
- * The `cognito:groups` of verified claims; an empty list when the user is in no group.
+ * The groups of verified claims: `cognito:groups`, or what the verifier config's `groupsClaim`
+ * parsed; an empty list when the user is in no group. Pass the claims object the verifier
+ * returned: a copy (`{ ...claims }`) has lost the parsed groups and reads `cognito:groups`.
  *
  * ```ts
  * if (groupsOf(claims).includes('admins')) showAdminMenu();
  * ```
  */
-export function groupsOf(claims: CognitoClaims): string[] {
+export function groupsOf(claims: CognitoClaims): readonly string[] {
+  const parsed = factsOf(claims).groups;
+  if (parsed !== undefined) return parsed;
   const groups = claims['cognito:groups'];
   return Array.isArray(groups) ? groups : [];
 }

@@ -1,4 +1,4 @@
-import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { CognitoJwtError, ConfigError, StepUpRequiredError } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 
 /**
@@ -10,6 +10,12 @@ import type { CognitoClaims } from '../token/claims.ts';
  */
 export interface RuleFlags {
   readonly readsRequest?: boolean;
+  /**
+   * The rule reads the clock as well as the claims: its answer holds only this many seconds after
+   * sign-in (`maxAuthAge`). A Lambda authorizer refuses a cache TTL above it, since API Gateway
+   * would replay an Allow after the window closed.
+   */
+  readonly maxAuthAgeSeconds?: number;
 }
 
 /**
@@ -65,14 +71,42 @@ export function readsRequest(rule: ((...args: never[]) => unknown) & RuleFlags):
  */
 export function declareRule<Rule extends (...args: never[]) => unknown>(
   rule: Rule,
-  flags: { readsRequest: boolean },
-): Rule & { readonly readsRequest: boolean } {
+  flags: { readsRequest: boolean; maxAuthAgeSeconds?: number | undefined },
+): Rule & { readonly readsRequest: boolean; readonly maxAuthAgeSeconds?: number } {
   if (typeof rule !== 'function') throw new ConfigError('declareRule() needs a function');
   if (typeof flags !== 'object' || flags === null || typeof flags.readsRequest !== 'boolean') {
     throw new ConfigError('declareRule() needs { readsRequest: true } or { readsRequest: false }');
   }
+  const { maxAuthAgeSeconds } = flags;
+  if (maxAuthAgeSeconds !== undefined && !(Number.isInteger(maxAuthAgeSeconds) && maxAuthAgeSeconds >= 0)) {
+    throw new ConfigError('declareRule(): maxAuthAgeSeconds must be a whole number of seconds');
+  }
   Object.defineProperty(rule, 'readsRequest', { value: flags.readsRequest, enumerable: true });
-  return Object.freeze(rule) as Rule & { readonly readsRequest: boolean };
+  if (maxAuthAgeSeconds !== undefined) {
+    Object.defineProperty(rule, 'maxAuthAgeSeconds', { value: maxAuthAgeSeconds, enumerable: true });
+  }
+  return Object.freeze(rule) as Rule & {
+    readonly readsRequest: boolean;
+    readonly maxAuthAgeSeconds?: number;
+  };
+}
+
+/**
+ * The shortest `maxAuthAge` among rules, or `undefined` when none reads the clock.
+ *
+ * ```ts
+ * maxAuthAgeOf([requireGroups('admins'), maxAuthAge(300)]); // 300
+ * ```
+ */
+export function maxAuthAgeOf(
+  rules: readonly (((...args: never[]) => unknown) & RuleFlags)[],
+): number | undefined {
+  let least: number | undefined;
+  for (const rule of rules) {
+    const age = rule.maxAuthAgeSeconds;
+    if (age !== undefined && (least === undefined || age < least)) least = age;
+  }
+  return least;
 }
 
 /**
@@ -110,8 +144,9 @@ export async function authorize<Claims extends CognitoClaims, Context = undefine
   for (const rule of rules) await rule(claims, context as Context);
 }
 
+/** A refusal another alternative may overcome: a missing right (403) or a sign-in to step up (401). */
 function isForbidden(error: unknown): error is CognitoJwtError {
-  return error instanceof CognitoJwtError && error.status === 403;
+  return error instanceof CognitoJwtError && (error.status === 403 || error.code === 'ERR_STEP_UP_REQUIRED');
 }
 
 /**
@@ -131,6 +166,7 @@ export function anyOf<Claims extends CognitoClaims = CognitoClaims, Context = un
   if (rules.length === 0) throw new ConfigError('anyOf() needs at least one rule');
   const either: AuthzRule<Claims, Context> = async (claims, context) => {
     const refusals: string[] = [];
+    let stepUp: StepUpRequiredError | undefined;
     for (const rule of rules) {
       try {
         await rule(claims, context);
@@ -138,10 +174,23 @@ export function anyOf<Claims extends CognitoClaims = CognitoClaims, Context = un
       } catch (error) {
         if (!isForbidden(error)) throw error;
         refusals.push(error.message);
+        if (stepUp === undefined && error instanceof StepUpRequiredError) stepUp = error;
       }
     }
-    throw new CognitoJwtError('ERR_FORBIDDEN', `no alternative allowed the token: ${refusals.join('; or ')}`);
+    const message = `no alternative allowed the token: ${refusals.join('; or ')}`;
+    // Stepping up would satisfy one alternative: say so with its challenge rather than a plain 403.
+    if (stepUp !== undefined) {
+      throw new StepUpRequiredError(message, {
+        claim: stepUp.claim ?? 'acr',
+        ...(stepUp.acrValues === undefined ? {} : { acrValues: stepUp.acrValues }),
+        ...(stepUp.maxAge === undefined ? {} : { maxAge: stepUp.maxAge }),
+      });
+    }
+    throw new CognitoJwtError('ERR_FORBIDDEN', message);
   };
-  // Reads the request when any alternative may.
-  return declareRule(either, { readsRequest: rules.some(readsRequest) });
+  // Reads the request when any alternative may; holds only as long as its shortest window.
+  return declareRule(either, {
+    readsRequest: rules.some(readsRequest),
+    maxAuthAgeSeconds: maxAuthAgeOf(rules),
+  });
 }

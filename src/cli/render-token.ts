@@ -65,6 +65,18 @@ function summaryRows(report: TokenReport): [string, string][] {
   if (report.username !== undefined) summary.push(['username', printable(report.username)]);
   if (report.groups.length > 0) summary.push(['groups', report.groups.map(printable).join(', ')]);
   if (report.scopes.length > 0) summary.push(['scopes', report.scopes.map(printable).join(' ')]);
+  if (report.kind === 'access' || report.kind === 'client-credentials') {
+    const resources = report.resources ?? [];
+    summary.push([
+      'resource',
+      resources.length > 0
+        ? `${resources.map(printable).join(', ')} (aud)`
+        : 'none (not bound to a resource: no aud)',
+    ]);
+  }
+  if (report.acr !== undefined) summary.push(['level', `${printable(report.acr)} (acr)`]);
+  if (report.amr !== undefined && report.amr.length > 0)
+    summary.push(['methods', `${report.amr.map(printable).join(', ')} (amr)`]);
   for (const [claim, time] of Object.entries(report.times)) {
     summary.push([TIME_LABELS[claim] ?? claim, `${time.iso}  ${time.relative}`]);
   }

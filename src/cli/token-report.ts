@@ -1,7 +1,7 @@
 import { CognitoJwtError, describeValue } from '../errors.ts';
 import { isKid } from '../keys/jwk.ts';
 import { isUserPoolId, poolRegion } from '../pool/id.ts';
-import { poolIssuers } from '../pool/issuers.ts';
+import { poolIssuers, undocumentedPartition } from '../pool/issuers.ts';
 import { decodeBase64url } from '../token/base64url.ts';
 import { decodeUnverified } from '../token/decode.ts';
 import { parseJsonObject } from '../token/json.ts';
@@ -22,13 +22,15 @@ const KINDS: Record<TokenKind, { title: string; explanation: string }> = {
   access: {
     title: 'access token',
     explanation:
-      'Says what a signed-in user may call (scope, cognito:groups); the app client is in client_id (there is no aud).',
+      'Says what a signed-in user may call (scope, cognito:groups); the app client is in client_id. ' +
+      'An aud, when present, is the resource (API) the token is bound to (RFC 8707), never the client.',
   },
   'client-credentials': {
     title: 'client-credentials access token',
     explanation:
       'Issued to a machine by the client_credentials grant, not to a user: sub is the app client id; ' +
-      'no username and no groups, only custom scopes.',
+      'no username and no groups, only custom scopes. Custom claims a V3 trigger computed from the ' +
+      "caller's ClientMetadata are the caller's word, not authority.",
   },
   refresh: {
     title: 'refresh token',
@@ -93,6 +95,12 @@ export interface TokenReport {
   readonly username: string | undefined;
   readonly groups: readonly string[];
   readonly scopes: readonly string[];
+  /** Access tokens: the resource(s) the token is bound to (`aud`, RFC 8707); empty when unbound. */
+  readonly resources?: readonly string[];
+  /** The authentication level (`acr`), when the token carries one. */
+  readonly acr?: string;
+  /** The authentication methods (`amr`). */
+  readonly amr?: readonly string[];
   /** `iat`, `auth_time`, `nbf`, `exp` when present and numeric. */
   readonly times: Readonly<Record<string, TimeClaim>>;
   /** Things that would make a verifier reject the token, or that surprise people. */
@@ -141,6 +149,11 @@ export function describeToken(token: string, nowSeconds: number): TokenReport {
   const clientId = clientClaim === undefined ? undefined : payload[clientClaim];
   const groups = payload['cognito:groups'];
   const username = payload['cognito:username'] ?? payload.username;
+  const aud = kind === 'access' || kind === 'client-credentials' ? payload.aud : undefined;
+  const resources = (typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : []).filter(
+    (item): item is string => typeof item === 'string',
+  );
+  const amr = Array.isArray(payload.amr) ? payload.amr.filter((item) => typeof item === 'string') : [];
   return {
     kind: emulatorRefresh ? 'refresh' : kind,
     title: KINDS[emulatorRefresh ? 'refresh' : kind].title,
@@ -157,6 +170,9 @@ export function describeToken(token: string, nowSeconds: number): TokenReport {
     username: typeof username === 'string' ? username : undefined,
     groups: Array.isArray(groups) ? groups.filter((group) => typeof group === 'string') : [],
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+    resources,
+    ...(typeof payload.acr === 'string' ? { acr: payload.acr } : {}),
+    amr,
     times,
     warnings,
   };
@@ -175,7 +191,10 @@ export function issuerInfo(issuer: string): IssuerInfo {
   const userPoolId = isUserPoolId(lastSegment) ? lastSegment : undefined;
   const region = userPoolId === undefined ? undefined : poolRegion(userPoolId);
   // A real Cognito issuer is one the verifier would derive from that pool id.
-  const cognito = region !== undefined && poolIssuers(userPoolId!).includes(issuer);
+  const cognito =
+    region !== undefined &&
+    undocumentedPartition(region) === undefined &&
+    poolIssuers(userPoolId!).includes(issuer);
   return { issuer, userPoolId, region: cognito ? region : undefined, cognito };
 }
 

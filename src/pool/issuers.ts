@@ -17,11 +17,36 @@ export function poolIssuers(userPoolId: string): string[] {
           'for an emulator pass its issuer as well',
     );
   }
+  const undocumented = undocumentedPartition(region);
+  if (undocumented !== undefined) {
+    throw new ConfigError(
+      `userPoolId ${describeValue(userPoolId)} is in ${region}, ${undocumented}, where AWS does not document Cognito's domain: ` +
+        'the issuer and JWKS URL cannot be derived without guessing (amazonaws.com would be a guess, and a wrong one sends key requests elsewhere). ' +
+        'Set issuer and jwksUri to the values of your pool (its /.well-known/openid-configuration lists both)',
+    );
+  }
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return [
     `https://cognito-idp.${region}.${domain}/${userPoolId}`,
     `https://issuer-cognito-idp.${region}.${domain}/${userPoolId}`,
   ];
+}
+
+/**
+ * The partition of a region whose Cognito domain AWS does not document, described in words, or
+ * `undefined` for the commercial, China and GovCloud partitions (whose domains are documented).
+ * The European Sovereign Cloud (`eusc-`) and the ISO partitions (`us-iso-`, `us-isob-`, `us-isof-`,
+ * `eu-isoe-`) use domains of their own.
+ *
+ * ```ts
+ * undocumentedPartition('eusc-de-east-1'); // 'the AWS European Sovereign Cloud'
+ * undocumentedPartition('eu-west-1'); // undefined
+ * ```
+ */
+export function undocumentedPartition(region: string): string | undefined {
+  if (region.startsWith('eusc-')) return 'the AWS European Sovereign Cloud';
+  const iso = /^[a-z]{2}-(iso[a-z]?)-/.exec(region)?.[1];
+  return iso === undefined ? undefined : `an isolated (${iso.toUpperCase()}) partition`;
 }
 
 /** Where an issuer publishes its keys, unless a config names another place. */

@@ -9,6 +9,7 @@
  * parsers and list splitters trim. A value without `%` is the claim itself; `decodeURIComponent`
  * on any value gives the claim back byte for byte.
  */
+import { groupsOf } from '../authz/rights.ts';
 import { ConfigError } from '../errors.ts';
 import { typeName } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
@@ -197,15 +198,14 @@ export function identityHeaders(
   if (claims === undefined) return headers;
   // The union of ID and access claims: read each by name and keep only strings.
   const claim = claims as unknown as Record<string, unknown>;
-  const groups = claim['cognito:groups'];
+  // The verifier's groupsClaim decides where groups come from (cognito:groups by default).
+  const groups = groupsOf(claims);
   headers['x-auth-request-user'] = text(claim['cognito:username'] ?? claim.username);
   headers['x-auth-request-sub'] = text(claim.sub);
-  headers['x-auth-request-groups'] = Array.isArray(groups)
-    ? groups
-        .filter((group) => typeof group === 'string')
-        .map((group) => headerValue(group, ','))
-        .join(',')
-    : '';
+  headers['x-auth-request-groups'] = groups
+    .filter((group) => typeof group === 'string')
+    .map((group) => headerValue(group, ','))
+    .join(',');
   headers['x-auth-request-scope'] = text(claim.scope);
   headers['x-auth-request-client-id'] = text(claim.token_use === 'id' ? claim.aud : claim.client_id);
   headers['x-auth-request-token-use'] = text(claim.token_use);

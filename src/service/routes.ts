@@ -15,6 +15,7 @@
 import { requireGroups, requireScopes } from '../authz/require.ts';
 import { defineRoles, type RoleMap, type Roles } from '../authz/roles.ts';
 import type { ClaimsRule } from '../authz/rule.ts';
+import { type AcrLevel, maxAuthAge, requireAcr, requireAmr } from '../authz/step-up.ts';
 import { ConfigError } from '../errors.ts';
 import { checkOptions, closestName, optionKeys } from '../options.ts';
 
@@ -31,6 +32,12 @@ export type RouteRequirement =
       roles?: string | string[];
       /** `any` (default) or `all`, for `groups`, `scopes` and `roles`. */
       match?: 'any' | 'all';
+      /** The least authentication level (`acr`): 1 to 4 or a level name of the pool (`requireAcr`). */
+      acr?: number | string;
+      /** Authentication methods the sign-in must have used, e.g. `["mfa"]` (`requireAmr`). */
+      amr?: string | string[];
+      /** The most seconds since sign-in (`maxAuthAge`). */
+      maxAuthAge?: number;
     };
 
 /** One route rule as written in the config file. */
@@ -67,6 +74,9 @@ const REQUIREMENT_KEYS = optionKeys<RequirementObject>('route requirement', {
   scopes: true,
   roles: true,
   match: true,
+  acr: true,
+  amr: true,
+  maxAuthAge: true,
 });
 const METHOD = /^[A-Z]+$/;
 const SEGMENT = /^[\x21-\x7E]+$/;
@@ -165,9 +175,18 @@ function compileRequirement(
     else rules.push(roles.requireRole(...list));
     words.push(`roles ${how} of ${list.join(', ')}`);
   }
+  // Step-up (RFC 9470): a refusal is a 401 whose challenge names acr_values and max_age.
+  const { acr, amr, maxAuthAge: maxAge } = requirement;
+  try {
+    if (acr !== undefined) rules.push(requireAcr(acr as AcrLevel));
+    if (amr !== undefined) rules.push(requireAmr(...asList(`${where}: amr`, amr)));
+    if (maxAge !== undefined) rules.push(maxAuthAge(maxAge));
+  } catch (error) {
+    throw new ConfigError(`${where}: ${(error as Error).message}`, { cause: error });
+  }
   if (rules.length === 0) {
     throw new ConfigError(
-      `${where}: a requirement object needs groups, scopes or roles; use "authenticated" for any valid token`,
+      `${where}: a requirement object needs groups, scopes, roles, acr, amr or maxAuthAge; use "authenticated" for any valid token`,
     );
   }
   return { anonymous: false, rules, requirement: words.join(' and ') };

@@ -1,6 +1,6 @@
 import { type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
-import { checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
+import { checkNumber, checkOptions, optionKeys, stringList, typeName } from '../options.ts';
 import type { TestKeyPair } from './keys.ts';
 
 export const DEFAULT_TEST_POOL_ID = 'us-east-1_TestPool1';
@@ -27,6 +27,15 @@ export interface MintOptions {
   expiresIn?: number;
   /** Issue time, epoch milliseconds. Default `Date.now()`. */
   now?: number;
+  /**
+   * Access tokens only: the resource the token is bound to (`aud`), as Cognito writes it when the
+   * client sends `resource=` to `/oauth2/authorize` (RFC 8707, Essentials and Plus plans).
+   */
+  resource?: string | string[];
+  /** The authentication level reached (`acr`), e.g. `urn:cognito:loa:2`. */
+  acr?: string;
+  /** The authentication methods used (`amr`), e.g. `['pwd', 'otp', 'mfa']`. */
+  amr?: string[];
   /** Extra claims, or overrides; a claim set to `undefined` is removed. */
   claims?: Record<string, unknown>;
   /** Header overrides (e.g. `{ alg: 'none' }` for a negative test); `undefined` removes a member. */
@@ -48,10 +57,14 @@ const MINT_OPTIONS = optionKeys<MintOptions>(
     now: true,
     claims: true,
     header: true,
+    resource: true,
+    acr: true,
+    amr: true,
   },
   {
-    aud: 'set clientId: it becomes aud (ID tokens) or client_id (access tokens)',
-    audience: 'set clientId: it becomes aud (ID tokens) or client_id (access tokens)',
+    aud: "set clientId: it becomes aud (ID tokens) or client_id (access tokens); resource sets an access token's aud",
+    audience:
+      "set clientId: it becomes aud (ID tokens) or client_id (access tokens); resource sets an access token's aud",
     tokenUse: 'the function decides it: mintIdToken() or mintAccessToken()',
     kid: 'the kid comes from key; to override it set header: { kid }',
     exp: 'set expiresIn (seconds from now), or claims: { exp }',
@@ -69,6 +82,15 @@ function checkMintOptions(options: MintOptions): void {
     throw new ConfigError(`key must be a key pair from generateKeyPair(), got ${typeName(key)}`);
   }
   if (expiresIn !== undefined) checkNumber('expiresIn', expiresIn, { finite: true });
+  const { resource, acr, amr } = options;
+  if (resource !== undefined) stringList('resource', resource);
+  if (acr !== undefined && (typeof acr !== 'string' || acr === ''))
+    throw new ConfigError(`acr must be a level name such as "urn:cognito:loa:2", got ${typeName(acr)}`);
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every((method) => typeof method === 'string'))) {
+    throw new ConfigError(
+      `amr must be an array of method names such as ["pwd", "mfa"], got ${typeName(amr)}`,
+    );
+  }
   if (now !== undefined) checkNumber('now', now, { finite: true });
 }
 
@@ -115,6 +137,8 @@ function mint(
     origin_jti: originJti,
     event_id: randomUUID(),
     auth_time: iat,
+    ...(options.acr === undefined ? {} : { acr: options.acr }),
+    ...(options.amr === undefined ? {} : { amr: [...options.amr] }),
     iat,
     exp: iat + (options.expiresIn ?? 3600),
     jti: randomUUID(),
@@ -123,12 +147,24 @@ function mint(
   return signJwt(header, withOverrides(body(common), options.claims), options.key.privateKey);
 }
 
+/** `aud` for an access token bound to a resource; nothing when it is not bound. */
+function resourceClaim(options: MintOptions): Record<string, unknown> {
+  const { resource } = options;
+  if (resource === undefined) return {};
+  return { aud: Array.isArray(resource) ? [...resource] : resource };
+}
+
 function scopeString(scope: string | string[] | undefined, fallback: string): string {
   return Array.isArray(scope) ? scope.join(' ') : (scope ?? fallback);
 }
 
 /** A Cognito-shaped ID token (`token_use: "id"`, `aud`, `cognito:username`, email). */
 export function mintIdToken(options: MintOptions): string {
+  if (options?.resource !== undefined) {
+    throw new ConfigError(
+      "resource binds access tokens only: an ID token's aud is its app client (set clientId)",
+    );
+  }
   return mint(options, (common) => {
     const username = options.username ?? (common.sub as string);
     return {
@@ -147,6 +183,7 @@ export function mintIdToken(options: MintOptions): string {
 export function mintAccessToken(options: MintOptions): string {
   return mint(options, (common) => ({
     ...common,
+    ...resourceClaim(options),
     token_use: 'access',
     scope: scopeString(options.scope, 'aws.cognito.signin.user.admin'),
     client_id: options.clientId ?? DEFAULT_TEST_CLIENT_ID,
@@ -162,6 +199,7 @@ export function mintClientCredentialsToken(options: MintOptions): string {
     const { 'cognito:groups': _groups, origin_jti: _origin, event_id: _event, ...rest } = common;
     return {
       ...rest,
+      ...resourceClaim(options),
       token_use: 'access',
       scope: scopeString(options.scope, 'default-m2m-resource-server/read'),
       client_id: clientId,

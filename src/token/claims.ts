@@ -21,8 +21,16 @@ export interface CognitoCommonClaims {
   origin_jti?: string;
   event_id?: string;
   'cognito:groups'?: string[];
-  /** Authentication methods (`amr`), when the token carries them. */
+  /**
+   * Authentication methods (`amr`), when the token carries them: an open set of names such as
+   * `pwd`, `otp`, `mfa` (Essentials and Plus plans).
+   */
   amr?: string[];
+  /**
+   * The authentication level (`acr`) the sign-in reached: `urn:cognito:loa:1` to `urn:cognito:loa:4`
+   * unless the pool renamed its levels (Essentials and Plus plans).
+   */
+  acr?: string;
   /** Custom claims added by a pre token generation trigger: any JSON value. */
   [claim: string]: unknown;
 }
@@ -48,8 +56,14 @@ export interface CognitoIdTokenClaims extends CognitoCommonClaims {
 /** Claims of a Cognito access token (`token_use: "access"`); client-credentials tokens have no `username`. */
 export interface CognitoAccessTokenClaims extends CognitoCommonClaims {
   token_use: 'access';
-  /** The app client id (access tokens carry no `aud`). */
+  /** The app client id: the client check of an access token reads this claim, never `aud`. */
   client_id: string;
+  /**
+   * The resource (API) the token is bound to, when the client asked for one with `resource=` (RFC
+   * 8707, managed login on the Essentials and Plus plans). Unbound access tokens, the common case,
+   * have none. Check it with the verifier's `audience` option.
+   */
+  aud?: string | string[];
   /** Space-separated scopes, e.g. `openid email` or `{resourceServer}/{scope}`. */
   scope?: string;
   /** Absent in client-credentials (machine-to-machine) tokens. */

@@ -1,6 +1,8 @@
 import { CognitoJwtError, describeValue, ScopeMissingError, TokenExpiredError } from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
+import { checkClaimsSchema } from './claims-schema.ts';
 import type { ClaimRules } from './config.ts';
+import { parseGroups } from './groups-claim.ts';
 
 /** An `iat` up to this far ahead is ordinary clock drift between AWS and this host. */
 export const MAX_IAT_AHEAD_SECONDS = 300;
@@ -65,6 +67,7 @@ const STRING_CLAIMS = [
   'username',
   'cognito:username',
   'cognito:preferred_role',
+  'acr',
 ] as const;
 
 /** Claims Cognito always writes as arrays of strings (checked when present). */
@@ -85,11 +88,15 @@ function checkClaimTypes(payload: Record<string, unknown>): void {
     throw invalidClaim('auth_time', 'a number of seconds', authTime);
 }
 
-/** Run every claim check of a config on a payload whose signature has been verified. */
+/**
+ * Run every claim check of a config on a payload whose signature has been verified. With a
+ * `groupsClaim`, the groups it parsed are returned in `parsed.groups` (the verifier files them).
+ */
 export function checkClaims(
   payload: Record<string, unknown>,
   rules: ClaimRules,
   nowSeconds: number,
+  parsed?: { groups?: readonly string[] },
 ): CognitoClaims {
   checkTimes(payload, nowSeconds, rules.toleranceSeconds);
 
@@ -123,29 +130,68 @@ export function checkClaims(
     );
   }
 
+  // An access token's aud names the resource it is bound to (RFC 8707), never its client.
+  if (use === 'access') {
+    const aud = payload.aud;
+    if (rules.audience !== undefined) checkAudience(aud, rules.audience);
+    else if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud))
+      throw invalidClaim('aud', 'a resource URI or an array of them', aud);
+  }
+
   if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
     throw invalidClaim('sub', 'a non-empty string', payload.sub);
   }
-  const groups = payload['cognito:groups'];
-  if (groups !== undefined && !isStringArray(groups))
-    throw invalidClaim('cognito:groups', 'an array of strings', groups);
+  const cognitoGroups = payload['cognito:groups'];
+  if (cognitoGroups !== undefined && !isStringArray(cognitoGroups))
+    throw invalidClaim('cognito:groups', 'an array of strings', cognitoGroups);
+  let groups: readonly string[] | undefined = cognitoGroups;
+  if (rules.groupsSource !== undefined) {
+    groups = parseGroups(payload, rules.groupsSource);
+    if (parsed) parsed.groups = groups;
+  }
   const scope = payload.scope;
   if (scope !== undefined && typeof scope !== 'string')
     throw invalidClaim('scope', 'a space-separated string', scope);
   checkClaimTypes(payload);
+  if (rules.schema !== undefined) checkClaimsSchema(payload, rules.schema);
 
-  if (rules.groups) checkGroups(groups ?? [], rules.groups);
+  if (rules.groups) checkGroups(groups ?? [], rules.groups, rules.groupsSource?.claim);
   if (rules.scopes) checkScopes(scope ?? '', rules.scopes);
   return payload as unknown as CognitoClaims;
 }
 
-/** The token's groups must include at least one of `wanted`. */
-export function checkGroups(groups: readonly string[], wanted: readonly string[]): void {
+/** `aud` (a string or an array) must hold one of the resources, exactly. */
+function checkAudience(aud: unknown, audience: ReadonlySet<string>): void {
+  const expected = [...audience].map((uri) => `"${uri}"`).join(' or ');
+  if (aud === undefined) {
+    throw new CognitoJwtError(
+      'ERR_AUDIENCE_MISMATCH',
+      `the access token is bound to no resource (no aud); expected ${expected}: the client must ask for it with resource=`,
+      { claim: 'aud' },
+    );
+  }
+  const values = typeof aud === 'string' ? [aud] : isStringArray(aud) ? aud : undefined;
+  if (values === undefined) throw invalidClaim('aud', 'a resource URI or an array of them', aud);
+  if (!values.some((value) => audience.has(value))) {
+    throw new CognitoJwtError(
+      'ERR_AUDIENCE_MISMATCH',
+      `the access token is bound to ${values.length === 1 ? describeValue(values[0]) : values.map((value) => describeValue(value)).join(', ')}, not to ${expected}`,
+      { claim: 'aud' },
+    );
+  }
+}
+
+/** The token's groups must include at least one of `wanted`; `claim` is where they came from. */
+export function checkGroups(
+  groups: readonly string[],
+  wanted: readonly string[],
+  claim = 'cognito:groups',
+): void {
   if (!wanted.some((group) => groups.includes(group))) {
     throw new CognitoJwtError(
       'ERR_GROUP_MISSING',
       `token is in none of the required groups (${wanted.join(', ')}); its groups: ${groups.length ? groups.join(', ') : 'none'}`,
-      { claim: 'cognito:groups' },
+      { claim },
     );
   }
 }

@@ -8,8 +8,8 @@ import {
   stringList,
   typeName,
 } from '../options.ts';
-import { isUserPoolId } from '../pool/id.ts';
-import { issuerJwksUri, poolIssuers } from '../pool/issuers.ts';
+import { isUserPoolId, poolRegion } from '../pool/id.ts';
+import { issuerJwksUri, poolIssuers, undocumentedPartition } from '../pool/issuers.ts';
 import { checkUrl } from '../pool/url.ts';
 import type {
   CognitoAccessTokenClaims,
@@ -17,6 +17,13 @@ import type {
   CognitoIdTokenClaims,
   TokenUse,
 } from '../token/claims.ts';
+import {
+  type ClaimsSchema,
+  type CompiledClaim,
+  compileClaimsSchema,
+  type SchemaClaims,
+} from './claims-schema.ts';
+import { checkGroupsClaim, type GroupsClaim, type GroupsSource } from './groups-claim.ts';
 import { VERIFIER_OPTION_NAMES } from './verifier-options.ts';
 
 /**
@@ -30,18 +37,50 @@ export interface VerifierConfig {
   clientId: string | readonly string[] | null;
   /** `'id'`, `'access'`, or `null` for either (`token_use` must still be one of them). */
   tokenUse: TokenUse | null;
-  /** The token must be in at least one of these `cognito:groups` (403 otherwise). */
+  /**
+   * The resource URI(s) an access token must be bound to (RFC 8707): its `aud`, a string or an
+   * array, must hold one of them exactly; else `ERR_AUDIENCE_MISMATCH` (401). Needs `tokenUse:
+   * 'access'` (a compile error and a construction error otherwise): an ID token's `aud` is its app
+   * client, so with ID tokens accepted the binding could be passed by the wrong kind of token.
+   * Unset: `aud` on an access token is type-checked and otherwise allowed, since tokens not bound
+   * to a resource are the common case. `clientId` stays the client check.
+   */
+  audience?: string | readonly string[];
+  /** The token must be in at least one of these groups (403 otherwise); see `groupsClaim`. */
   groups?: string | readonly string[];
   /** The token's `scope` must hold at least one of these (403 otherwise). */
   scopes?: string | readonly string[];
-  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`; default 0, at most 300. */
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat` (and by `maxAuthAge`); default 0, at most 300. */
   clockToleranceSeconds?: number;
-  /** Overrides the issuer (emulators such as cognito-local, custom set-ups). `http:` only on loopback. */
+  /**
+   * Overrides the issuer (emulators such as cognito-local, custom set-ups). `http:` only on
+   * loopback. Required, with `jwksUri`, for pools in partitions whose Cognito domain is not
+   * documented (`eusc-` regions, `us-iso-*`, `us-isob-*`).
+   */
   issuer?: string;
   /** Overrides the JWKS URL (default `{issuer}/.well-known/jwks.json`). `http:` only on loopback. */
   jwksUri?: string;
   /** A JWKS snapshot (object, or path to a JSON file) loaded at construction: no network at cold start. */
   jwks?: JwksSnapshot | string;
+  /**
+   * Where the token's groups come from, for `groups`, `groupsOf()`, the group and role rules and the
+   * service's `X-Auth-Request-Groups`. Default `cognito:groups`. A claim name reads an array of
+   * strings; `{ claim, format }` reads another format (`'json'`, `'bracketed'` for Cognito's
+   * `"[a, b]"` custom attributes, `'string'`). A value that does not fit is refused, never guessed.
+   */
+  groupsClaim?: GroupsClaim;
+  /**
+   * The pool's names for its four authentication levels, lowest first, when it renamed them
+   * (`AcrConfiguration`). Default `urn:cognito:loa:1` … `urn:cognito:loa:4`. `requireAcr` orders
+   * `acr` by this list and refuses a value outside it.
+   */
+  acrLevels?: readonly [string, string, string, string];
+  /**
+   * Custom claims the token must carry, checked after the signature: `{ tenant: 'string', plan:
+   * ['free', 'pro'], seats: 'number?' }`. A mismatch is refused with `ERR_CLAIM_INVALID` naming the
+   * claim; the verified claims are typed from the schema.
+   */
+  claims?: ClaimsSchema;
 }
 
 /** The claims a config's tokens carry, narrowed by `tokenUse`. */
@@ -51,26 +90,41 @@ export type ClaimsFor<Use> = Use extends 'id'
     ? CognitoAccessTokenClaims
     : CognitoClaims;
 
+/** `Claims`, with what the config's `claims` schema promises when it has one. */
+export type WithSchema<Config, Claims> = Config extends { claims: infer Schema extends ClaimsSchema }
+  ? Claims & SchemaClaims<Schema>
+  : Claims;
+
 /** The claims a verifier built from one config or a list of configs returns. */
 export type VerifiedClaims<Config> = Config extends readonly (infer Item)[]
   ? Item extends { tokenUse: infer Use }
-    ? ClaimsFor<Use>
+    ? WithSchema<Item, ClaimsFor<Use>>
     : never
   : Config extends { tokenUse: infer Use }
-    ? ClaimsFor<Use>
+    ? WithSchema<Config, ClaimsFor<Use>>
     : never;
+
+/** `audience` written next to a `tokenUse` other than `'access'` becomes `never`: a compile error on it. */
+type AudienceNeedsAccess<Config> = Config extends { audience: unknown }
+  ? Config extends { tokenUse: 'access' }
+    ? unknown
+    : { audience: never }
+  : unknown;
+
+/** One config without members `VerifierConfig` does not have, and `audience` only with access tokens. */
+type KnownKeysOf<Config> = Config &
+  Record<Exclude<keyof Config, keyof VerifierConfig>, never> &
+  AudienceNeedsAccess<Config>;
 
 /**
  * A config (or list of configs) without members `VerifierConfig` does not have. The verifier's
  * constructor is generic, which turns off TypeScript's excess-property check; this puts it back,
- * so a misspelt `group` for `groups` does not compile.
+ * so a misspelt `group` for `groups` does not compile. It also refuses `audience` with a
+ * `tokenUse` other than `'access'`.
  */
 export type OnlyKnownKeys<Config> = Config extends readonly unknown[]
-  ? {
-      readonly [Index in keyof Config]: Config[Index] &
-        Record<Exclude<keyof Config[Index], keyof VerifierConfig>, never>;
-    }
-  : Config & Record<Exclude<keyof Config, keyof VerifierConfig>, never>;
+  ? { readonly [Index in keyof Config]: KnownKeysOf<Config[Index]> }
+  : KnownKeysOf<Config>;
 
 /** The checks to run on the claims of a token whose issuer matched a config. */
 export interface ClaimRules {
@@ -79,6 +133,13 @@ export interface ClaimRules {
   readonly groups: readonly string[] | undefined;
   readonly scopes: readonly string[] | undefined;
   readonly toleranceSeconds: number;
+  /** Resource URIs one of which `aud` must hold (access tokens only). */
+  readonly audience: ReadonlySet<string> | undefined;
+  /** Where groups come from; `undefined`: `cognito:groups`. */
+  readonly groupsSource: GroupsSource | undefined;
+  /** The pool's level names, when the config renames them. */
+  readonly acrLevels: readonly string[] | undefined;
+  readonly schema: readonly CompiledClaim[] | undefined;
 }
 
 /** One accepted issuer and where its keys are. */
@@ -106,11 +167,14 @@ export const VERIFIER_CONFIG_KEYS = optionKeys<VerifierConfig>(
     issuer: true,
     jwksUri: true,
     jwks: true,
+    audience: true,
+    groupsClaim: true,
+    acrLevels: true,
+    claims: true,
   },
   {
     region: 'the region comes from userPoolId ("eu-west-1_AbC123" is in eu-west-1)',
-    audience: 'the audience is the app client id: set clientId',
-    aud: 'the audience is the app client id: set clientId',
+    aud: 'set clientId for the app client, or audience for the resource an access token is bound to',
     ...Object.fromEntries(
       Object.keys(VERIFIER_OPTION_NAMES).map((name) => [
         name,
@@ -165,12 +229,23 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
     min: 0,
     max: MAX_CLOCK_TOLERANCE_SECONDS,
   });
+  const { audience, groupsClaim, acrLevels, claims } = config;
+  if (audience !== undefined && tokenUse !== 'access') {
+    throw new ConfigError(
+      `${where}: audience needs tokenUse: 'access' (got ${describeValue(tokenUse)}): an ID token's aud is its app client, ` +
+        'so with ID tokens accepted the resource binding could be passed by an ID token whose client id is that URI',
+    );
+  }
   const rules: ClaimRules = {
     tokenUse,
     clientIds: clientId === null ? null : new Set(stringList(`${where}: clientId`, clientId)),
     groups: groups === undefined ? undefined : stringList(`${where}: groups`, groups),
     scopes: scopes === undefined ? undefined : stringList(`${where}: scopes`, scopes),
     toleranceSeconds: clockToleranceSeconds,
+    audience: audience === undefined ? undefined : new Set(stringList(`${where}: audience`, audience)),
+    groupsSource: groupsClaim === undefined ? undefined : checkGroupsClaim(where, groupsClaim),
+    acrLevels: acrLevels === undefined ? undefined : checkAcrLevels(where, acrLevels),
+    schema: claims === undefined ? undefined : compileClaimsSchema(where, claims),
   };
   let issuers: string[];
   try {
@@ -183,10 +258,33 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
     throw error;
   }
   const jwksUri = config.jwksUri === undefined ? undefined : checkUrl(`${where}: jwksUri`, config.jwksUri);
+  const region = poolRegion(userPoolId);
+  const partition = region === undefined ? undefined : undocumentedPartition(region);
+  if (partition !== undefined && jwksUri === undefined) {
+    throw new ConfigError(
+      `${where}: userPoolId ${describeValue(userPoolId)} is in ${region}, ${partition}, where AWS does not document Cognito's domain: ` +
+        'set jwksUri as well as issuer (deriving it from the issuer would be a guess)',
+    );
+  }
   return issuers.map((issuer) => ({
     issuer,
     jwksUri: jwksUri ?? issuerJwksUri(issuer),
     rules,
     configIndex,
   }));
+}
+
+/** Four distinct level names, lowest first, each usable in `acr_values` (no whitespace). */
+function checkAcrLevels(where: string, value: unknown): readonly string[] {
+  if (
+    !Array.isArray(value) ||
+    value.length !== 4 ||
+    !value.every((name) => typeof name === 'string' && /^[\x21-\x7E]+$/.test(name) && !/["\\]/.test(name)) ||
+    new Set(value).size !== 4
+  ) {
+    throw new ConfigError(
+      `${where}: acrLevels must list the pool's four level names, lowest first, each distinct printable ASCII without spaces or quotes (as AcrConfiguration names them)`,
+    );
+  }
+  return Object.freeze([...value]);
 }

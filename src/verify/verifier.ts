@@ -12,6 +12,7 @@ import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkClaims } from './claims.ts';
 import {
+  type ClaimRules,
   configKeysBelongIn,
   type IssuerEntry,
   type OnlyKnownKeys,
@@ -19,6 +20,7 @@ import {
   type VerifiedClaims,
   type VerifierConfig,
 } from './config.ts';
+import { DEFAULT_ACR_LEVELS, recordFacts, type VerificationFacts } from './facts.ts';
 import { checkHeader, syncUnsupported, verifySignature, verifySignatureShared } from './signature.ts';
 import { freezeClaims, type TokenCacheView, tokenCacheSize, VerifiedTokenCache } from './token-cache.ts';
 import { type TokenCacheSetting, VERIFIER_OPTION_NAMES, type VerifierOptions } from './verifier-options.ts';
@@ -86,6 +88,11 @@ export class CognitoVerifier<
   readonly #tokens: VerifiedTokenCache<VerifiedClaims<Config>> | undefined;
   /** Headers of tokens whose signature matched, by segment: a pool signs with a few, each parsed once. */
   readonly #headers = new Map<string, JwtHeader>();
+  /**
+   * Per config, the facts its rules need (level names, groups source, clock, tolerance); only for
+   * configs where the defaults would be wrong, so a plain config files nothing.
+   */
+  readonly #facts = new Map<ClaimRules, VerificationFacts>();
 
   constructor(config: Config & OnlyKnownKeys<Config>, options: VerifierOptions = {}) {
     checkOptions(VERIFIER_OPTIONS, options);
@@ -112,6 +119,21 @@ export class CognitoVerifier<
     }
     if (options.clock !== undefined) checkFunction('clock', options.clock);
     this.#clock = options.clock ?? Date.now;
+    for (const { rules } of this.#issuers.values()) {
+      if (
+        options.clock !== undefined ||
+        rules.toleranceSeconds > 0 ||
+        rules.acrLevels !== undefined ||
+        rules.groupsSource !== undefined
+      ) {
+        this.#facts.set(rules, {
+          acrLevels: rules.acrLevels ?? DEFAULT_ACR_LEVELS,
+          groups: undefined,
+          clock: this.#clock,
+          toleranceSeconds: rules.toleranceSeconds,
+        });
+      }
+    }
     if (options.isRevoked !== undefined) checkFunction('isRevoked', options.isRevoked);
     this.#isRevoked = options.isRevoked;
     this.#cache = options.jwksCache ?? new JwksCache(cacheOptions(options));
@@ -302,9 +324,17 @@ export class CognitoVerifier<
     key: VerificationKey,
   ): VerifiedClaims<Config> {
     this.#rememberHeader(parsed);
+    const facts = this.#facts.get(entry.rules);
+    const found: { groups?: readonly string[] } = {};
     const claims = freezeClaims(
-      checkClaims(parsed.payload, entry.rules, this.#clock() / 1000) as VerifiedClaims<Config>,
+      checkClaims(parsed.payload, entry.rules, this.#clock() / 1000, found) as VerifiedClaims<Config>,
     );
+    if (facts !== undefined) {
+      recordFacts(
+        claims,
+        found.groups === undefined ? facts : { ...facts, groups: Object.freeze([...found.groups]) },
+      );
+    }
     this.#checkRevoked(claims);
     this.#tokens?.remember(token, {
       claims,

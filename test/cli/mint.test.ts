@@ -224,3 +224,79 @@ test('mint: usage mistakes exit 2 with one line', async (t) => {
     assert.match(errorLine(result.stderr).message, message);
   }
 });
+
+test("mint --resource, --acr and --amr make the shapes of today's tokens; verify --audience and inspect name them", async (t) => {
+  const dir = await tempDir();
+  t.after(dir.remove);
+  const { keyFile, jwksFile } = await generatedKey(dir);
+  const base = ['mint', '--key', keyFile, '--user-pool-id', POOL, '--client-id', 'app'];
+  const minted = await runCli([
+    ...base,
+    '--token-use',
+    'access',
+    '--resource',
+    'https://api.example.com',
+    '--acr',
+    '2',
+    '--amr',
+    'pwd',
+    '--amr',
+    'mfa',
+  ]);
+  assert.equal(minted.code, 0, minted.stderr);
+  const token = minted.stdout.trim();
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+  assert.equal(payload.aud, 'https://api.example.com');
+  assert.equal(payload.acr, 'urn:cognito:loa:2');
+  assert.deepEqual(payload.amr, ['pwd', 'mfa']);
+
+  const verify = (audience: string) =>
+    runCli([
+      'verify',
+      token,
+      '--user-pool-id',
+      POOL,
+      '--client-id',
+      'app',
+      '--token-use',
+      'access',
+      '--audience',
+      audience,
+      '--jwks',
+      jwksFile,
+    ]);
+  const valid = await verify('https://api.example.com');
+  assert.equal(valid.code, 0, valid.stderr);
+  assert.match(valid.stdout, /audience/);
+  const other = await verify('https://other.example.com');
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /ERR_AUDIENCE_MISMATCH/);
+  const idUse = await runCli([
+    'verify',
+    token,
+    '--user-pool-id',
+    POOL,
+    '--client-id',
+    'app',
+    '--token-use',
+    'id',
+    '--audience',
+    'x',
+  ]);
+  assert.equal(idUse.code, 2);
+  assert.match(idUse.stderr, /--audience needs --token-use access/);
+
+  const inspected = await runCli(['inspect', token, '--audience', 'https://other.example.com']);
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.match(inspected.stdout, /resource\s+https:\/\/api\.example\.com \(aud\)/);
+  assert.match(inspected.stdout, /level\s+urn:cognito:loa:2 \(acr\)/);
+  assert.match(inspected.stdout, /methods\s+pwd, mfa \(amr\)/);
+  assert.doesNotMatch(inspected.stdout, /there is no aud/);
+  assert.match(inspected.stdout, /not bound to "https:\/\/other\.example\.com"/);
+  const unbound = await runCli([...base, '--token-use', 'access']);
+  assert.match((await runCli(['inspect', unbound.stdout.trim()])).stdout, /resource\s+none \(not bound/);
+
+  const idResource = await runCli([...base, '--token-use', 'id', '--resource', 'https://api.example.com']);
+  assert.equal(idResource.code, 2);
+  assert.match(idResource.stderr, /--resource binds access tokens/);
+});

@@ -221,7 +221,7 @@ test('routes: mistakes are refused when the config is read', () => {
     [[{ path: '/a;x', require: 'anonymous' }], /can never match/],
     [[{ path: '/a', require: 'anonymus' }], /did you mean "anonymous"/],
     [[{ path: '/a', require: { group: ['x'] } }], /unknown option "group"; did you mean "groups"/],
-    [[{ path: '/a', require: {} }], /needs groups, scopes or roles/],
+    [[{ path: '/a', require: {} }], /needs groups, scopes, roles, acr, amr or maxAuthAge/],
     [[{ path: '/a', require: { roles: ['x'] } }], /no "roles" map/],
     [[{ path: '/a', method: ['GET'], require: 'anonymous' }], /did you mean "methods"/],
     [[{ path: '/a', methods: ['get'], require: 'anonymous' }], /upper case/],

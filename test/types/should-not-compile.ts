@@ -79,8 +79,10 @@ export async function narrowing(token: string): Promise<void> {
   expectTrue<Equals<typeof accessClaims, CognitoAccessTokenClaims>>();
   expectType<string>(accessClaims.client_id);
   expectType<string | undefined>(accessClaims.scope);
-  // @ts-expect-error an access token has no aud claim: unknown, not a string
+  // @ts-expect-error an access token's aud is optional (bound to a resource, or not), and may be an array
   expectType<string>(accessClaims.aud);
+  expectTrue<Equals<typeof accessClaims.aud, string | string[] | undefined>>();
+  expectTrue<Equals<typeof accessClaims.acr, string | undefined>>();
   // @ts-expect-error client-credentials access tokens have no username
   expectType<string>(accessClaims.username);
 
@@ -112,4 +114,58 @@ export function decoded(token: string): void {
   expectType<string>(payload.sub);
   // @ts-expect-error a token is a string
   decodeUnverified(42);
+}
+
+/** `audience` binds access tokens only: with ID tokens accepted, an ID token's aud (its client) would pass. */
+export function audienceNeedsAccessTokens(): unknown[] {
+  const resource = 'https://api.example.com';
+  return [
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'access', audience: resource }),
+    new CognitoVerifier({ userPoolId, clientId: null, tokenUse: 'access', audience: [resource, 'urn:x'] }),
+    // @ts-expect-error audience with tokenUse 'id'
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'id', audience: resource }),
+    // @ts-expect-error audience with tokenUse null
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: null, audience: resource }),
+    new CognitoVerifier([
+      { userPoolId, clientId: 'c', tokenUse: 'access', audience: resource },
+      // @ts-expect-error every config of a list is held to it
+      { userPoolId: 'eu-west-1_Other', clientId: 'c', tokenUse: 'id', audience: resource },
+    ]),
+    // @ts-expect-error a resource is a string
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'access', audience: 42 }),
+  ];
+}
+
+/** A claims schema knows its type names; the verified claims are typed from it. */
+export async function claimsSchema(token: string): Promise<unknown[]> {
+  const verifier = new CognitoVerifier({
+    userPoolId,
+    clientId: 'c',
+    tokenUse: 'access',
+    claims: { tenant: 'string', plan: ['free', 'pro'], seats: 'number', beta: 'boolean?', tags: 'string[]' },
+  });
+  const claims = await verifier.verify(token);
+  expectType<string>(claims.tenant);
+  expectTrue<Equals<typeof claims.plan, 'free' | 'pro'>>();
+  expectType<number>(claims.seats);
+  expectTrue<Equals<typeof claims.beta, boolean | undefined>>();
+  expectType<readonly string[]>(claims.tags);
+  expectType<string>(claims.client_id);
+  // @ts-expect-error plan is 'free' or 'pro', not any string
+  expectType<'gold'>(claims.plan);
+  return [
+    // @ts-expect-error a schema with an unknown type name
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'id', claims: { tenant: 'strin' } }),
+    // @ts-expect-error a list of allowed values holds strings
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'id', claims: { level: [1, 2] } }),
+    new CognitoVerifier({
+      userPoolId,
+      clientId: 'c',
+      tokenUse: 'id',
+      // @ts-expect-error groupsClaim formats are array, json, bracketed, string
+      groupsClaim: { claim: 'g', format: 'csv' },
+    }),
+    // @ts-expect-error acrLevels names the four levels
+    new CognitoVerifier({ userPoolId, clientId: 'c', tokenUse: 'id', acrLevels: ['a', 'b', 'c'] }),
+  ];
 }

@@ -147,7 +147,43 @@ describe('userPoolId and the issuers it derives', () => {
       // not a region today, but shaped like one: a new region must not need a release of this package
       'nz-north-1',
     ];
-    for (const region of regions) assert.ok(construct({ userPoolId: `${region}_AbC123`, ...base }), region);
+    const undocumented = /^(eusc-|[a-z]{2}-iso[a-z]?-)/;
+    for (const region of regions) {
+      const userPoolId = `${region}_AbC123`;
+      // Partitions whose Cognito domain is not documented take their issuer and JWKS URL from the config.
+      const where = undocumented.test(region)
+        ? { issuer: `https://idp.example/${userPoolId}`, jwksUri: `https://idp.example/${userPoolId}/jwks` }
+        : {};
+      assert.ok(construct({ userPoolId, ...base, ...where }), region);
+    }
+  });
+
+  test('partitions whose Cognito domain is undocumented need issuer and jwksUri, and say why', () => {
+    for (const region of [
+      'eusc-de-east-1',
+      'us-iso-east-1',
+      'us-isob-east-1',
+      'us-isof-south-1',
+      'eu-isoe-west-1',
+    ]) {
+      const userPoolId = `${region}_AbC123`;
+      configError({ userPoolId, ...base }, /does not document Cognito's domain.*Set issuer and jwksUri/);
+      configError(
+        { userPoolId, ...base, issuer: `https://idp.example/${userPoolId}` },
+        /does not document Cognito's domain: set jwksUri as well as issuer/,
+      );
+    }
+    // GovCloud and China are documented: derived as before.
+    const gov = new CognitoVerifier({ userPoolId: 'us-gov-west-1_AbC123', ...base });
+    assert.equal(
+      gov.issuers[0]?.issuer,
+      'https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_AbC123',
+    );
+    const china = new CognitoVerifier({ userPoolId: 'cn-north-1_AbC123', ...base });
+    assert.equal(
+      china.issuers[0]?.issuer,
+      'https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123',
+    );
   });
 });
 
@@ -313,7 +349,7 @@ describe('unknown options', () => {
 
   const misplaced: [string, string][] = [
     ['region', 'the region comes from userPoolId'],
-    ['audience', 'set clientId'],
+    ['aud', 'set clientId'],
     ['isRevoked', 'new CognitoVerifier(config, { isRevoked })'],
     ['timeoutMs', 'new CognitoVerifier(config, { timeoutMs })'],
   ];

@@ -5,7 +5,7 @@ import { readToken } from '../input.ts';
 import { renderToken } from '../render-token.ts';
 import { describeToken, type TokenReport } from '../token-report.ts';
 
-const HELP = `Usage: cognito-jwt inspect [TOKEN|-] [--json]
+const HELP = `Usage: cognito-jwt inspect [TOKEN|-] [--audience URI ...] [--json]
 
 Decode a Cognito token WITHOUT verifying it, and explain it: the kind (ID, access,
 client-credentials access, or refresh token, or an Application Load Balancer's
@@ -18,7 +18,11 @@ The token is read from the argument, or from stdin when the argument is "-" or m
 and stdin is not a terminal. "Authorization: Bearer" and quotes around it are removed.
 Prefer stdin: an argument ends up in your shell history.
 
+The summary names what an access token is bound to (resource, from aud), the authentication
+level (acr) and methods (amr).
+
 Options:
+  --audience URI  warn unless the access token is bound to this resource (aud; repeatable)
   --json       print one JSON object (with "verified": false) instead of text
   --debug      print the stack of an error
   -h, --help   show this help
@@ -42,11 +46,16 @@ export const inspectCommand: Command = {
   summary: 'decode and explain a token, without verifying it',
   help: HELP,
   async run(args, { terminal, stdin, now }) {
-    const { values, positionals } = parseCommand('inspect', args, { json: { type: 'boolean' } }, 1, {
-      tokenPositional: true,
-    });
+    const { values, positionals } = parseCommand(
+      'inspect',
+      args,
+      { json: { type: 'boolean' }, audience: { type: 'string', multiple: true } },
+      1,
+      { tokenPositional: true },
+    );
     const token = await readToken('inspect', positionals[0], stdin);
-    const report = describeToken(token, now() / 1000);
+    const described = describeToken(token, now() / 1000);
+    const report = values.audience ? withAudienceWarning(described, values.audience) : described;
     const { out } = terminal;
     if (values.json) {
       out.line(JSON.stringify({ verified: false, ...report }, null, 2));
@@ -83,4 +92,29 @@ function verifyHint(report: TokenReport): string | undefined {
       : '';
   const use = report.kind === 'id' ? 'id' : 'access';
   return `cognito-jwt verify - --user-pool-id ${pool} --client-id ${client} --token-use ${use}${issuer}`;
+}
+
+/** The report, with a warning when the token is not bound to any of the resources expected. */
+function withAudienceWarning(report: TokenReport, audience: readonly string[]): TokenReport {
+  const expected = audience.map((uri) => JSON.stringify(uri)).join(' or ');
+  if (report.kind === 'id') {
+    return {
+      ...report,
+      warnings: [
+        ...report.warnings,
+        `--audience ${expected}: an ID token's aud is its app client, never a resource`,
+      ],
+    };
+  }
+  const resources = report.resources ?? [];
+  if (resources.some((uri) => audience.includes(uri))) return report;
+  const found =
+    resources.length === 0 ? 'no resource (no aud)' : resources.map((uri) => JSON.stringify(uri)).join(', ');
+  return {
+    ...report,
+    warnings: [
+      ...report.warnings,
+      `not bound to ${expected}: bound to ${found}; a verifier with audience set refuses it`,
+    ],
+  };
 }

@@ -13,6 +13,7 @@ import { parseDuration, parseTime } from '../time.ts';
 
 const HELP = `Usage: cognito-jwt mint --key FILE --user-pool-id ID --client-id ID --token-use id|access
                         [--client-credentials] [--group G ...] [--scope S ...] [--claim k=v ...]
+                        [--resource URI ...] [--acr LEVEL] [--amr METHOD ...]
                         [--expires-in 1h] [--issued-at TIME] [--issuer URL] [--sub S] [--username U]
 
 Mint a Cognito-shaped TEST token signed with a key from "cognito-jwt keys generate", for local
@@ -28,6 +29,10 @@ Options:
                           no username, no groups)
   --group G               add to cognito:groups (repeatable)
   --scope S               add to scope (repeatable; access tokens)
+  --resource URI          access tokens: bind the token to this resource (aud), as Cognito does
+                          when the client sends resource= (repeat for an array)
+  --acr LEVEL             the authentication level reached: 1 to 4 (urn:cognito:loa:N) or a name
+  --amr METHOD            an authentication method used, e.g. pwd, otp, mfa (repeatable)
   --claim k=v             set or override a claim (repeatable); v is read as JSON when it parses
                           (42, true, ["a"], {"x":1}), else as a string: --claim custom:tenant=acme
   --expires-in D          lifetime: 3600, 90s, 15m, 1h, 7d; negative for an expired token
@@ -45,6 +50,8 @@ Examples:
     --token-use access --scope orders/read --group admin
   cognito-jwt mint --key test-key.json --user-pool-id us-east-1_Test --client-id app \\
     --token-use id --claim custom:tenant=acme --expires-in=-5m | cognito-jwt inspect
+  cognito-jwt mint --key test-key.json --user-pool-id us-east-1_Test --client-id app \
+    --token-use access --resource https://api.example.com --acr 2 --amr pwd --amr mfa
 
 Exit codes: 0 minted, 2 usage (bad option, unreadable key file).`;
 
@@ -62,6 +69,9 @@ const OPTIONS = {
   issuer: { type: 'string' },
   sub: { type: 'string' },
   username: { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  acr: { type: 'string' },
+  amr: { type: 'string', multiple: true },
 } as const;
 
 /**
@@ -85,6 +95,9 @@ export const mintCommand: Command = {
     if (values['client-credentials'] && tokenUse !== 'access') {
       throw usageError('mint', '--client-credentials needs --token-use access');
     }
+    if (values.resource && tokenUse !== 'access') {
+      throw usageError('mint', "--resource binds access tokens: an ID token's aud is its app client");
+    }
     if (values['client-credentials'] && values.group) {
       throw usageError('mint', 'client-credentials tokens carry no groups: drop --group');
     }
@@ -102,6 +115,11 @@ export const mintCommand: Command = {
       ...(values.scope ? { scope: values.scope } : {}),
       ...(values.sub !== undefined ? { sub: values.sub } : {}),
       ...(values.username !== undefined ? { username: values.username } : {}),
+      ...(values.resource
+        ? { resource: values.resource.length === 1 ? values.resource[0]! : values.resource }
+        : {}),
+      ...(values.acr !== undefined ? { acr: acrName(values.acr) } : {}),
+      ...(values.amr ? { amr: values.amr } : {}),
       ...(values.claim ? { claims: parseClaims(values.claim) } : {}),
     };
     const mint =
@@ -127,6 +145,14 @@ export const mintCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** `--acr 2` is Cognito's `urn:cognito:loa:2`; any other text is a level name as written. */
+function acrName(value: string): string {
+  if (/^[1-4]$/.test(value)) return `urn:cognito:loa:${value}`;
+  if (value === '' || /\s/.test(value))
+    throw usageError('mint', `--acr must be 1 to 4 or a level name, got ${JSON.stringify(value)}`);
+  return value;
+}
 
 /**
  * `--claim k=v` values as claims: `v` is JSON when it parses as JSON, otherwise the string itself.

@@ -3,7 +3,7 @@ import type { JwksSnapshot } from '../../keys/jwks-cache.ts';
 import type { VerifierConfig } from '../../verify/config.ts';
 import { CognitoVerifier } from '../../verify/verifier.ts';
 import { describeAlbToken } from '../alb-report.ts';
-import { oneOf, parseCommand, required, urlOption, userPoolIdOption } from '../args.ts';
+import { oneOf, parseCommand, required, urlOption, usageError, userPoolIdOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { EXIT } from '../exit-code.ts';
 import { cleanToken, isUrl, readJsonFile, readToken } from '../input.ts';
@@ -12,7 +12,8 @@ import { parseDuration, parseTime } from '../time.ts';
 import { describeToken } from '../token-report.ts';
 
 const HELP = `Usage: cognito-jwt verify [TOKEN|-] --user-pool-id ID --client-id ID --token-use id|access|any
-                          [--group G ...] [--scope S ...] [--jwks FILE|URL] [--issuer URL]
+                          [--audience URI ...] [--group G ...] [--scope S ...]
+                          [--jwks FILE|URL] [--issuer URL]
                           [--at TIME] [--clock-tolerance S] [--json]
 
 Verify a token fully with the library: RS256 signature against the pool's JWKS, issuer,
@@ -25,6 +26,8 @@ Options:
   --user-pool-id ID      the pool, e.g. eu-west-1_AbC123 (the issuer and JWKS URL derive from it)
   --client-id ID         an accepted app client id; repeat for several; "any" accepts every client
   --token-use USE        id, access, or any
+  --audience URI         with --token-use access: the token must be bound to this resource
+                         (its aud, RFC 8707; repeatable: any one of them)
   --group G              require one of these cognito:groups (repeatable)
   --scope S              require one of these scopes (repeatable)
   --jwks FILE|URL        keys from a JWKS file (e.g. saved by "keys fetch"; no network at all)
@@ -51,6 +54,7 @@ const OPTIONS = {
   'user-pool-id': { type: 'string' },
   'client-id': { type: 'string', multiple: true },
   'token-use': { type: 'string' },
+  audience: { type: 'string', multiple: true },
   group: { type: 'string', multiple: true },
   scope: { type: 'string', multiple: true },
   jwks: { type: 'string' },
@@ -87,6 +91,7 @@ export const verifyCommand: Command = {
       userPoolId: userPoolIdOption('verify', required('verify', '--user-pool-id', values['user-pool-id'])),
       clientId: clientIds.includes('any') ? null : clientIds,
       tokenUse: tokenUse === 'any' ? null : tokenUse,
+      ...(values.audience ? { audience: audienceFor(tokenUse, values.audience) } : {}),
       ...(values.group ? { groups: values.group } : {}),
       ...(values.scope ? { scopes: values.scope } : {}),
       ...(values.issuer !== undefined ? { issuer: urlOption('verify', '--issuer', values.issuer) } : {}),
@@ -126,6 +131,7 @@ export const verifyCommand: Command = {
       'issuer',
       config.clientId === null ? undefined : 'client',
       config.tokenUse === null ? undefined : 'token_use',
+      config.audience === undefined ? undefined : 'audience',
       'times',
       config.groups === undefined ? undefined : 'groups',
       config.scopes === undefined ? undefined : 'scopes',
@@ -153,4 +159,14 @@ function refuseAlbToken(token: string, nowMs: number): void {
       "in your code with AlbVerifier from cognito-jwt/alb and your load balancer's ARN; " +
       '"cognito-jwt inspect" decodes it',
   );
+}
+
+function audienceFor(tokenUse: string, audience: string[]): string[] {
+  if (tokenUse !== 'access') {
+    throw usageError(
+      'verify',
+      "--audience needs --token-use access: an ID token's aud is its app client, so it cannot prove a resource binding",
+    );
+  }
+  return audience;
 }
