@@ -29,7 +29,7 @@
  * last confirmed (read everything again). After every full read the mirror counts which of its
  * entries the store held; any it lacks are written back through the write script: versioned and
  * published, so every other mirror, and every process started later, gets them. See
- * docs/revocation-durability.md for the argument.
+ * docs/design/revocation-durability.md for the argument.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
