@@ -26,6 +26,8 @@ export const JWKS_EVENTS = {
   cooldownSkip: 'cognito-jwt:jwks:cooldown-skip',
   staleServed: 'cognito-jwt:jwks:stale-served',
   backoff: 'cognito-jwt:jwks:backoff',
+  clockOffset: 'cognito-jwt:jwks:clock-offset',
+  storeFailure: 'cognito-jwt:jwks:store-failure',
 } as const;
 
 /** One of the keys of {@link JWKS_EVENTS}, e.g. `'fetchFailure'`. */
@@ -83,6 +85,13 @@ export interface JwksEventMessages {
   staleServed: { jwksUri: string; ageMs: number; usableForMs: number; kids: string[] };
   /** After `failures` failed fetches in a row, no fetch is made for `retryInMs`. */
   backoff: { jwksUri: string; failures: number; retryInMs: number };
+  /**
+   * This host's clock against the JWKS server's, from every JWKS answer's `Date` (and `Age`):
+   * positive `offsetMs` means this host is ahead; the truth is within `± uncertaintyMs`.
+   */
+  clockOffset: { jwksUri: string; offsetMs: number; uncertaintyMs: number; date: string; ageSeconds: number };
+  /** The `snapshotStore` failed to `load` or `save` (keys are then fetched as usual). */
+  storeFailure: { jwksUri: string; operation: 'load' | 'save'; error: unknown };
 }
 
 const channels = Object.fromEntries(
