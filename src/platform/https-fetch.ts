@@ -34,6 +34,8 @@ export interface NodeFetchSettings {
   env?: ProxyEnv;
   /** PEM certificates trusted for the target's TLS, besides Node's bundled roots (`NODE_EXTRA_CA_CERTS` too). */
   ca?: string | readonly string[];
+  /** Resolves host names instead of `dns.lookup` (tests: this machine has no DNS). */
+  lookup?: import('node:net').LookupFunction;
 }
 
 /**
@@ -69,7 +71,10 @@ export function nodeFetch(
   } catch (error) {
     return Promise.reject(error);
   }
-  const ca = settings.ca === undefined ? {} : { ca: rootsWithBundled(settings.ca) };
+  const ca = {
+    ...(settings.ca === undefined ? {} : { ca: rootsWithBundled(settings.ca) }),
+    ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
+  };
   if (route === undefined || 'bypass' in route) return sendWith(undefined);
   const { proxy, variable } = route;
   return proxyAgent(url, proxy, variable).then(sendWith);

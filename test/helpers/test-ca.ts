@@ -20,7 +20,10 @@ export interface TestCertificates {
 }
 
 /** A CA called `caName` and a server certificate it signs for loopback (EC P-256: quick to make). */
-export function makeTestCertificates(caName = 'cognito-jwt Test CA'): TestCertificates {
+export function makeTestCertificates(
+  caName = 'cognito-jwt Test CA',
+  names: readonly string[] = [],
+): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'test-ca-'));
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   try {
@@ -47,7 +50,7 @@ export function makeTestCertificates(caName = 'cognito-jwt Test CA'): TestCertif
     openssl('req', '-new', '-key', 'server.key', '-subj', '/CN=localhost', '-out', 'server.csr');
     writeFileSync(
       join(dir, 'ext.cnf'),
-      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
+      `subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost${names.map((name) => `,DNS:${name}`).join('')}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
     );
     openssl(
       'x509',
