@@ -1,4 +1,4 @@
-import { channel, type EventChannel } from '#platform';
+import { channel, type EventChannel, subscribe, unsubscribe } from '#platform';
 import type { CognitoJwtError, ErrorCode } from '../errors.ts';
 
 /**
@@ -105,4 +105,27 @@ export function publish<Event extends JwksEventName>(
 ): void {
   const target = channels[event];
   if (target.hasSubscribers) target.publish(message());
+}
+
+/**
+ * Listen to one JWKS event on every runtime: `node:diagnostics_channel` on Node and Bun, the
+ * library's own channels on Workers, Deno and browsers (where `node:diagnostics_channel` is absent
+ * or not the one the library publishes on). Returns the function that stops listening.
+ *
+ * ```ts
+ * const stop = onJwksEvent('storeFailure', ({ jwksUri, operation, error }) => {
+ *   console.warn(`JWKS snapshot store ${operation} failed for ${jwksUri}: ${error}`);
+ * });
+ * ```
+ */
+export function onJwksEvent<Event extends JwksEventName>(
+  event: Event,
+  listener: (message: JwksEventMessages[Event]) => void,
+): () => void {
+  const name = JWKS_EVENTS[event];
+  const wrapped = (message: unknown) => listener(message as JwksEventMessages[Event]);
+  subscribe(name, wrapped);
+  return () => {
+    unsubscribe(name, wrapped);
+  };
 }
