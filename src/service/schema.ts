@@ -7,6 +7,7 @@
  * const schema = buildServiceSchema(); // written to schema/service.schema.json by `npm run schema`
  * ```
  */
+import { PROTECTED_RESOURCE_OPTION_KEYS } from '../adapters/protected-resource.ts';
 import { ALB_CONFIG_KEYS } from '../alb/verifier.ts';
 import type { OptionKeys } from '../options.ts';
 import { REDIS_OPTION_KEYS, REVOCATION_OPTION_KEYS } from '../revocation/list.ts';
@@ -88,7 +89,19 @@ const pool = objectOf(
 export function buildServiceSchema(): Schema {
   const lists = SERVICE_CONFIG_KEY_LISTS;
   const root = objectOf(lists.config, {
-    listen: objectOf(lists.listen, { host: string, port: integer(0, 65535) }),
+    listen: objectOf(lists.listen, {
+      host: string,
+      port: integer(0, 65535),
+      headersTimeoutMs: nonNegative,
+      requestTimeoutMs: nonNegative,
+      maxConnections: integer(0),
+    }),
+    admin: objectOf(lists.admin, {
+      listen: {
+        ...objectOf(lists.adminListen, { host: string, port: integer(0, 65535) }),
+        required: ['port'],
+      },
+    }),
     workers: integer(1),
     pools: { type: 'array', items: pool, minItems: 1 },
     token: objectOf(lists.token, { cookie: string }),
@@ -141,6 +154,7 @@ export function buildServiceSchema(): Schema {
       maxStalenessMs: nonNegative,
       heartbeatMs: nonNegative,
       reconcileIntervalMs: nonNegative,
+      readyTimeoutMs: nonNegative,
       tokenLifetimeSeconds: nonNegative,
       poolTokenLifetimeSeconds: { type: 'object', additionalProperties: nonNegative },
       sweepIntervalMs: nonNegative,
@@ -149,6 +163,16 @@ export function buildServiceSchema(): Schema {
     envoyPathPrefix: { ...string, pattern: '^/' },
     log: objectOf(lists.log, { level, decisions: level }),
     metrics: { type: 'boolean' },
+    protectedResource: {
+      ...objectOf(PROTECTED_RESOURCE_OPTION_KEYS, {
+        resource: string,
+        scopes: strings,
+        authorizationServers: strings,
+        resourceName: string,
+        resourceDocumentation: string,
+      }),
+      required: ['resource'],
+    },
     shutdownTimeoutMs: nonNegative,
   });
   const properties = root.properties as Record<string, Schema>;
