@@ -132,15 +132,16 @@ export function formatWorkload(
 export function formatColdStarts(coldStarts: readonly ColdStart[], style: Style = 'text'): string {
   const rows = coldStarts.map((row) => [
     row.variant,
+    fixed(row.importMs, 1),
     fixed(row.importToVerifiedMs, 1),
     fixed(row.processStartToVerifiedMs, 1),
     String(row.runs),
   ]);
   return table(
     'Cold start: fresh process, import → verifier → first token verified, JWKS over loopback HTTP (medians)',
-    ['variant', 'import→verified ms', 'process start→verified ms', 'runs'],
+    ['variant', 'import ms', 'import→verified ms', 'process start→verified ms', 'runs'],
     rows,
-    'lrrr',
+    'lrrrr',
     style,
   );
 }
@@ -258,6 +259,11 @@ export function evaluateTargets(
   const ours = coldStarts.find((row) => row.variant === 'cognito-jwt');
   const aws = coldStarts.find((row) => row.variant === 'aws-jwt-verify');
   if (ours && aws) {
+    targets.push({
+      target: 'cold start: importing the package root no slower than aws-jwt-verify',
+      measured: `${fixed(ours.importMs, 1)} ms vs ${fixed(aws.importMs, 1)} ms`,
+      met: ours.importMs <= aws.importMs,
+    });
     targets.push({
       target: 'cold start (import → first verified token) no slower than aws-jwt-verify',
       measured: `${fixed(ours.importToVerifiedMs, 1)} ms vs ${fixed(aws.importToVerifiedMs, 1)} ms`,

@@ -44,7 +44,14 @@ export {
   StepUpRequiredError,
   TokenExpiredError,
 } from './errors.ts';
-export { type FetchReason, JWKS_EVENTS, type JwksEventMessages, type JwksEventName } from './keys/events.ts';
+export type { ClockOffset } from './keys/clock-offset.ts';
+export {
+  type FetchReason,
+  JWKS_EVENTS,
+  type JwksEventMessages,
+  type JwksEventName,
+  onJwksEvent,
+} from './keys/events.ts';
 export { JwksFetchError } from './keys/fetch-jwks.ts';
 export type { Jwk, Jwks, VerificationKey } from './keys/jwk.ts';
 export {

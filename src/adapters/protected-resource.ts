@@ -224,3 +224,6 @@ export function describedResource(
   }
   return described;
 }
+
+/** The option keys checked here (read by the service config schema). */
+export { OPTION_KEYS as PROTECTED_RESOURCE_OPTION_KEYS };

@@ -491,3 +491,6 @@ export function readHeader(headers: HeaderSource, name: string): string | undefi
   }
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
+
+/** The config keys `AlbVerifier` checks (read by the service config schema). */
+export { CONFIG_KEYS as ALB_CONFIG_KEYS };

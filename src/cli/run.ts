@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CognitoJwtError, ConfigError } from '../errors.ts';
 import { closestName } from '../options.ts';
 import type { Command, CommandContext } from './command.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keysFetchCommand } from './commands/keys-fetch.ts';
 import { keysGenerateCommand } from './commands/keys-generate.ts';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   mintCommand,
   serveCommand,
   revokeCommand,
+  doctorCommand,
 ];
 
 function listing(commands: readonly Command[]): string {

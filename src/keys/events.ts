@@ -1,4 +1,4 @@
-import { channel, type EventChannel } from '#platform';
+import { channel, type EventChannel, subscribe, unsubscribe } from '#platform';
 import type { CognitoJwtError, ErrorCode } from '../errors.ts';
 
 /**
@@ -26,6 +26,8 @@ export const JWKS_EVENTS = {
   cooldownSkip: 'cognito-jwt:jwks:cooldown-skip',
   staleServed: 'cognito-jwt:jwks:stale-served',
   backoff: 'cognito-jwt:jwks:backoff',
+  clockOffset: 'cognito-jwt:jwks:clock-offset',
+  storeFailure: 'cognito-jwt:jwks:store-failure',
 } as const;
 
 /** One of the keys of {@link JWKS_EVENTS}, e.g. `'fetchFailure'`. */
@@ -83,6 +85,13 @@ export interface JwksEventMessages {
   staleServed: { jwksUri: string; ageMs: number; usableForMs: number; kids: string[] };
   /** After `failures` failed fetches in a row, no fetch is made for `retryInMs`. */
   backoff: { jwksUri: string; failures: number; retryInMs: number };
+  /**
+   * This host's clock against the JWKS server's, from every JWKS answer's `Date` (and `Age`):
+   * positive `offsetMs` means this host is ahead; the truth is within `± uncertaintyMs`.
+   */
+  clockOffset: { jwksUri: string; offsetMs: number; uncertaintyMs: number; date: string; ageSeconds: number };
+  /** The `snapshotStore` failed to `load` or `save` (keys are then fetched as usual). */
+  storeFailure: { jwksUri: string; operation: 'load' | 'save'; error: unknown };
 }
 
 const channels = Object.fromEntries(
@@ -96,4 +105,27 @@ export function publish<Event extends JwksEventName>(
 ): void {
   const target = channels[event];
   if (target.hasSubscribers) target.publish(message());
+}
+
+/**
+ * Listen to one JWKS event on every runtime: `node:diagnostics_channel` on Node and Bun, the
+ * library's own channels on Workers, Deno and browsers (where `node:diagnostics_channel` is absent
+ * or not the one the library publishes on). Returns the function that stops listening.
+ *
+ * ```ts
+ * const stop = onJwksEvent('storeFailure', ({ jwksUri, operation, error }) => {
+ *   console.warn(`JWKS snapshot store ${operation} failed for ${jwksUri}: ${error}`);
+ * });
+ * ```
+ */
+export function onJwksEvent<Event extends JwksEventName>(
+  event: Event,
+  listener: (message: JwksEventMessages[Event]) => void,
+): () => void {
+  const name = JWKS_EVENTS[event];
+  const wrapped = (message: unknown) => listener(message as JwksEventMessages[Event]);
+  subscribe(name, wrapped);
+  return () => {
+    unsubscribe(name, wrapped);
+  };
 }

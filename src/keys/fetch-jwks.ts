@@ -27,6 +27,9 @@ export interface FetchedJwks {
   body: unknown;
   /** `Cache-Control: max-age`, when the server sent one. */
   maxAgeSeconds: number | undefined;
+  /** The `Date` and `Age` headers, as sent (for the clock offset). */
+  date: string | null;
+  age: string | null;
 }
 
 /**
@@ -104,5 +107,10 @@ export async function fetchJwks(jwksUri: string, options: FetchJwksOptions): Pro
   } catch (cause) {
     throw new CognitoJwtError('ERR_JWKS_INVALID', `the JWKS at ${jwksUri} is not valid JSON`, { cause });
   }
-  return { body, maxAgeSeconds: maxAgeOf(answer.headers.get('cache-control')) };
+  return {
+    body,
+    maxAgeSeconds: maxAgeOf(answer.headers.get('cache-control')),
+    date: answer.headers.get('date'),
+    age: answer.headers.get('age'),
+  };
 }

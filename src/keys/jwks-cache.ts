@@ -1,6 +1,7 @@
 import { defaultFetch, readTextFileSync, writeTextFileAtomic } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkFunction, checkNumber, checkOptions, optionKeys } from '../options.ts';
+import { type ClockOffset, estimateClockOffset } from './clock-offset.ts';
 import { type FetchReason, publish } from './events.ts';
 import { fetchJwks, JwksFetchError } from './fetch-jwks.ts';
 import { importJwks, type Jwk, type Jwks, type VerificationKey } from './jwk.ts';
@@ -21,7 +22,8 @@ export interface JwksCacheOptions {
   /**
    * Where the keys outlive this process: read once before the first fetch of a key set, written
    * after every successful fetch. For short-lived isolates (a Workers KV namespace, a file, Redis).
-   * A store that fails is ignored: keys are then fetched as usual.
+   * A store that fails does not fail verification: keys are then fetched as usual, and the failure
+   * is published on `JWKS_EVENTS.storeFailure`.
    *
    * ```ts
    * const snapshotStore: JwksSnapshotStore = {
@@ -96,6 +98,8 @@ export interface KeySetInfo {
   readonly failures: number;
   /** Why the last fetch failed, while it is failing. */
   readonly lastError: CognitoJwtError | undefined;
+  /** This host's clock against the JWKS server's, from the last answer's `Date` header. */
+  readonly clockOffset: ClockOffset | undefined;
 }
 
 /**
@@ -213,6 +217,7 @@ class KeySet {
   kidFetchEndedAt = Number.NEGATIVE_INFINITY;
   failures = 0;
   retryAt = 0;
+  clockOffset: ClockOffset | undefined;
   lastError: CognitoJwtError | undefined;
   /** Bumped by every fetch and load, so an answer older than the keys in place is dropped. */
   generation = 0;
@@ -584,6 +589,7 @@ export class JwksCache {
       refreshing: set?.inFlight !== undefined,
       failures: set?.failures ?? 0,
       lastError: set?.lastError,
+      clockOffset: set?.clockOffset,
     };
   }
 
@@ -616,16 +622,22 @@ export class JwksCache {
       if (await this.#readStore(set, this.#store)) return;
     }
     const generation = ++set.generation;
-    const { body, maxAgeSeconds } = await fetchJwks(set.jwksUri, {
+    const sentAt = this.#clock();
+    const { body, maxAgeSeconds, date, age } = await fetchJwks(set.jwksUri, {
       fetch: this.#fetch,
       timeoutMs: this.#timeoutMs,
       maxBytes: this.#maxBytes,
     });
-    this.#apply(set, body, generation, maxAgeSeconds, this.#clock());
+    const receivedAt = this.#clock();
+    this.#recordClockOffset(set, date, age, sentAt, receivedAt);
+    this.#apply(set, body, generation, maxAgeSeconds, receivedAt);
     if (this.#store !== undefined) {
       const saving = Promise.resolve()
         .then(() => this.#store?.save({ ...this.snapshot(set.jwksUri), jwksUri: set.jwksUri }))
-        .catch(() => {}); // a store that cannot save costs a fetch at the next cold start, nothing more
+        // A store that cannot save costs a fetch at the next cold start, nothing more: said, not thrown.
+        .catch((error: unknown) =>
+          publish('storeFailure', () => ({ jwksUri: set.jwksUri, operation: 'save', error })),
+        );
       context?.waitUntil(saving);
     }
   }
@@ -639,9 +651,29 @@ export class JwksCache {
       const fetchedAt = snapshotFetchedAt(snapshot, set.jwksUri, now) ?? now;
       this.#apply(set, snapshot, ++set.generation, undefined, fetchedAt);
       return now < set.fetchedAt + set.maxAgeMs;
-    } catch {
+    } catch (error) {
+      publish('storeFailure', () => ({ jwksUri: set.jwksUri, operation: 'load', error }));
       return false; // an unreadable or unusable snapshot: fetch instead
     }
+  }
+
+  #recordClockOffset(
+    set: KeySet,
+    date: string | null,
+    age: string | null,
+    sentAt: number,
+    receivedAt: number,
+  ): void {
+    const offset = estimateClockOffset(date, age, sentAt, receivedAt);
+    if (offset === undefined) return;
+    set.clockOffset = offset;
+    publish('clockOffset', () => ({
+      jwksUri: set.jwksUri,
+      offsetMs: offset.offsetMs,
+      uncertaintyMs: offset.uncertaintyMs,
+      date: date ?? '',
+      ageSeconds: Number(age ?? 0) || 0,
+    }));
   }
 
   #startFetch(set: KeySet, reason: FetchReason, context?: RequestContext): Promise<void> {

@@ -1,5 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { type ProxyEnv, proxyAgent, proxyFor, redactUrl } from './proxy.ts';
 
 /**
  * `fetch` over `node:http` / `node:https`, for the JWKS download of a cold start: on Node 20 the
@@ -13,13 +15,41 @@ import { request as httpsRequest } from 'node:https';
  * `arrayBuffer()`. Network failures reject with a `TypeError` like `fetch`; an abort rejects with
  * the signal's reason.
  *
+ * `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read at every request (see `./proxy.ts`): through
+ * Node's own proxy support on 22.21+ / 24.5+, through the optional peer `https-proxy-agent` before.
+ *
  * ```ts
  * const cache = new JwksCache({ fetch: httpsFetch });
  * const response = await httpsFetch('https://example.com/.well-known/jwks.json', { signal: AbortSignal.timeout(5000) });
  * console.log(response.status, await response.json());
  * ```
  */
-export const httpsFetch: typeof fetch = (input, init = {}) => {
+export const httpsFetch: typeof fetch = (input, init = {}) => nodeFetch(input, init, {});
+
+/**
+ * What {@link nodeFetch} may be told beyond `fetch`'s own options: the environment to read proxy
+ * variables from (default `process.env`) and extra trusted roots (tests, and `doctor`).
+ */
+export interface NodeFetchSettings {
+  env?: ProxyEnv;
+  /** PEM certificates trusted for the target's TLS, besides Node's bundled roots (`NODE_EXTRA_CA_CERTS` too). */
+  ca?: string | readonly string[];
+  /** Resolves host names instead of `dns.lookup` (tests: this machine has no DNS). */
+  lookup?: import('node:net').LookupFunction;
+}
+
+/**
+ * {@link httpsFetch} with its environment and trusted roots given.
+ *
+ * ```ts
+ * const response = await nodeFetch(url, {}, { env: { HTTPS_PROXY: 'http://127.0.0.1:3128' }, ca: testCaPem });
+ * ```
+ */
+export function nodeFetch(
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit,
+  settings: NodeFetchSettings,
+): Promise<Response> {
   const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return Promise.reject(signal.reason);
@@ -35,53 +65,91 @@ export const httpsFetch: typeof fetch = (input, init = {}) => {
   }
 
   const method = init.method ?? 'GET';
-  return new Promise<Response>((resolve, reject) => {
-    const attempt = (retry: boolean) => {
-      let message: IncomingMessage | undefined;
-      const onAbort = () => {
-        message?.destroy(signal?.reason);
-        request.destroy(signal?.reason);
-        reject(signal?.reason);
+  let route: ReturnType<typeof proxyFor>;
+  try {
+    route = proxyFor(url, settings.env ?? process.env);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const ca = {
+    ...(settings.ca === undefined ? {} : { ca: rootsWithBundled(settings.ca) }),
+    ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
+  };
+  if (route === undefined || 'bypass' in route) return sendWith(undefined);
+  const { proxy, variable } = route;
+  return proxyAgent(url, proxy, variable).then(sendWith);
+
+  function sendWith(agent: import('node:http').Agent | undefined): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const attempt = (retry: boolean) => {
+        let message: IncomingMessage | undefined;
+        const onAbort = () => {
+          message?.destroy(signal?.reason);
+          request.destroy(signal?.reason);
+          reject(signal?.reason);
+        };
+        let refusedBy: string | undefined;
+        const request = send!(url, { method, headers, ...ca, ...(agent ? { agent } : {}) }, (response) => {
+          message = response;
+          if (refusedBy !== undefined) {
+            // https-proxy-agent replays a refused CONNECT's answer as if the server had sent it.
+            response.destroy();
+            reject(new TypeError(`fetch failed: ${refusedBy}`));
+            return;
+          }
+          // Errors reach whoever reads the body; an abort with nobody reading must not crash the process.
+          response.on('error', () => {});
+          response.once('close', () => signal?.removeEventListener('abort', onAbort));
+          const status = response.statusCode ?? 0;
+          if (init.redirect === 'error' && status >= 300 && status < 400) {
+            response.destroy();
+            reject(new TypeError(`fetch failed: redirected (HTTP ${status}) and redirect is "error"`));
+            return;
+          }
+          resolve(toResponse(url, response));
+        });
+        if (agent !== undefined) {
+          request.once('proxyConnect', (connect: IncomingMessage) => {
+            if (connect.statusCode === 200) return;
+            refusedBy =
+              `the proxy ${redactUrl(route && 'proxy' in route ? route.proxy.href : '')} refused to open a tunnel to ` +
+              `${url.host} (HTTP ${connect.statusCode} ${connect.statusMessage ?? ''})`.trimEnd();
+          });
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          signal?.removeEventListener('abort', onAbort);
+          // A kept-alive socket the server closed while this process was busy fails on first write.
+          // The request never reached the server, so a GET is sent once more on a new connection
+          // (what Node's documentation of `request.reusedSocket` advises); other methods are not.
+          if (
+            retry &&
+            request.reusedSocket &&
+            message === undefined &&
+            !signal?.aborted &&
+            (method === 'GET' || method === 'HEAD') &&
+            (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+          ) {
+            attempt(true);
+            return;
+          }
+          reject(
+            signal?.aborted
+              ? signal.reason
+              : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
+          );
+        });
+        request.end(body);
       };
-      const request = send(url, { method, headers }, (response) => {
-        message = response;
-        // Errors reach whoever reads the body; an abort with nobody reading must not crash the process.
-        response.on('error', () => {});
-        response.once('close', () => signal?.removeEventListener('abort', onAbort));
-        const status = response.statusCode ?? 0;
-        if (init.redirect === 'error' && status >= 300 && status < 400) {
-          response.destroy();
-          reject(new TypeError(`fetch failed: redirected (HTTP ${status}) and redirect is "error"`));
-          return;
-        }
-        resolve(toResponse(url, response));
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        signal?.removeEventListener('abort', onAbort);
-        // A kept-alive socket the server closed while this process was busy fails on first write.
-        // The request never reached the server, so a GET is sent once more on a new connection
-        // (what Node's documentation of `request.reusedSocket` advises); other methods are not.
-        if (
-          retry &&
-          request.reusedSocket &&
-          message === undefined &&
-          !signal?.aborted &&
-          (method === 'GET' || method === 'HEAD') &&
-          (error.code === 'ECONNRESET' || error.code === 'EPIPE')
-        ) {
-          attempt(true);
-          return;
-        }
-        reject(
-          signal?.aborted ? signal.reason : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
-        );
-      });
-      request.end(body);
-    };
-    attempt(true);
-  });
-};
+      attempt(true);
+    });
+  }
+}
+
+/** `ca` replaces Node's roots for a request; extra roots are added to them instead. */
+function rootsWithBundled(ca: string | readonly string[]): string[] {
+  return [...rootCertificates, ...(typeof ca === 'string' ? [ca] : ca)];
+}
 
 /** Plain object, `[name, value]` pairs, or anything with `forEach` (a `Headers`), without loading `Headers`. */
 function headersOf(headers: RequestInit['headers']): OutgoingHttpHeaders {

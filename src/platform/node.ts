@@ -15,9 +15,6 @@ import {
   subscribe as diagnosticsSubscribe,
   unsubscribe as diagnosticsUnsubscribe,
 } from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { httpsFetch } from './https-fetch.ts';
 import type { EventChannel, EventListener } from './types.ts';
 
 export type { EventChannel, EventListener } from './types.ts';
@@ -123,8 +120,22 @@ export function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey)
   });
 }
 
-/** Not the global fetch: on Node 20 its first call loads undici, 20-30 ms of every cold start. */
-export const defaultFetch: typeof fetch = httpsFetch;
+/**
+ * Not the global fetch: on Node 20 its first call loads undici, 20-30 ms of every cold start. And
+ * loaded at the first request, not with the package: `node:http`, `node:https` and `node:tls` are
+ * a large part of an import, and a verifier given a snapshot (or `verifySync` after `hydrate()`)
+ * never needs them.
+ */
+let transport: Promise<typeof fetch> | undefined;
+export const defaultFetch: typeof fetch = (input, init) => {
+  transport ??= import('./https-fetch.ts').then((module) => module.httpsFetch);
+  return transport.then((send) => send(input, init));
+};
+
+/** A built-in module at first use (Node 20.16+), so importing the package does not load it. */
+function builtin<Module>(name: string): Module {
+  return process.getBuiltinModule(name) as Module;
+}
 
 export function channel(name: string): EventChannel {
   return diagnosticsChannel(name);
@@ -139,10 +150,11 @@ export function unsubscribe(name: string, listener: EventListener): boolean {
 }
 
 export function readTextFileSync(path: string): string {
-  return readFileSync(path, 'utf8');
+  return builtin<typeof import('node:fs')>('node:fs').readFileSync(path, 'utf8');
 }
 
 export async function writeTextFileAtomic(path: string, text: string): Promise<void> {
+  const { rename, rm, writeFile } = builtin<typeof import('node:fs/promises')>('node:fs/promises');
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     await writeFile(temporary, text, { mode: 0o644 });

@@ -637,3 +637,6 @@ function redisUrl(value: unknown): string {
   }
   return value;
 }
+
+/** The option keys `RevocationList` checks (read by the service config schema). */
+export { OPTION_KEYS as REVOCATION_OPTION_KEYS, REDIS_KEYS as REDIS_OPTION_KEYS };

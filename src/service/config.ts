@@ -226,6 +226,46 @@ const ADMIN_KEYS = optionKeys<AdminConfig>(
   },
 );
 const ADMIN_LISTEN_KEYS = optionKeys<AdminConfig['listen']>('admin.listen', { host: true, port: true });
+/**
+ * The key lists the checker uses, by where they apply: `npm run schema` builds
+ * `schema/service.schema.json` from them, so the schema knows exactly the keys the checker does.
+ */
+export const SERVICE_CONFIG_KEY_LISTS = {
+  get config() {
+    return CONFIG_KEYS;
+  },
+  get listen() {
+    return LISTEN_KEYS;
+  },
+  get token() {
+    return TOKEN_KEYS;
+  },
+  get log() {
+    return LOG_KEYS;
+  },
+  get keys() {
+    return KEY_OPTION_KEYS;
+  },
+  get pool() {
+    return POOL_KEYS;
+  },
+  get admin() {
+    return ADMIN_KEYS;
+  },
+  get adminListen() {
+    return ADMIN_LISTEN_KEYS;
+  },
+};
+
+/** `"$schema"` points editors at the JSON Schema; the checker accepts it and ignores it. */
+function withoutSchemaKey(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('$schema' in raw)) return raw;
+  const { $schema, ...rest } = raw as Record<string, unknown>;
+  if (typeof $schema !== 'string')
+    throw new ConfigError(`"$schema" must be a string (a URL or path of the schema)`);
+  return rest;
+}
+
 const TOKEN_KEYS = optionKeys<NonNullable<ServiceConfig['token']>>('token', { cookie: true });
 const LOG_KEYS = optionKeys<NonNullable<ServiceConfig['log']>>('log', { level: true, decisions: true });
 // A pool is a verifier config: its keys, under the service's own name and advice.
@@ -396,11 +436,12 @@ function checkRevocation(raw: unknown, redisUrl: string | undefined): Revocation
  * ```
  */
 export function checkServiceConfig(
-  raw: unknown,
+  given: unknown,
   options: { baseDir: string; env?: NodeJS.ProcessEnv },
 ): ServiceSettings {
   const env = options.env ?? {};
   checkEnvironmentNames(env);
+  const raw = withoutSchemaKey(given);
   checkOptions(CONFIG_KEYS, raw, '');
   const config: Partial<ServiceConfig> = raw ?? {};
   checkOptions(LISTEN_KEYS, config.listen, '');

@@ -91,6 +91,19 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
     fetches.inc({ result: 'failure', reason: (message as JwksEventMessages['fetchFailure']).reason });
   subscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
   subscribe(JWKS_EVENTS.fetchFailure, onFailure);
+  // Workers share the host's clock: their values are averaged, not added up.
+  const clockOffset = new client.Gauge({
+    name: 'cognito_jwt_clock_offset_seconds',
+    help: "This host's clock minus the JWKS server's, from the last JWKS answer's Date header (1 s resolution; positive: this host is ahead).",
+    labelNames: ['jwks_uri'] as const,
+    aggregator: 'average',
+    registers: [registry],
+  });
+  const onClockOffset = (message: unknown) => {
+    const { jwksUri, offsetMs } = message as JwksEventMessages['clockOffset'];
+    clockOffset.set({ jwks_uri: jwksUri }, offsetMs / 1000);
+  };
+  subscribe(JWKS_EVENTS.clockOffset, onClockOffset);
 
   const answerPrimary = (message: { type?: string; id?: number }) => {
     if (message?.type !== WORKER_METRICS_REQUEST) return;
@@ -137,6 +150,7 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
     close() {
       unsubscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
       unsubscribe(JWKS_EVENTS.fetchFailure, onFailure);
+      unsubscribe(JWKS_EVENTS.clockOffset, onClockOffset);
       process.off('message', answerPrimary);
     },
   };

@@ -67,9 +67,9 @@ export interface Route {
   readonly rest: boolean;
 }
 
-const ROUTE_KEYS = optionKeys<RouteConfig>('route', { path: true, methods: true, require: true });
+export const ROUTE_KEYS = optionKeys<RouteConfig>('route', { path: true, methods: true, require: true });
 type RequirementObject = Exclude<RouteRequirement, string>;
-const REQUIREMENT_KEYS = optionKeys<RequirementObject>('route requirement', {
+export const REQUIREMENT_KEYS = optionKeys<RequirementObject>('route requirement', {
   groups: true,
   scopes: true,
   roles: true,

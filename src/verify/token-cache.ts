@@ -62,6 +62,8 @@ export interface TokenCacheOptions {
    * (its entry is dropped).
    */
   recheck?: (claims: object) => void;
+  /** Sees a time refusal of a cached token before it is thrown (the verifier adds a clock hint). */
+  onTimeRefused?: (error: unknown, jwksUri: string, claims: object, toleranceSeconds: number) => void;
 }
 
 /**
@@ -86,6 +88,7 @@ export class VerifiedTokenCache<Claims extends object = object> {
   readonly #clock: () => number;
   readonly #currentKey: TokenCacheOptions['currentKey'];
   readonly #recheck: TokenCacheOptions['recheck'];
+  readonly #onTimeRefused: TokenCacheOptions['onTimeRefused'];
   /** A read-only window on the cache that cannot add entries. */
   readonly view: TokenCacheView;
 
@@ -94,6 +97,7 @@ export class VerifiedTokenCache<Claims extends object = object> {
     this.#clock = options.clock ?? Date.now;
     this.#currentKey = options.currentKey;
     this.#recheck = options.recheck;
+    this.#onTimeRefused = options.onTimeRefused;
     const entries = this.#entries;
     this.view = Object.freeze({
       get size() {
@@ -126,6 +130,12 @@ export class VerifiedTokenCache<Claims extends object = object> {
     }
     try {
       checkTimes(entry.claims as Record<string, unknown>, this.#clock() / 1000, entry.toleranceSeconds);
+    } catch (error) {
+      this.#entries.delete(key);
+      this.#onTimeRefused?.(error, entry.jwksUri, entry.claims, entry.toleranceSeconds);
+      throw error;
+    }
+    try {
       this.#recheck?.(entry.claims);
     } catch (error) {
       this.#entries.delete(key);

@@ -11,6 +11,7 @@ import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '
 import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkClaims } from './claims.ts';
+import { explainByClockOffset } from './clock-hint.ts';
 import {
   type ClaimRules,
   configKeysBelongIn,
@@ -152,6 +153,8 @@ export class CognitoVerifier<
             clock: this.#clock,
             currentKey: (jwksUri, kid) => this.#cache.getKeySync(jwksUri, kid),
             recheck: (claims) => this.#checkRevoked(claims as CognitoClaims),
+            onTimeRefused: (error, jwksUri, claims, toleranceSeconds) =>
+              this.#explainTime(error, jwksUri, claims, toleranceSeconds),
           });
     for (const [index, item] of configs.entries()) {
       if (item.jwks === undefined) continue;
@@ -311,6 +314,19 @@ export class CognitoVerifier<
     }
   }
 
+  /** An expiry or not-before refusal that this host's clock offset explains says so (server side only). */
+  #explainTime(error: unknown, jwksUri: string, claims: object, toleranceSeconds: number): void {
+    if (!(error instanceof CognitoJwtError)) return;
+    if (error.code !== 'ERR_TOKEN_EXPIRED' && error.code !== 'ERR_TOKEN_NOT_YET_VALID') return;
+    explainByClockOffset(
+      error,
+      claims,
+      this.#clock(),
+      toleranceSeconds,
+      this.#cache.inspect(jwksUri).clockOffset,
+    );
+  }
+
   #rememberHeader({ headerSegment, header }: ParsedToken): void {
     if (this.#headers.has(headerSegment)) return;
     if (this.#headers.size >= MAX_KNOWN_HEADERS) this.#headers.delete(this.#headers.keys().next().value!);
@@ -326,9 +342,19 @@ export class CognitoVerifier<
     this.#rememberHeader(parsed);
     const facts = this.#facts.get(entry.rules);
     const found: { groups?: readonly string[] } = {};
-    const claims = freezeClaims(
-      checkClaims(parsed.payload, entry.rules, this.#clock() / 1000, found) as VerifiedClaims<Config>,
-    );
+    let checked: VerifiedClaims<Config>;
+    try {
+      checked = checkClaims(
+        parsed.payload,
+        entry.rules,
+        this.#clock() / 1000,
+        found,
+      ) as VerifiedClaims<Config>;
+    } catch (error) {
+      this.#explainTime(error, entry.jwksUri, parsed.payload, entry.rules.toleranceSeconds);
+      throw error;
+    }
+    const claims = freezeClaims(checked);
     if (facts !== undefined) {
       recordFacts(
         claims,

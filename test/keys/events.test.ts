@@ -21,6 +21,8 @@ test('the channel names are the documented ones', () => {
     cooldownSkip: 'cognito-jwt:jwks:cooldown-skip',
     staleServed: 'cognito-jwt:jwks:stale-served',
     backoff: 'cognito-jwt:jwks:backoff',
+    clockOffset: 'cognito-jwt:jwks:clock-offset',
+    storeFailure: 'cognito-jwt:jwks:store-failure',
   });
 });
 
@@ -49,7 +51,7 @@ test('a life of a key set, event by event, with the documented fields', async (t
   await cache.load(uri);
   assert.deepEqual(
     recorder.events.map((event) => event.name),
-    ['fetchStart', 'keyRejected', 'keysAdded', 'fetchSuccess'],
+    ['fetchStart', 'clockOffset', 'keyRejected', 'keysAdded', 'fetchSuccess'],
   );
   assert.deepEqual(recorder.of('fetchStart'), [{ jwksUri: uri, reason: 'load' }]);
   assert.match(recorder.of('keyRejected')[0]!.error.message, /alg must be "RS256"/);

@@ -434,6 +434,7 @@ describe('introspection and options', () => {
       refreshing: false,
       failures: 0,
       lastError: undefined,
+      clockOffset: undefined,
     });
     const loading = cache.load(uri);
     assert.equal(cache.inspect(uri).refreshing, true);

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+test('importing the package root loads no HTTP client, TLS or fs/promises; verifySync works from a snapshot, and the transport loads at the first fetch', async () => {
+  const src = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
+  const script = `
+    const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+    const before = ['http', 'https', 'tls', '_http_client', 'fs/promises'].filter(loaded);
+    const { CognitoVerifier } = await import(${src('index.ts')});
+    const afterImport = ['http', 'https', 'tls', '_http_client', 'fs/promises'].filter(loaded);
+    const { generateKeyPair, mintAccessToken, startJwksServer, buildJwks } = await import(${src('testing/index.ts')});
+    const key = generateKeyPair();
+    const offline = new CognitoVerifier({ userPoolId: 'eu-west-1_AbC123', clientId: 'c', tokenUse: 'access', jwks: buildJwks(key) });
+    const sync = offline.verifySync(mintAccessToken({ key, userPoolId: 'eu-west-1_AbC123', clientId: 'c' })).client_id;
+    const afterSync = ['https', 'tls'].filter(loaded);
+    const server = await startJwksServer({ keys: [key] });
+    const issuer = server.issuer('local_lazy');
+    const online = new CognitoVerifier({ userPoolId: 'local_lazy', issuer, clientId: 'c', tokenUse: 'access' });
+    await online.hydrate();
+    const hydrated = online.verifySync(mintAccessToken({ key, issuer, clientId: 'c' })).client_id;
+    await server.close();
+    console.log(JSON.stringify({ before, afterImport, sync, afterSync, hydrated, afterFetch: loaded('https') }));`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    timeout: 60_000,
+  });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+  // The test kit itself starts an http server, so only what the root adds is compared.
+  assert.deepEqual(
+    result.afterImport.filter((name: string) => !result.before.includes(name)),
+    [],
+  );
+  assert.equal(result.sync, 'c');
+  assert.deepEqual(
+    result.afterSync,
+    result.afterImport.filter((name: string) => name !== 'fs/promises'),
+  );
+  assert.equal(result.hydrated, 'c', 'verifySync works once hydrate() loaded the keys');
+  assert.equal(result.afterFetch, true, 'the transport (node:https) loaded at the first fetch');
+});
