@@ -19,7 +19,16 @@ import { isUserPoolId } from '../pool/id.ts';
  * ```
  */
 export type RevocationEntry =
-  | { kind: 'session'; originJti: string; expiresAt: number }
+  | {
+      kind: 'session';
+      originJti: string;
+      expiresAt: number;
+      /**
+       * The session's pool and user, when the revoker knew them: the mirror then counts the entry
+       * towards that pool's cap and can fold the user's sessions into one cut-off.
+       */
+      owner?: { userPoolId: string; sub: string };
+    }
   | { kind: 'user'; userPoolId: string; sub: string; cutoffSeconds: number; expiresAt: number };
 
 /** Longest identifier accepted (an `origin_jti` or a `sub` is a 36-character UUID). */
@@ -69,13 +78,17 @@ export function poolIdOfIssuer(issuer: unknown): string | undefined {
 
 /**
  * The store's spelling of an entry, its expiry included (so a full read needs no scores, which
- * Redis would have to format): `s\t{originJti}\t{expiresAt}` or
- * `u\t{pool}\t{sub}\t{cutoffSeconds}\t{expiresAt}`.
+ * Redis would have to format): `s\t{originJti}\t{expiresAt}`, with its owner
+ * `o\t{pool}\t{sub}\t{originJti}\t{expiresAt}`, or `u\t{pool}\t{sub}\t{cutoffSeconds}\t{expiresAt}`.
+ * (An owned session has a letter of its own: a reader of an older release skips it rather than
+ * misreading it, and reads its plain `s` twin when the revoker wrote both.)
  */
 export function encodeEntry(entry: RevocationEntry): string {
-  return entry.kind === 'session'
+  if (entry.kind === 'user')
+    return `u\t${entry.userPoolId}\t${entry.sub}\t${entry.cutoffSeconds}\t${entry.expiresAt}`;
+  return entry.owner === undefined
     ? `s\t${entry.originJti}\t${entry.expiresAt}`
-    : `u\t${entry.userPoolId}\t${entry.sub}\t${entry.cutoffSeconds}\t${entry.expiresAt}`;
+    : `o\t${entry.owner.userPoolId}\t${entry.owner.sub}\t${entry.originJti}\t${entry.expiresAt}`;
 }
 
 /** Read an entry back from the store; `undefined` for anything this library did not write. */
@@ -89,9 +102,17 @@ export function decodeEntry(member: string): RevocationEntry | undefined {
       ? undefined
       : { kind: 'session', originJti, expiresAt };
   }
-  if (member[0] !== 'u') return undefined;
+  if (member[0] !== 'u' && member[0] !== 'o') return undefined;
   const parts = member.slice(2, last).split('\t');
-  if (parts.length !== 3 || !parts[0] || !parts[1]) return undefined;
+  if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2]) return undefined;
+  if (member[0] === 'o') {
+    return {
+      kind: 'session',
+      originJti: parts[2],
+      expiresAt,
+      owner: { userPoolId: parts[0], sub: parts[1] },
+    };
+  }
   const cutoffSeconds = Number(parts[2]);
   if (!Number.isSafeInteger(cutoffSeconds)) return undefined;
   return { kind: 'user', userPoolId: parts[0], sub: parts[1], cutoffSeconds, expiresAt };
@@ -101,7 +122,7 @@ export function decodeEntry(member: string): RevocationEntry | undefined {
 export interface MemberVisitor {
   /** A revoked session: the common case, passed without building an entry object. */
   session(originJti: string, expiresAt: number): void;
-  /** Any other entry this library wrote (a user cut-off). */
+  /** Any other entry this library wrote (a user cut-off, a session with its owner). */
   other(entry: RevocationEntry): void;
 }
 

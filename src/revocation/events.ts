@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
+import type { CapacityReport } from './mirror.ts';
 import type { StoreSettingsReport } from './store.ts';
 
 /**
@@ -28,6 +29,11 @@ export const REVOCATION_EVENTS = {
   storeError: 'cognito-jwt:revocation:store-error',
   /** The store's settings, read when it is opened: eviction policy, persistence, and what they risk. */
   storeSettings: 'cognito-jwt:revocation:store-settings',
+  /**
+   * A pool's entries crossed a level of `maxEntriesPerPool`: `warning` at 80 %, `full` at the cap
+   * (sessions folded into per-user cut-offs), `overflow` (a pool-wide cut-off), `ok` once back under 80 %.
+   */
+  capacity: 'cognito-jwt:revocation:capacity',
 } as const;
 
 /** One of the keys of {@link REVOCATION_EVENTS}. */
@@ -64,6 +70,8 @@ export interface RevocationEventMessages {
   };
   storeError: { error: Error };
   storeSettings: StoreSettingsReport;
+  /** `source`: the list whose mirror it is. */
+  capacity: CapacityReport & { source: object };
 }
 
 const channels = Object.fromEntries(

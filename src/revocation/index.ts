@@ -21,6 +21,7 @@ export {
 } from './events.ts';
 export {
   createRevocationList,
+  DEFAULT_MAX_ENTRIES_PER_POOL,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   type MemoryRevocationListOptions,
   type RedisRevocationListOptions,
@@ -33,5 +34,5 @@ export {
   type RevokeUserInput,
   type UnavailableBehaviour,
 } from './list.ts';
-export type { RevocationClaims } from './mirror.ts';
+export type { CapacityLevel, CapacityReport, RevocationClaims } from './mirror.ts';
 export type { StoreSettingsReport } from './store.ts';

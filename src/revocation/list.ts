@@ -9,7 +9,7 @@ import {
 } from '../options.ts';
 import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
 import { publish } from './events.ts';
-import { type RevocationClaims, RevocationMirror } from './mirror.ts';
+import { type CapacityLevel, type RevocationClaims, RevocationMirror } from './mirror.ts';
 import type { ResolvedRedisSettings } from './redis-store.ts';
 import type { MirrorSink, RevocationStore, WriteOutcome } from './store.ts';
 
@@ -20,6 +20,12 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export const DEFAULT_RECONCILE_INTERVAL_MS = 300_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+/**
+ * Entries a mirror holds per user pool before it folds sessions into per-user cut-offs: about 178 MB
+ * (the benchmark's million-session mirror, within its 256 MB target). Sessions revoked without their
+ * pool cannot be folded, so the default leaves them room.
+ */
+export const DEFAULT_MAX_ENTRIES_PER_POOL = 1_000_000;
 
 /** How a Redis store is reached. Plain JSON: a service can read it from its config file. */
 export interface RedisStoreOptions {
@@ -58,6 +64,13 @@ interface CommonOptions {
   poolTokenLifetimeSeconds?: Record<string, number>;
   /** How often expired entries are dropped from the mirror. Default 60 000 ms. */
   sweepIntervalMs?: number;
+  /**
+   * Entries the mirror holds per user pool (sessions revoked without `userPoolId` share one more
+   * bucket of the same size). Default 1 000 000 (about 178 MB). At 80 % a `capacity` event warns; at the
+   * cap a user's sessions are folded into one cut-off, and when that frees no room the pool refuses
+   * every token issued up to now (see docs/revocation.md, "Sizing the mirror").
+   */
+  maxEntriesPerPool?: number;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
 }
@@ -104,6 +117,7 @@ const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
   tokenLifetimeSeconds: true,
   poolTokenLifetimeSeconds: true,
   sweepIntervalMs: true,
+  maxEntriesPerPool: true,
   clock: true,
 });
 const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
@@ -115,8 +129,16 @@ const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
 
 /** What a session revocation may say about where the session lives. */
 export interface RevokeSessionOptions {
-  /** The pool the session belongs to: its entry then lives for that pool's token lifetime instead of the longest one. */
+  /**
+   * The pool the session belongs to: its entry then lives for that pool's token lifetime instead of
+   * the longest one, and counts towards that pool's `maxEntriesPerPool`.
+   */
   userPoolId?: string;
+  /**
+   * The session's user (its `sub`; needs `userPoolId`): at the cap the user's sessions can then be
+   * folded into one cut-off instead of filling the pool.
+   */
+  sub?: string;
 }
 
 /**
@@ -141,6 +163,8 @@ export interface RevocationListStatus {
   /** Milliseconds since the store last confirmed the mirror (0 in memory; Infinity before the first confirmation). */
   stalenessMs: number;
   size: number;
+  /** Entries per user pool (`''`: sessions revoked without their pool), and each pool's level against `maxEntriesPerPool`. */
+  pools: { userPoolId: string; entries: number; level: CapacityLevel; folded: number }[];
   /**
    * What the store's settings risk, read when it was opened (`maxmemory-policy allkeys-*`,
    * persistence off or unknown); empty when they keep revocations, and in memory.
@@ -183,7 +207,7 @@ export class RevocationList {
    * is loaded: the list lets tokens through until its first read completes.
    */
   readonly ready: Promise<void>;
-  readonly #mirror = new RevocationMirror();
+  readonly #mirror: RevocationMirror;
   readonly #clock: () => number;
   readonly #kind: 'memory' | 'redis';
   readonly #onUnavailable: UnavailableBehaviour;
@@ -233,6 +257,10 @@ export class RevocationList {
     this.#poolLifetimeMs = poolLifetimes(all.poolTokenLifetimeSeconds);
     this.#longestLifetimeMs = Math.max(this.#defaultLifetimeMs, ...this.#poolLifetimeMs.values());
     const sweepIntervalMs = interval('sweepIntervalMs', all.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS);
+    this.#mirror = new RevocationMirror({
+      maxEntriesPerPool: interval('maxEntriesPerPool', all.maxEntriesPerPool, DEFAULT_MAX_ENTRIES_PER_POOL),
+      onCapacity: (report) => publish('capacity', () => ({ ...report, source: this })),
+    });
     this.#maxStalenessMs = interval('maxStalenessMs', all.maxStalenessMs, DEFAULT_MAX_STALENESS_MS);
     const heartbeatMs = interval('heartbeatMs', all.heartbeatMs, DEFAULT_HEARTBEAT_MS);
     if (heartbeatMs >= this.#maxStalenessMs) {
@@ -363,6 +391,7 @@ export class RevocationList {
       store: this.#kind,
       stalenessMs,
       size: this.#mirror.size,
+      pools: this.#mirror.pools(),
       storeWarnings: this.#storeWarnings,
     };
   }
@@ -381,9 +410,19 @@ export class RevocationList {
     checkId('originJti', originJti);
     checkOptions(SESSION_KEYS, options);
     const pool = options.userPoolId === undefined ? undefined : checkUserPoolId(options.userPoolId);
+    const sub = options.sub === undefined ? undefined : checkId('sub', options.sub);
+    if (sub !== undefined && pool === undefined) throw new ConfigError('revokeSession: sub needs userPoolId');
     const now = this.#clock();
     const lifetimeMs = this.#entryLifetimeMs(pool);
-    return this.#add({ kind: 'session', originJti, expiresAt: now + lifetimeMs }, lifetimeMs);
+    return this.#add(
+      {
+        kind: 'session',
+        originJti,
+        expiresAt: now + lifetimeMs,
+        ...(sub === undefined || pool === undefined ? {} : { owner: { userPoolId: pool, sub } }),
+      },
+      lifetimeMs,
+    );
   }
 
   /**
@@ -518,7 +557,10 @@ export function createRevocationList(options: RevocationListOptions): Revocation
   return new RevocationList(options);
 }
 
-const SESSION_KEYS = optionKeys<RevokeSessionOptions>('revokeSession options', { userPoolId: true });
+const SESSION_KEYS = optionKeys<RevokeSessionOptions>('revokeSession options', {
+  userPoolId: true,
+  sub: true,
+});
 const USER_KEYS = optionKeys<RevokeUserInput>('revokeUser input', {
   userPoolId: true,
   sub: true,

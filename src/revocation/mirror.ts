@@ -17,10 +17,46 @@ interface Cutoff {
 /** Issuers remembered with their pool id; a verifier accepts a handful, so this never fills in practice. */
 const MAX_KNOWN_ISSUERS = 256;
 
+/** The bucket of sessions revoked without their pool: capped like a pool, never folded. */
+export const NO_POOL = '';
+
+/** Where a pool's entries stand against the cap: `ok`, `warning` (80 %), `full` (at the cap, folding), `overflow`. */
+export type CapacityLevel = 'ok' | 'warning' | 'full' | 'overflow';
+
+/** What the mirror reports when a pool crosses a level of its cap. */
+export interface CapacityReport {
+  /** The pool, or `''` for sessions revoked without one. */
+  userPoolId: string;
+  level: CapacityLevel;
+  entries: number;
+  cap: number;
+  /** Sessions folded into their users' cut-offs so far in this pool. */
+  folded: number;
+}
+
+/** One pool's entries: its count, and its users' sessions (to fold them). */
+interface PoolLoad {
+  entries: number;
+  level: CapacityLevel;
+  folded: number;
+  /** sub → the origin_jti of each of the user's sessions held. */
+  sessionsBySub: Map<string, Set<string>>;
+  /**
+   * Overflow: every token of the pool issued at or before `seconds` is refused, until `expiresAt`
+   * (the latest expiry of an entry the mirror could not hold).
+   */
+  overflow: Cutoff | undefined;
+}
+
 /**
  * The in-memory copy of a revocation list that answers every check: two maps, no I/O. Entries are
  * only ever added or made longer-lived here, and only {@link sweep} removes them, when they expire:
  * a store that lost its data (a Redis restart without persistence) cannot un-revoke anything.
+ *
+ * Each pool holds at most `maxEntriesPerPool` entries. At the cap the sessions of every user with
+ * more than one are folded into one cut-off per user (a later cut-off, never an earlier one); when
+ * that does not free room the pool overflows: every token of the pool issued at or before the newest
+ * entry it could not hold is refused (a pool-wide cut-off), so nothing revoked is ever accepted.
  */
 export class RevocationMirror {
   /** origin_jti → expiry (epoch ms). */
@@ -30,33 +66,44 @@ export class RevocationMirror {
   #userCount = 0;
   /** issuer → its pool's cut-offs (`null`: none): one lookup per check instead of issuer → pool → subs. */
   readonly #subsByIssuer = new Map<string, Map<string, Cutoff> | null>();
+  /** pool id (or {@link NO_POOL}) → its load against the cap. */
+  readonly #pools = new Map<string, PoolLoad>();
+  /** origin_jti → its pool and sub, for owned sessions (to uncount them when they expire or fold). */
+  readonly #owners = new Map<string, { pool: string; sub: string }>();
+  /** Pools in overflow: their pool-wide cut-offs (checked only while there is one). */
+  readonly #overflows = new Map<string, Cutoff>();
+  readonly #cap: number;
+  readonly #onCapacity: (report: CapacityReport) => void;
+
+  constructor(options: { maxEntriesPerPool?: number; onCapacity?: (report: CapacityReport) => void } = {}) {
+    this.#cap = options.maxEntriesPerPool ?? Number.POSITIVE_INFINITY;
+    this.#onCapacity = options.onCapacity ?? (() => {});
+  }
 
   get size(): number {
     return this.#sessions.size + this.#userCount;
   }
 
+  /** Entries held per pool (`''`: sessions revoked without their pool), and each pool's level. */
+  pools(): { userPoolId: string; entries: number; level: CapacityLevel; folded: number }[] {
+    return [...this.#pools].map(([userPoolId, load]) => ({
+      userPoolId,
+      entries: load.entries,
+      level: load.level,
+      folded: load.folded,
+    }));
+  }
+
   /**
    * Add an entry, or extend one (a later cut-off, a later expiry); an expired entry is ignored.
-   * `true` when the mirror now holds the entry exactly as given (nothing later).
+   * `true` when the mirror now holds the entry exactly as given (nothing later, not folded).
    */
   apply(entry: RevocationEntry, now: number): boolean {
-    if (entry.kind === 'session') return this.applySession(entry.originJti, entry.expiresAt, now);
+    if (entry.kind === 'session') {
+      return this.applySession(entry.originJti, entry.expiresAt, now, entry.owner);
+    }
     if (entry.expiresAt <= now) return false;
-    let bySub = this.#users.get(entry.userPoolId);
-    if (bySub === undefined) {
-      bySub = new Map();
-      this.#users.set(entry.userPoolId, bySub);
-      this.#subsByIssuer.clear(); // issuers of this pool may be remembered as having no cut-offs
-    }
-    const held = bySub.get(entry.sub);
-    if (held === undefined) {
-      bySub.set(entry.sub, { seconds: entry.cutoffSeconds, expiresAt: entry.expiresAt });
-      this.#userCount++;
-      return true;
-    }
-    held.seconds = Math.max(held.seconds, entry.cutoffSeconds);
-    held.expiresAt = Math.max(held.expiresAt, entry.expiresAt);
-    return held.seconds === entry.cutoffSeconds && held.expiresAt === entry.expiresAt;
+    return this.#applyCutoff(entry.userPoolId, entry.sub, entry.cutoffSeconds, entry.expiresAt, now);
   }
 
   /**
@@ -67,20 +114,58 @@ export class RevocationMirror {
    * mirror.applySession('6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10', Date.now() + 86_400_000, Date.now());
    * ```
    */
-  applySession(originJti: string, expiresAt: number, now: number): boolean {
+  applySession(
+    originJti: string,
+    expiresAt: number,
+    now: number,
+    owner?: { userPoolId: string; sub: string },
+  ): boolean {
     if (expiresAt <= now) return false;
     const held = this.#sessions.get(originJti);
-    if (held === undefined || held < expiresAt) {
-      this.#sessions.set(originJti, expiresAt);
-      return true;
+    if (held !== undefined) {
+      if (held < expiresAt) this.#sessions.set(originJti, expiresAt);
+      return held <= expiresAt;
     }
-    return held === expiresAt;
+    const pool = owner?.userPoolId ?? NO_POOL;
+    if (owner !== undefined) {
+      // A user whose sessions were folded: this one is covered by the cut-off when it is older.
+      const cutoff = this.#users.get(pool)?.get(owner.sub);
+      if (cutoff !== undefined && this.#foldedInto(cutoff, expiresAt, now)) return false;
+    }
+    const load = this.#load(pool);
+    if (load.entries >= this.#cap) {
+      if (owner !== undefined && pool !== NO_POOL && this.#hasAny(pool, load, owner.sub)) {
+        // The user already holds entries: this session joins them in one cut-off (no growth), so
+        // one user signing out over and over never fills the pool.
+        this.#applyFold(pool, owner.sub, Math.ceil(now / 1000), expiresAt);
+        load.folded++;
+        this.#publish(pool, load, 'full');
+        return false;
+      }
+      if (load.overflow !== undefined || !this.#makeRoom(pool, load, now)) {
+        this.#overflow(pool, load, expiresAt, now);
+        return false;
+      }
+    }
+    this.#sessions.set(originJti, expiresAt);
+    load.entries++;
+    if (owner !== undefined) {
+      this.#owners.set(originJti, { pool, sub: owner.sub });
+      let sessions = load.sessionsBySub.get(owner.sub);
+      if (sessions === undefined) {
+        sessions = new Set();
+        load.sessionsBySub.set(owner.sub, sessions);
+      }
+      sessions.add(originJti);
+    }
+    this.#review(pool, load);
+    return true;
   }
-
   /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */
   has(claims: RevocationClaims): boolean {
     const originJti = claims.origin_jti;
     if (typeof originJti === 'string' && this.#sessions.has(originJti)) return true;
+    if (this.#overflows.size !== 0 && this.#overflowed(claims)) return true;
     if (this.#userCount === 0) return false;
     const issuer = claims.iss;
     if (typeof issuer !== 'string') return false;
@@ -89,9 +174,7 @@ export class RevocationMirror {
     if (bySub === null) return false;
     const cutoff = bySub.get(claims.sub as string);
     if (cutoff === undefined) return false;
-    const iat = claims.iat;
-    // Inclusive at one-second resolution; a token without a numeric iat cannot prove it is newer.
-    return !(typeof iat === 'number' && iat > cutoff.seconds);
+    return issuedBy(claims, cutoff);
   }
 
   /** Drop the entries whose expiry has passed; returns how many. */
@@ -100,6 +183,7 @@ export class RevocationMirror {
     for (const [originJti, expiresAt] of this.#sessions) {
       if (expiresAt <= now) {
         this.#sessions.delete(originJti);
+        this.#uncountSession(originJti);
         dropped++;
       }
     }
@@ -108,6 +192,7 @@ export class RevocationMirror {
         if (cutoff.expiresAt <= now) {
           bySub.delete(sub);
           this.#userCount--;
+          this.#uncount(pool);
           dropped++;
         }
       }
@@ -116,17 +201,211 @@ export class RevocationMirror {
         this.#subsByIssuer.clear();
       }
     }
+    for (const [pool, cutoff] of this.#overflows) {
+      if (cutoff.expiresAt <= now) {
+        this.#overflows.delete(pool);
+        const load = this.#pools.get(pool);
+        if (load !== undefined) {
+          load.overflow = undefined;
+          this.#review(pool, load);
+        }
+      }
+    }
+    for (const [pool, load] of this.#pools) {
+      if (load.entries === 0 && load.overflow === undefined) this.#pools.delete(pool);
+      else this.#review(pool, load);
+    }
     return dropped;
   }
 
-  /** Every entry held. */
+  /**
+   * Every entry held: what a store that lost data gets back. A pool's overflow cut-off is not one
+   * (it stands for entries the store holds), nor is it counted in {@link size}.
+   */
   *entries(): IterableIterator<RevocationEntry> {
-    for (const [originJti, expiresAt] of this.#sessions) yield { kind: 'session', originJti, expiresAt };
+    for (const [originJti, expiresAt] of this.#sessions) {
+      const owner = this.#owners.get(originJti);
+      yield owner === undefined
+        ? { kind: 'session', originJti, expiresAt }
+        : { kind: 'session', originJti, expiresAt, owner: { userPoolId: owner.pool, sub: owner.sub } };
+    }
     for (const [userPoolId, bySub] of this.#users) {
       for (const [sub, { seconds, expiresAt }] of bySub) {
         yield { kind: 'user', userPoolId, sub, cutoffSeconds: seconds, expiresAt };
       }
     }
+  }
+
+  #applyCutoff(pool: string, sub: string, seconds: number, expiresAt: number, now: number): boolean {
+    let bySub = this.#users.get(pool);
+    if (bySub === undefined) {
+      bySub = new Map();
+      this.#users.set(pool, bySub);
+      this.#subsByIssuer.clear(); // issuers of this pool may be remembered as having no cut-offs
+    }
+    const held = bySub.get(sub);
+    if (held !== undefined) {
+      held.seconds = Math.max(held.seconds, seconds);
+      held.expiresAt = Math.max(held.expiresAt, expiresAt);
+      this.#dropFolded(pool, sub, held);
+      return held.seconds === seconds && held.expiresAt === expiresAt;
+    }
+    const load = this.#load(pool);
+    // A cut-off of a user with sessions held replaces them: room is made by that user first.
+    if (
+      load.entries >= this.#cap &&
+      !load.sessionsBySub.has(sub) &&
+      (load.overflow !== undefined || !this.#makeRoom(pool, load, now))
+    ) {
+      this.#overflow(pool, load, expiresAt, now);
+      return false;
+    }
+    const cutoff = { seconds, expiresAt };
+    bySub.set(sub, cutoff);
+    this.#userCount++;
+    load.entries++;
+    this.#dropFolded(pool, sub, cutoff);
+    this.#review(pool, load);
+    return true;
+  }
+
+  /** A session of a user with a cut-off that covers it (revoked no later, with the same lifetime). */
+  #foldedInto(cutoff: Cutoff, expiresAt: number, now: number): boolean {
+    return cutoff.expiresAt >= expiresAt && cutoff.expiresAt > now;
+  }
+
+  /** Drop the sessions of `sub` that `cutoff` now covers. */
+  #dropFolded(pool: string, sub: string, cutoff: Cutoff): void {
+    const load = this.#pools.get(pool);
+    const sessions = load?.sessionsBySub.get(sub);
+    if (load === undefined || sessions === undefined) return;
+    for (const originJti of sessions) {
+      const expiresAt = this.#sessions.get(originJti);
+      if (expiresAt !== undefined && expiresAt <= cutoff.expiresAt) {
+        this.#sessions.delete(originJti);
+        this.#owners.delete(originJti);
+        sessions.delete(originJti);
+        load.entries--;
+        load.folded++;
+      }
+    }
+    if (sessions.size === 0) load.sessionsBySub.delete(sub);
+  }
+
+  /**
+   * At the cap: fold the sessions of every user holding more than one into one cut-off per user, at
+   * `now`, living as long as the latest of them. `true` when that freed room.
+   */
+  #makeRoom(pool: string, load: PoolLoad, now: number): boolean {
+    if (pool === NO_POOL) return false;
+    const before = load.entries;
+    for (const [sub, sessions] of [...load.sessionsBySub]) {
+      // Every token of these sessions was issued before now: one cut-off at this second refuses them all.
+      if (sessions.size >= 2) this.#applyFold(pool, sub, Math.ceil(now / 1000), 0);
+    }
+    if (load.entries < before) this.#publish(pool, load, 'full');
+    return load.entries < this.#cap;
+  }
+
+  #hasAny(pool: string, load: PoolLoad, sub: string): boolean {
+    return load.sessionsBySub.has(sub) || this.#users.get(pool)?.has(sub) === true;
+  }
+
+  /** One cut-off at `seconds` for `sub`, living as long as the latest of its sessions (and `expiresAt`); its sessions leave. */
+  #applyFold(pool: string, sub: string, seconds: number, expiresAt: number): void {
+    let latest = expiresAt;
+    const load = this.#load(pool);
+    for (const originJti of load.sessionsBySub.get(sub) ?? []) {
+      latest = Math.max(latest, this.#sessions.get(originJti) ?? 0);
+    }
+    let bySub = this.#users.get(pool);
+    if (bySub === undefined) {
+      bySub = new Map();
+      this.#users.set(pool, bySub);
+      this.#subsByIssuer.clear();
+    }
+    let cutoff = bySub.get(sub);
+    if (cutoff === undefined) {
+      cutoff = { seconds, expiresAt: latest };
+      bySub.set(sub, cutoff);
+      this.#userCount++;
+      load.entries++;
+    } else {
+      cutoff.seconds = Math.max(cutoff.seconds, seconds);
+      cutoff.expiresAt = Math.max(cutoff.expiresAt, latest);
+    }
+    this.#dropFolded(pool, sub, cutoff);
+  }
+
+  /** No room even after folding: refuse every token of the pool issued up to now, while the entry could live. */
+  #overflow(pool: string, load: PoolLoad, expiresAt: number, now: number): void {
+    const seconds = Math.ceil(now / 1000);
+    const held = load.overflow;
+    if (held === undefined) {
+      load.overflow = { seconds, expiresAt };
+      this.#overflows.set(pool, load.overflow);
+    } else {
+      held.seconds = Math.max(held.seconds, seconds);
+      held.expiresAt = Math.max(held.expiresAt, expiresAt);
+    }
+    this.#review(pool, load);
+  }
+
+  #overflowed(claims: RevocationClaims): boolean {
+    const everyPool = this.#overflows.get(NO_POOL);
+    if (everyPool !== undefined && issuedBy(claims, everyPool)) return true;
+    const pool = poolIdOfIssuer(claims.iss);
+    const cutoff = pool === undefined ? undefined : this.#overflows.get(pool);
+    return cutoff !== undefined && issuedBy(claims, cutoff);
+  }
+
+  #load(pool: string): PoolLoad {
+    let load = this.#pools.get(pool);
+    if (load === undefined) {
+      load = { entries: 0, level: 'ok', folded: 0, sessionsBySub: new Map(), overflow: undefined };
+      this.#pools.set(pool, load);
+    }
+    return load;
+  }
+
+  #uncount(pool: string): void {
+    const load = this.#pools.get(pool);
+    if (load !== undefined) load.entries--;
+  }
+
+  #uncountSession(originJti: string): void {
+    const owner = this.#owners.get(originJti);
+    if (owner === undefined) {
+      this.#uncount(NO_POOL);
+      return;
+    }
+    this.#owners.delete(originJti);
+    const load = this.#pools.get(owner.pool);
+    if (load === undefined) return;
+    load.entries--;
+    const sessions = load.sessionsBySub.get(owner.sub);
+    sessions?.delete(originJti);
+    if (sessions?.size === 0) load.sessionsBySub.delete(owner.sub);
+  }
+
+  /** Publish a change of level: up at 80 %, at the cap and at overflow; down once back under 80 %. */
+  #review(pool: string, load: PoolLoad): void {
+    if (this.#cap === Number.POSITIVE_INFINITY) return;
+    const level: CapacityLevel =
+      load.overflow !== undefined
+        ? 'overflow'
+        : load.entries >= this.#cap
+          ? 'full'
+          : load.entries >= this.#cap * 0.8
+            ? 'warning'
+            : 'ok';
+    if (level === load.level) return;
+    load.level = level;
+    this.#publish(pool, load, level);
+  }
+
+  #publish(pool: string, load: PoolLoad, level: CapacityLevel): void {
+    this.#onCapacity({ userPoolId: pool, level, entries: load.entries, cap: this.#cap, folded: load.folded });
   }
 
   #learnIssuer(issuer: string): Map<string, Cutoff> | null {
@@ -136,4 +415,10 @@ export class RevocationMirror {
     this.#subsByIssuer.set(issuer, bySub);
     return bySub;
   }
+}
+
+/** Inclusive at one-second resolution; a token without a numeric iat cannot prove it is newer. */
+function issuedBy(claims: RevocationClaims, cutoff: Cutoff): boolean {
+  const iat = claims.iat;
+  return !(typeof iat === 'number' && iat > cutoff.seconds);
 }

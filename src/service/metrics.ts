@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ConfigError } from '../errors.ts';
 import { JWKS_EVENTS, type JwksEventMessages } from '../keys/events.ts';
+import { REVOCATION_EVENTS, type RevocationEventMessages } from '../revocation/events.ts';
 import type { Decision } from './decide.ts';
 
 type PromClient = typeof import('prom-client');
@@ -18,6 +19,8 @@ export interface ServiceMetrics {
   decision(decision: Decision, seconds: number): void;
   /** A verified token was served from the verified-token cache (`true`) or checked in full. */
   tokenCache(hit: boolean): void;
+  /** Report the revocation mirror's entries per pool on each scrape (`cognito_jwt_revocation_entries`). */
+  revocationEntries(read: () => readonly { userPoolId: string; entries: number }[]): void;
   /** The text for `/metrics`: this process's, or every worker's added up. */
   render(): Promise<{ contentType: string; body: string }>;
   close(): void;
@@ -104,6 +107,30 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
     clockOffset.set({ jwks_uri: jwksUri }, offsetMs / 1000);
   };
   subscribe(JWKS_EVENTS.clockOffset, onClockOffset);
+  let readEntries: () => readonly { userPoolId: string; entries: number }[] = () => [];
+  new client.Gauge({
+    name: 'cognito_jwt_revocation_entries',
+    help: 'Entries in this process\'s revocation mirror, per user pool (pool="": sessions revoked without their pool).',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    // Every worker mirrors the same list: the primary reports the largest, not the sum.
+    aggregator: 'max',
+    collect() {
+      this.reset();
+      for (const { userPoolId, entries } of readEntries()) this.set({ pool: userPoolId }, entries);
+    },
+  });
+  const capacity = new client.Counter({
+    name: 'cognito_jwt_revocation_capacity_events_total',
+    help: 'Times a pool of the revocation mirror reached a level of maxEntriesPerPool: warning (80 %), full (the cap: sessions folded into per-user cut-offs), overflow (every token of the pool issued up to then refused), ok (back under 80 %).',
+    labelNames: ['pool', 'level'] as const,
+    registers: [registry],
+  });
+  const onCapacity = (message: unknown) => {
+    const { userPoolId, level } = message as RevocationEventMessages['capacity'];
+    capacity.inc({ pool: userPoolId, level });
+  };
+  subscribe(REVOCATION_EVENTS.capacity, onCapacity);
 
   const answerPrimary = (message: { type?: string; id?: number }) => {
     if (message?.type !== WORKER_METRICS_REQUEST) return;
@@ -140,6 +167,9 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
       }
       histogram.observe(seconds);
     },
+    revocationEntries(read) {
+      readEntries = read;
+    },
     tokenCache(hit) {
       (hit ? cacheChildren.hit : cacheChildren.miss).inc();
     },
@@ -151,6 +181,7 @@ export async function createMetrics(options: { required: boolean }): Promise<Ser
       unsubscribe(JWKS_EVENTS.fetchSuccess, onSuccess);
       unsubscribe(JWKS_EVENTS.fetchFailure, onFailure);
       unsubscribe(JWKS_EVENTS.clockOffset, onClockOffset);
+      unsubscribe(REVOCATION_EVENTS.capacity, onCapacity);
       process.off('message', answerPrimary);
     },
   };

@@ -20,6 +20,8 @@ export interface RevocationCheck {
   fresh(): boolean;
   /** Entries in this process's mirror. */
   size(): number;
+  /** Entries per pool (`''`: sessions revoked without their pool), for the entries gauge. */
+  pools(): { userPoolId: string; entries: number }[];
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export function openRevocation(config: RevocationConfig, logger: Logger): Revoca
     isRevoked: list.isRevoked,
     fresh: () => list.status.state === 'current',
     size: () => list.size,
+    pools: () => list.status.pools,
     close: () => {
       unsubscribe(REVOCATION_EVENTS.state, onState);
       return list.close();

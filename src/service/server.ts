@@ -75,6 +75,7 @@ export async function startService(
           : await createMetrics({ required: settings.metrics === true })));
   const revocation: RevocationCheck | undefined =
     settings.revocation === undefined ? undefined : openRevocation(settings.revocation, logger);
+  if (revocation !== undefined) metrics?.revocationEntries(() => revocation.pools());
 
   const verifierOptions: VerifierOptions = {
     ...settings.keys,

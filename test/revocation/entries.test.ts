@@ -29,6 +29,12 @@ test('members read as bytes decode to the entries they spell, as decodeEntry rea
       expiresAt: 1_900_000_000_000,
     },
     { kind: 'session', originJti: 'ünïcødé-jti', expiresAt: 7 },
+    {
+      kind: 'session',
+      originJti: 'owned-jti',
+      expiresAt: 1_900_000_000_000,
+      owner: { userPoolId: 'eu-west-1_AbC123', sub: 'a-sub' },
+    },
   ];
   assert.deepEqual(decodeAll(written.map(encodeEntry)), written);
   for (const entry of written) assert.deepEqual(decodeEntry(encodeEntry(entry)), entry);
