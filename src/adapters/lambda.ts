@@ -29,6 +29,17 @@ export type {
   APIGatewayTokenAuthorizerEvent,
   PolicyDocument,
 } from 'aws-lambda';
+export {
+  APPSYNC_MAX_TOKEN_LENGTH,
+  type AppSyncAuthorizerEvent,
+  type AppSyncAuthorizerOptions,
+  type AppSyncAuthorizerResult,
+  type AppSyncResolverContext,
+  createAppSyncAuthorizer,
+  MAX_APPSYNC_TTL_SECONDS,
+  MAX_RESOLVER_CONTEXT_LENGTH,
+  type ResolverContextValue,
+} from './appsync.ts';
 export type { AuthorizerCache } from './authorizer-cache.ts';
 export {
   type CallerClaims,
