@@ -5,12 +5,11 @@
  * refuses any other combination when it is created.
  */
 import type { AppSyncAuthorizerEvent, AppSyncAuthorizerResult } from 'aws-lambda';
-import { groupsOf, scopesOf } from '../authz/rights.ts';
 import { type AuthzRule, readsRequest } from '../authz/rule.ts';
-import { ConfigError, describeValue } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
-import { checkDoorParts, decide } from './door.ts';
+import { type CallerIdentity, checkDoorParts, checkFlatContext, decide, identityOf } from './door.ts';
 import { BELONGS_TO_VERIFIER, bearerToken, toVerifier, type VerifierInput } from './http.ts';
 
 export type { AppSyncAuthorizerEvent, AppSyncAuthorizerResult } from 'aws-lambda';
@@ -23,13 +22,7 @@ export type ResolverContextValue = string | number | boolean;
  * the caller's identity as strings, like the API Gateway authorizers' context. `groups` and
  * `scope` are space-separated; absent values are empty strings.
  */
-export interface AppSyncResolverContext {
-  sub: string;
-  username: string;
-  groups: string;
-  scope: string;
-  token_use: string;
-  client_id: string;
+export interface AppSyncResolverContext extends CallerIdentity {
   [extra: string]: ResolverContextValue;
 }
 
@@ -87,29 +80,10 @@ const APPSYNC_OPTIONS = optionKeys<AppSyncAuthorizerOptions>(
 
 /** A shape AppSync rejects, refused here so that the answer AppSync sees is always well-formed. */
 function checkResolverContext(context: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(context)) {
-    if (typeof value !== 'string' && typeof value !== 'boolean' && !Number.isFinite(value)) {
-      throw new ConfigError(
-        `the resolverContext entry "${key}" is ${describeValue(value)}; AppSync takes flat key-value pairs of strings, numbers and booleans`,
-      );
-    }
-  }
+  checkFlatContext(context, 'resolverContext');
   if (JSON.stringify(context).length > MAX_RESOLVER_CONTEXT_LENGTH) {
     throw new ConfigError('the resolverContext is larger than the 5 MB AppSync accepts');
   }
-}
-
-function identityOf(claims: CognitoClaims): AppSyncResolverContext {
-  const username = claims.token_use === 'id' ? claims['cognito:username'] : claims.username;
-  const clientId = claims.token_use === 'id' ? claims.aud : claims.client_id;
-  return {
-    sub: claims.sub,
-    username: typeof username === 'string' ? username : '',
-    groups: groupsOf(claims).join(' '),
-    scope: scopesOf(claims).join(' '),
-    token_use: claims.token_use,
-    client_id: typeof clientId === 'string' ? clientId : '',
-  };
 }
 
 /**

@@ -47,6 +47,14 @@ export {
   type EventWithAuthorizer,
   getCallerClaims,
 } from './caller-claims.ts';
+export {
+  createWebSocketAuthorizer,
+  type WebSocketAuthorizerContext,
+  type WebSocketAuthorizerOptions,
+  type WebSocketConnectEvent,
+  type WebSocketConnectResponseOptions,
+  webSocketConnectResponse,
+} from './websocket.ts';
 
 /**
  * What an allowing authorizer passes to the integration: the caller's identity, as strings
