@@ -48,6 +48,12 @@ export {
   getCallerClaims,
 } from './caller-claims.ts';
 export {
+  getIamCaller,
+  type IamAuthorizedEvent,
+  type IamCaller,
+  type IamCallerOptions,
+} from './iam-caller.ts';
+export {
   createWebSocketAuthorizer,
   type WebSocketAuthorizerContext,
   type WebSocketAuthorizerOptions,
