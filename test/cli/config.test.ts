@@ -133,7 +133,7 @@ describe('cognito-jwt config http-api-authorizer', () => {
     assert.deepEqual(Object.keys(template).sort(), ['Description', 'Metadata', 'Resources']);
   });
 
-  test('several clients, audiences and routes; the China partition's issuer', async () => {
+  test("several clients, audiences and routes; the China partition's issuer", async () => {
     const { template } = await print(
       '--client-id',
       'secondclient1',
