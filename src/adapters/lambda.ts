@@ -48,6 +48,13 @@ export {
   getCallerClaims,
 } from './caller-claims.ts';
 export {
+  type CloudFrontRequestEvent,
+  type CloudFrontRequestResult,
+  createViewerRequestHandler,
+  VIEWER_REQUEST_TIMEOUT_MS,
+  type ViewerRequestOptions,
+} from './cloudfront.ts';
+export {
   getIamCaller,
   type IamAuthorizedEvent,
   type IamCaller,
