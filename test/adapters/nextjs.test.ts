@@ -4,7 +4,10 @@
  * validly signed token refused (Amplify's own server-side check accepts one).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { amplifyToken, createNextAuth, type NextAuthOptions } from '../../src/adapters/nextjs.ts';
 import { type CognitoJwtError, requireGroups, type VerifierConfig } from '../../src/index.ts';
 import {
@@ -139,5 +142,37 @@ describe('Next.js helper', () => {
         message,
       });
     }
+  });
+});
+
+describe('on Web Crypto (a deprecated edge middleware.ts)', () => {
+  test('the built package under the edge-light/worker conditions checks cookies the same way', async (t) => {
+    const root = new URL('../..', import.meta.url);
+    if (!existsSync(new URL('dist/adapters/nextjs.js', root))) {
+      t.skip('needs npm run build');
+      return;
+    }
+    const valid = mint({ sub: 'edge-user' });
+    const expired = mint({ expiresIn: -60 });
+    const script = `
+      import { createNextAuth } from 'cognito-jwt/nextjs';
+      import { CognitoVerifier } from 'cognito-jwt';
+      const out = {};
+      try { new CognitoVerifier(${JSON.stringify(config)}).verifySync('a.b.c'); } catch (error) { out.platform = error.code; }
+      const auth = createNextAuth({ verifier: ${JSON.stringify(config)}, amplifyClientId: '${CLIENT}' });
+      const ask = (token) => new Request('http://127.0.0.1/account', { headers: { cookie: ${JSON.stringify(amplifyCookies('ada', { accessToken: '@' }))}.replace('@', token) } });
+      out.valid = (await auth.claims(ask(${JSON.stringify(valid)}))).sub;
+      out.expired = (await auth.guard(ask(${JSON.stringify(expired)})))?.status;
+      console.log(JSON.stringify(out));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=edge-light', '--conditions=worker', '--input-type=module', '-e', script],
+      { cwd: root },
+    );
+    assert.deepEqual(JSON.parse(stdout), {
+      platform: 'ERR_SYNC_UNSUPPORTED',
+      valid: 'edge-user',
+      expired: 401,
+    });
   });
 });
