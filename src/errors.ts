@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   ERR_ALB_SIGNER_MISMATCH: 401,
   ERR_ALB_IDENTITY_MISMATCH: 401,
   ERR_ALB_ACCESS_TOKEN_MISMATCH: 401,
+  // Identity pools: a guest (unauthenticated) identity where a signed-in one is required.
+  ERR_IDENTITY_UNAUTHENTICATED: 401,
   // A valid token that is not allowed to do this: 403.
   ERR_GROUP_MISSING: 403,
   ERR_SCOPE_MISSING: 403,
@@ -106,6 +108,7 @@ export const CLIENT_MESSAGES = {
   ERR_ALB_SIGNER_MISMATCH: 'the token was not issued for this API',
   ERR_ALB_IDENTITY_MISMATCH: 'the identity headers disagree',
   ERR_ALB_ACCESS_TOKEN_MISMATCH: 'the identity headers disagree',
+  ERR_IDENTITY_UNAUTHENTICATED: 'a signed-in identity is required',
   ERR_GROUP_MISSING: 'the token lacks a required group',
   ERR_SCOPE_MISSING: 'the token lacks a required scope',
   ERR_FORBIDDEN: 'the token does not allow this request',

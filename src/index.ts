@@ -83,4 +83,12 @@ export {
   type GroupsSource,
   parseGroups,
 } from './verify/groups-claim.ts';
+export {
+  IDENTITY_POOL_ISSUER,
+  IDENTITY_POOL_JWKS_URI,
+  type IdentityPoolClaims,
+  IdentityPoolVerifier,
+  type IdentityPoolVerifierConfig,
+  type IdentityPoolVerifierOptions,
+} from './verify/identity-pool.ts';
 export { CognitoVerifier, type VerifierOptions } from './verify/verifier.ts';

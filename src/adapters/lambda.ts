@@ -29,6 +29,17 @@ export type {
   APIGatewayTokenAuthorizerEvent,
   PolicyDocument,
 } from 'aws-lambda';
+export {
+  APPSYNC_MAX_TOKEN_LENGTH,
+  type AppSyncAuthorizerEvent,
+  type AppSyncAuthorizerOptions,
+  type AppSyncAuthorizerResult,
+  type AppSyncResolverContext,
+  createAppSyncAuthorizer,
+  MAX_APPSYNC_TTL_SECONDS,
+  MAX_RESOLVER_CONTEXT_LENGTH,
+  type ResolverContextValue,
+} from './appsync.ts';
 export type { AuthorizerCache } from './authorizer-cache.ts';
 export {
   type CallerClaims,
@@ -36,6 +47,27 @@ export {
   type EventWithAuthorizer,
   getCallerClaims,
 } from './caller-claims.ts';
+export {
+  type CloudFrontRequestEvent,
+  type CloudFrontRequestResult,
+  createViewerRequestHandler,
+  VIEWER_REQUEST_TIMEOUT_MS,
+  type ViewerRequestOptions,
+} from './cloudfront.ts';
+export {
+  getIamCaller,
+  type IamAuthorizedEvent,
+  type IamCaller,
+  type IamCallerOptions,
+} from './iam-caller.ts';
+export {
+  createWebSocketAuthorizer,
+  type WebSocketAuthorizerContext,
+  type WebSocketAuthorizerOptions,
+  type WebSocketConnectEvent,
+  type WebSocketConnectResponseOptions,
+  webSocketConnectResponse,
+} from './websocket.ts';
 
 /**
  * What an allowing authorizer passes to the integration: the caller's identity, as strings

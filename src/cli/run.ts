@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CognitoJwtError, ConfigError } from '../errors.ts';
 import { closestName } from '../options.ts';
 import type { Command, CommandContext } from './command.ts';
+import { configHttpApiAuthorizerCommand } from './commands/config-http-api-authorizer.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keysFetchCommand } from './commands/keys-fetch.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   revokeCommand,
   doctorCommand,
+  configHttpApiAuthorizerCommand,
 ];
 
 function listing(commands: readonly Command[]): string {
@@ -111,9 +113,9 @@ function unknownCommand(word: string, words: readonly string[], prefix = ''): Co
 
 function findCommand(args: readonly string[]): { command: Command | undefined; rest: readonly string[] } {
   const [first, ...rest] = args;
-  if (first === 'keys') {
+  if (first === 'keys' || first === 'config') {
     const [sub, ...subRest] = rest;
-    return { command: COMMANDS.find((command) => command.name === `keys ${sub}`), rest: subRest };
+    return { command: COMMANDS.find((command) => command.name === `${first} ${sub}`), rest: subRest };
   }
   return { command: COMMANDS.find((command) => command.name === first), rest };
 }

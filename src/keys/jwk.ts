@@ -27,7 +27,36 @@ export interface VerificationKey {
   readonly signatureLength: number;
   /** The JWK it was imported from (public members only), for snapshots and inspection. */
   readonly jwk: Readonly<Jwk>;
+  /** The one algorithm this key verifies: RS256 for user pools, RS512 for the identity pools' key set. */
+  readonly alg: 'RS256' | 'RS512';
 }
+
+/**
+ * What one key set publishes. User pools: RS256 keys with a base64url modulus, nothing else. The
+ * identity pools' key set (`https://cognito-identity.amazonaws.com/.well-known/jwks_uri`): RS512
+ * keys whose `n` is standard base64 (`+`, `/`, maybe `=`) with a leading zero byte. Each key set has
+ * one profile, so the leniency the second needs never reaches a user pool's keys.
+ */
+export interface KeyProfile {
+  readonly name: string;
+  readonly alg: 'RS256' | 'RS512';
+  /** Accept `n` in standard base64 as well as base64url (leading zero bytes are always allowed). */
+  readonly standardBase64Modulus: boolean;
+}
+
+/** The keys of a user pool: RS256, base64url. */
+export const USER_POOL_KEYS: KeyProfile = Object.freeze({
+  name: 'user pool',
+  alg: 'RS256',
+  standardBase64Modulus: false,
+});
+
+/** The keys of Cognito identity pools' OpenID tokens: RS512, `n` in standard base64 accepted. */
+export const IDENTITY_POOL_KEYS: KeyProfile = Object.freeze({
+  name: 'identity pool',
+  alg: 'RS512',
+  standardBase64Modulus: true,
+});
 
 export const MIN_RSA_BITS = 2048;
 export const MAX_RSA_BITS = 8192;
@@ -36,6 +65,33 @@ export const MAX_KID_LENGTH = 256;
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// Standard base64, padded to a multiple of 4 or not padded at all; never a mix of alphabets.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Bytes as unpadded base64url. */
+function toBase64url(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const chunk = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+    for (let j = 0; j < chars; j++) out += BASE64URL_ALPHABET[(chunk >> (18 - 6 * j)) & 63];
+  }
+  return out;
+}
+
+/**
+ * The modulus as canonical base64url (no leading zero byte), from what the profile allows;
+ * `undefined` when it is not a spelling the profile accepts.
+ */
+function canonicalModulus(n: string, profile: KeyProfile): string | undefined {
+  if (BASE64URL.test(n)) return n;
+  if (!profile.standardBase64Modulus || n.length === 0 || !BASE64.test(n)) return undefined;
+  const bytes = base64urlBytes(n); // the platform decoder reads '+' and '/' as '-' and '_', stops at '='
+  let first = 0;
+  while (first < bytes.length - 1 && bytes[first] === 0) first++;
+  return toBase64url(bytes.subarray(first));
+}
 
 function invalidKey(kid: unknown, reason: string): CognitoJwtError {
   return new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} is not usable: ${reason}`, {
@@ -66,14 +122,14 @@ export function isKid(kid: unknown): kid is string {
  * Check a JWK and import it as an RS256 verification key. Refuses anything that is not an RSA
  * signing key of 2048 to 8192 bits with a sane exponent, and any key that carries private members.
  */
-export function importJwk(jwk: unknown): VerificationKey {
+export function importJwk(jwk: unknown, profile: KeyProfile = USER_POOL_KEYS): VerificationKey {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk))
     throw invalidKey(undefined, 'not an object');
   const { kty, kid, alg, use, key_ops: keyOps, n, e } = jwk as Jwk;
   if (!isKid(kid)) throw invalidKey(kid, `kid must be a string of 1 to ${MAX_KID_LENGTH} characters`);
   if (kty !== 'RSA') throw invalidKey(kid, `kty must be "RSA", found ${describeValue(kty)}`);
-  if (alg !== undefined && alg !== 'RS256')
-    throw invalidKey(kid, `alg must be "RS256", found ${describeValue(alg)}`);
+  if (alg !== undefined && alg !== profile.alg)
+    throw invalidKey(kid, `alg must be "${profile.alg}", found ${describeValue(alg)}`);
   if (use !== undefined && use !== 'sig')
     throw invalidKey(kid, `use must be "sig", found ${describeValue(use)}`);
   if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) {
@@ -83,13 +139,19 @@ export function importJwk(jwk: unknown): VerificationKey {
     if (member in jwk)
       throw invalidKey(kid, `it carries the private member "${member}": a JWKS must hold public keys only`);
   }
-  if (typeof n !== 'string' || !BASE64URL.test(n) || typeof e !== 'string' || !BASE64URL.test(e)) {
-    throw invalidKey(kid, 'n and e must be base64url strings');
+  const modulus = typeof n === 'string' ? canonicalModulus(n, profile) : undefined;
+  if (modulus === undefined || typeof e !== 'string' || !BASE64URL.test(e)) {
+    throw invalidKey(
+      kid,
+      profile.standardBase64Modulus
+        ? 'n must be base64 or base64url, e base64url'
+        : 'n and e must be base64url strings',
+    );
   }
 
   // Size and exponent are read from the JWK's own bytes, so both platforms apply the same rule
   // before any key is imported (Web Crypto imports asynchronously).
-  const bits = bitLength(base64urlBytes(n));
+  const bits = bitLength(base64urlBytes(modulus));
   if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
     throw invalidKey(kid, `the modulus has ${bits} bits, expected ${MIN_RSA_BITS} to ${MAX_RSA_BITS}`);
   }
@@ -99,7 +161,7 @@ export function importJwk(jwk: unknown): VerificationKey {
 
   let key: RsaKey;
   try {
-    key = importRsaKey(n, e);
+    key = importRsaKey(modulus, e, profile.alg);
   } catch (cause) {
     throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
       claim: 'kid',
@@ -107,8 +169,22 @@ export function importJwk(jwk: unknown): VerificationKey {
     });
   }
 
-  const publicJwk: Jwk = { kty: 'RSA', kid, n, e, ...(alg ? { alg } : {}), ...(use ? { use } : {}) };
-  return Object.freeze({ kid, key, signatureLength: Math.ceil(bits / 8), jwk: Object.freeze(publicJwk) });
+  // `n` as published, so a snapshot holds what the key set serves.
+  const publicJwk: Jwk = {
+    kty: 'RSA',
+    kid,
+    n: n as string,
+    e,
+    ...(alg ? { alg } : {}),
+    ...(use ? { use } : {}),
+  };
+  return Object.freeze({
+    kid,
+    key,
+    signatureLength: Math.ceil(bits / 8),
+    jwk: Object.freeze(publicJwk),
+    alg: profile.alg,
+  });
 }
 
 /** The outcome of reading a JWKS: the usable keys, and why each other key was refused. */
@@ -125,7 +201,11 @@ export const MAX_KEYS_PER_JWKS = 100;
  * Import every usable key of a JWKS. One bad key does not spoil the others; a kid that appears
  * twice is refused both times (which one would be meant is ambiguous).
  */
-export function importJwks(jwks: unknown, maxKeys = MAX_KEYS_PER_JWKS): ImportedJwks {
+export function importJwks(
+  jwks: unknown,
+  maxKeys = MAX_KEYS_PER_JWKS,
+  profile: KeyProfile = USER_POOL_KEYS,
+): ImportedJwks {
   if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as Jwks).keys)) {
     throw new CognitoJwtError('ERR_JWKS_INVALID', 'a JWKS must be a JSON object with a "keys" array');
   }
@@ -145,7 +225,7 @@ export function importJwks(jwks: unknown, maxKeys = MAX_KEYS_PER_JWKS): Imported
       break;
     }
     try {
-      const key = importJwk(jwk);
+      const key = importJwk(jwk, profile);
       if (keys.has(key.kid) || refusedKids.has(key.kid)) {
         keys.delete(key.kid);
         refuse(key.kid, invalidKey(key.kid, 'the kid appears more than once in the JWKS'));

@@ -4,7 +4,15 @@ import { checkBoolean, checkFunction, checkNumber, checkOptions, optionKeys } fr
 import { type ClockOffset, estimateClockOffset } from './clock-offset.ts';
 import { type FetchReason, publish } from './events.ts';
 import { fetchJwks, JwksFetchError } from './fetch-jwks.ts';
-import { importJwks, type Jwk, type Jwks, type VerificationKey } from './jwk.ts';
+import {
+  importJwks,
+  type Jwk,
+  type Jwks,
+  type KeyProfile,
+  MAX_KEYS_PER_JWKS,
+  USER_POOL_KEYS,
+  type VerificationKey,
+} from './jwk.ts';
 
 /**
  * Tuning of a {@link JwksCache}; every field has a safe default.
@@ -204,6 +212,9 @@ class KeySet {
   /** Keys of the JWKS that were refused at import, by kid, with the reason. */
   refusedKids = new Map<string, CognitoJwtError>();
   pinned = false;
+  /** What this key set publishes (user pool keys unless a verifier declared otherwise). */
+  profile: KeyProfile = USER_POOL_KEYS;
+  profileDeclared = false;
   fetchedAt = 0;
   maxAgeMs: number;
   inFlight: Promise<void> | undefined;
@@ -341,6 +352,28 @@ export class JwksCache {
   /** Keys may be used: loaded, and younger than max age + stale-if-error (pinned keys never age). */
   #usable(set: KeySet, now: number): boolean {
     return set.loaded && (set.pinned || now < set.fetchedAt + set.maxAgeMs + this.#staleIfErrorMs);
+  }
+
+  /**
+   * Declare what the key set at `jwksUri` publishes, before any key is loaded: the identity
+   * pools' verifier declares RS512 keys with a standard-base64 modulus. A URL keeps one profile:
+   * a second, different declaration (or one after keys were loaded) is a {@link ConfigError}.
+   *
+   * @internal
+   */
+  declareKeyProfile(jwksUri: string, profile: KeyProfile): void {
+    const set = this.#set(jwksUri);
+    if (set.profile === profile) {
+      set.profileDeclared = true;
+      return;
+    }
+    if (set.profileDeclared || set.loaded) {
+      throw new ConfigError(
+        `the key set ${jwksUri} already holds ${set.profile.name} keys; a cache keeps one kind of key per JWKS URL`,
+      );
+    }
+    set.profile = profile;
+    set.profileDeclared = true;
   }
 
   /**
@@ -749,7 +782,7 @@ export class JwksCache {
     maxAgeSeconds: number | undefined,
     fetchedAt: number,
   ): void {
-    const { keys, rejected, refusedKids } = importJwks(body);
+    const { keys, rejected, refusedKids } = importJwks(body, MAX_KEYS_PER_JWKS, set.profile);
     for (const error of rejected) publish('keyRejected', () => ({ jwksUri: set.jwksUri, error }));
     if (keys.size === 0) {
       throw new CognitoJwtError(

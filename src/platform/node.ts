@@ -43,7 +43,8 @@ export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8A
   return Buffer.concat(chunks, size);
 }
 
-export function importRsaKey(n: string, e: string): RsaKey {
+// Node's KeyObject is not bound to a hash: the algorithm is chosen at each verification.
+export function importRsaKey(n: string, e: string, _alg: 'RS256' | 'RS512' = 'RS256'): RsaKey {
   const fromJwk = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
   // Re-read from its DER form, the key is native to OpenSSL 3's provider; built from JWK members
   // it is converted on every use, making each verification ~3 % slower. Costs ~0.1 ms per key, once.
@@ -90,6 +91,10 @@ export function verifyRs256(
   burst = true;
   queueMicrotask(endBurst);
   return cryptoVerify('sha256', data, key, signature);
+}
+
+export function verifyRs512(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean {
+  return cryptoVerify('sha512', data, key, signature);
 }
 
 export function importEcP256Spki(der: Uint8Array): EcKey {

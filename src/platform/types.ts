@@ -53,10 +53,10 @@ export interface Platform<RsaKey, EcKey> {
 
   /**
    * Import an RSA public key from its JWK members (already checked: base64url, modulus size,
-   * exponent). Node imports it at once and throws when it cannot; the Web starts the import and
+   * exponent) for one algorithm (default RS256; Web Crypto binds the hash to the key). Node imports it at once and throws when it cannot; the Web starts the import and
    * a failure surfaces at the first verification.
    */
-  importRsaKey(n: string, e: string): RsaKey;
+  importRsaKey(n: string, e: string, alg?: 'RS256' | 'RS512'): RsaKey;
   /** RSASSA-PKCS1-v1_5 with SHA-256, synchronously; the Web throws `ERR_SYNC_UNSUPPORTED`. */
   verifyRs256Sync(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean;
   /**
@@ -64,6 +64,11 @@ export interface Platform<RsaKey, EcKey> {
    * and uses the thread pool while other checks are under way; the Web always returns a promise.
    */
   verifyRs256(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean | Promise<boolean>;
+  /**
+   * RSASSA-PKCS1-v1_5 with SHA-512 (identity pools' OpenID tokens), for a key imported with
+   * `alg: 'RS512'`: synchronous on Node, a promise on the Web.
+   */
+  verifyRs512(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean | Promise<boolean>;
 
   /**
    * Import an EC P-256 public key from its SPKI (DER) bytes. Throws (Node) or rejects at first

@@ -110,13 +110,13 @@ function syncUnsupported(): CognitoJwtError {
 }
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+const RS512 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' };
 const ES256_KEY = { name: 'ECDSA', namedCurve: 'P-256' };
 const ES256 = { name: 'ECDSA', hash: 'SHA-256' };
 
-export function importRsaKey(n: string, e: string): RsaKey {
-  return quiet(
-    subtle().importKey('jwk', { kty: 'RSA', n, e, alg: 'RS256', ext: true }, RS256, false, ['verify']),
-  );
+export function importRsaKey(n: string, e: string, alg: 'RS256' | 'RS512' = 'RS256'): RsaKey {
+  const algorithm = alg === 'RS512' ? RS512 : RS256;
+  return quiet(subtle().importKey('jwk', { kty: 'RSA', n, e, alg, ext: true }, algorithm, false, ['verify']));
 }
 
 export function verifyRs256Sync(_data: Uint8Array, _signature: Uint8Array, _key: RsaKey): boolean {
@@ -125,6 +125,10 @@ export function verifyRs256Sync(_data: Uint8Array, _signature: Uint8Array, _key:
 
 export async function verifyRs256(data: Uint8Array, signature: Uint8Array, key: RsaKey): Promise<boolean> {
   return subtle().verify(RS256, await key, signature, data);
+}
+
+export async function verifyRs512(data: Uint8Array, signature: Uint8Array, key: RsaKey): Promise<boolean> {
+  return subtle().verify(RS512, await key, signature, data);
 }
 
 export function importEcP256Spki(der: Uint8Array): EcKey {

@@ -50,7 +50,7 @@ test('no command, an unknown command or an unknown keys command: help or one err
   assert.deepEqual(errorLine(unknown.stderr), {
     code: 'ERR_CONFIG_INVALID',
     message:
-      'unknown command "decode"; commands: inspect, verify, keys, mint, serve, revoke, doctor (see: cognito-jwt --help)',
+      'unknown command "decode"; commands: inspect, verify, keys, mint, serve, revoke, doctor, config (see: cognito-jwt --help)',
   });
 
   const keys = await runCli(['keys', 'rotate']);

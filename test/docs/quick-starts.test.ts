@@ -48,6 +48,7 @@ const scenarios: Record<string, (block: Fence) => Promise<void>> = {
   'quick-start-authorization': prints,
   'quick-start-frameworks': prints,
   'quick-start-lambda': prints,
+  'quick-start-aws-doors': prints,
   'quick-start-alb': prints,
   'quick-start-edge': prints,
   'quick-start-oauth': prints,
