@@ -23,6 +23,7 @@ export {
   createRevocationList,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   type MemoryRevocationListOptions,
+  type RedisClusterOptions,
   type RedisRevocationListOptions,
   type RedisStoreOptions,
   RevocationList,
