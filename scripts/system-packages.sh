@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian servers the tests start on loopback (redis-server, nginx, caddy) when they
-# are missing, so `npm test` does all the set-up on a fresh machine. Each test starts its own
+# Installs the Debian servers the tests start on loopback (redis-server, nginx, caddy) and
+# redis-tools (redis-cli, which creates the test Redis Cluster) when they are missing, so `npm test` does all the set-up on a fresh machine. Each test starts its own
 # instance on a free port with a temporary directory; nothing here starts a service.
 set -euo pipefail
 missing=()
-for tool in redis-server nginx caddy; do
-  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
+# command:package — redis-cli comes in redis-tools.
+for pair in redis-server:redis-server redis-cli:redis-tools nginx:nginx caddy:caddy; do
+  tool="${pair%%:*}"
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pair#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
