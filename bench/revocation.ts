@@ -127,7 +127,11 @@ export async function measurePropagation(
   onCluster = false,
 ): Promise<Propagation> {
   const redis = onCluster
-    ? await startRedisCluster().then((cluster) => ({ url: cluster.urls[0] as string, cluster, stop: cluster.stop }))
+    ? await startRedisCluster().then((cluster) => ({
+        url: cluster.urls[0] as string,
+        cluster,
+        stop: cluster.stop,
+      }))
     : await startRedisServer().then((server) => ({ url: server.url, cluster: undefined, stop: server.stop }));
   const jwks = buildJwks(key);
   const fleet = await startFleet(settings.processes, {
