@@ -6,6 +6,8 @@ import { RevocationList, type UnavailableBehaviour } from '../src/revocation/ind
 
 interface ChildSettings {
   redisUrl: string;
+  /** A Redis Cluster's seed URLs instead of `redisUrl`. */
+  redisCluster?: string[];
   userPoolId: string;
   clientId: string;
   jwks: Jwks;
@@ -17,7 +19,13 @@ interface ChildSettings {
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as ChildSettings;
 const list = new RevocationList({
-  redis: { url: settings.redisUrl, commandTimeoutMs: 500, connectTimeoutMs: 500 },
+  redis: {
+    ...(settings.redisCluster
+      ? { cluster: { rootNodes: settings.redisCluster } }
+      : { url: settings.redisUrl }),
+    commandTimeoutMs: 500,
+    connectTimeoutMs: 500,
+  },
   onUnavailable: settings.onUnavailable,
   ...(settings.maxStalenessMs === undefined ? {} : { maxStalenessMs: settings.maxStalenessMs }),
   ...(settings.heartbeatMs === undefined ? {} : { heartbeatMs: settings.heartbeatMs }),

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian servers the tests start on loopback (redis-server, nginx, caddy, tinyproxy; openssl makes test certificates) when they
-# are missing, so `npm test` does all the set-up on a fresh machine. Each test starts its own
-# instance on a free port with a temporary directory; nothing here starts a service.
+# Installs what the tests start or use on loopback when it is missing, so `npm test` does all the
+# set-up on a fresh machine: the servers (redis-server, nginx, caddy, tinyproxy), redis-tools
+# (redis-cli creates the test Redis Cluster), openssl (test certificates) and chromium (the
+# sign-in browser test). Each test starts its own instance on a free port with a temporary
+# directory; nothing here starts a service.
 set -euo pipefail
 missing=()
-for tool in redis-server nginx caddy tinyproxy openssl; do
-  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
+# command:package
+for pair in redis-server:redis-server redis-cli:redis-tools nginx:nginx caddy:caddy \
+  tinyproxy:tinyproxy openssl:openssl chromium:chromium; do
+  tool="${pair%%:*}"
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pair#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -24,6 +24,7 @@ export {
   DEFAULT_MAX_ENTRIES_PER_POOL,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   type MemoryRevocationListOptions,
+  type RedisClusterOptions,
   type RedisRevocationListOptions,
   type RedisStoreOptions,
   RevocationList,

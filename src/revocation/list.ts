@@ -29,14 +29,45 @@ export const DEFAULT_MAX_ENTRIES_PER_POOL = 1_000_000;
 
 /** How a Redis store is reached. Plain JSON: a service can read it from its config file. */
 export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
-  url: string;
-  /** Prefix of every key and of the channel. Default `cognito-jwt:revocation:`; wrap it in `{…}` on a cluster. */
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Leave it out with `cluster`. */
+  url?: string;
+  /**
+   * A Redis Cluster (ElastiCache or MemoryDB in cluster mode, ElastiCache Serverless) instead of `url`.
+   * See {@link RedisClusterOptions}.
+   */
+  cluster?: RedisClusterOptions;
+  /**
+   * Prefix of every key and of the channel. Default `cognito-jwt:revocation:`, and
+   * `{cognito-jwt:revocation}:` on a cluster, where it must hold a `{…}` hash tag.
+   */
   keyPrefix?: string;
   /** Deadline for one connection attempt. Default 5 000 ms. */
   connectTimeoutMs?: number;
   /** Deadline for one command (a revocation, a heartbeat). Default 2 000 ms. */
   commandTimeoutMs?: number;
+}
+
+/**
+ * How a Redis Cluster is reached.
+ *
+ * ```ts
+ * new RevocationList({
+ *   redis: { cluster: { rootNodes: ['rediss://user:secret@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379'] } },
+ *   onUnavailable: 'reject',
+ * });
+ * ```
+ */
+export interface RedisClusterOptions {
+  /**
+   * Seed nodes, `redis://` or `rediss://` (all alike); one configuration endpoint is enough. The
+   * first one's TLS and credentials apply to every node the client discovers.
+   */
+  rootNodes: string[];
+  /**
+   * How long after a node stops answering the client reads the cluster's topology again, so the first
+   * write after a failover goes to the promoted replica. Default 500 ms (node-redis's own is 5 000).
+   */
+  topologyRefreshMs?: number;
 }
 
 /**
@@ -122,6 +153,7 @@ const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
 });
 const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
   url: true,
+  cluster: true,
   keyPrefix: true,
   connectTimeoutMs: true,
   commandTimeoutMs: true,
@@ -286,12 +318,18 @@ export class RevocationList {
     this.#trusted = false;
     checkOptions(REDIS_KEYS, all.redis, 'RevocationList: ');
     const redis = all.redis as RedisStoreOptions;
+    const cluster = redis.cluster === undefined ? undefined : clusterSettings(redis);
     const settings: ResolvedRedisSettings = {
-      url: redisUrl(redis.url),
+      url: cluster ? (cluster.rootNodes[0] as string) : redisUrl(redis.url),
       keyPrefix:
         redis.keyPrefix === undefined
-          ? 'cognito-jwt:revocation:'
-          : checkId('redis.keyPrefix', redis.keyPrefix),
+          ? cluster
+            ? '{cognito-jwt:revocation}:'
+            : 'cognito-jwt:revocation:'
+          : cluster
+            ? clusterPrefix(redis.keyPrefix)
+            : checkId('redis.keyPrefix', redis.keyPrefix),
+      ...(cluster ? { cluster } : {}),
       connectTimeoutMs: interval('redis.connectTimeoutMs', redis.connectTimeoutMs, 5_000),
       commandTimeoutMs: interval('redis.commandTimeoutMs', redis.commandTimeoutMs, 2_000),
       heartbeatMs,
@@ -664,17 +702,58 @@ function interval(name: string, value: unknown, fallback: number): number {
     : checkNumber(name, value, { min: 1, max: 2 ** 31 - 1, integer: true });
 }
 
-function redisUrl(value: unknown): string {
-  if (typeof value !== 'string') throw new ConfigError(`redis.url must be a string, got ${typeName(value)}`);
+const CLUSTER_KEYS = optionKeys<RedisClusterOptions>('redis.cluster options', {
+  rootNodes: true,
+  topologyRefreshMs: true,
+});
+
+/** `redis.cluster`, checked: seed URLs alike in scheme, and no `url` beside it. */
+function clusterSettings(redis: RedisStoreOptions): { rootNodes: string[]; topologyRefreshMs: number } {
+  if (redis.url !== undefined) {
+    throw new ConfigError('redis takes url (one node) or cluster (a Redis Cluster), not both');
+  }
+  checkOptions(CLUSTER_KEYS, redis.cluster, 'RevocationList: ');
+  const cluster = redis.cluster as RedisClusterOptions;
+  if (!Array.isArray(cluster.rootNodes) || cluster.rootNodes.length === 0) {
+    throw new ConfigError(
+      `redis.cluster.rootNodes must be a non-empty array of redis:// or rediss:// URLs, got ${typeName(cluster.rootNodes)}`,
+    );
+  }
+  const rootNodes = cluster.rootNodes.map((url, i) => redisUrl(url, `redis.cluster.rootNodes[${i}]`));
+  if (new Set(rootNodes.map((url) => new URL(url).protocol)).size > 1) {
+    throw new ConfigError('redis.cluster.rootNodes mix redis:// and rediss://: a cluster is all TLS or none');
+  }
+  return {
+    rootNodes,
+    topologyRefreshMs: interval('redis.cluster.topologyRefreshMs', cluster.topologyRefreshMs, 500),
+  };
+}
+
+/** On a cluster the prefix must hold a `{…}` hash tag: every key of the list then sits in one slot. */
+function clusterPrefix(value: unknown): string {
+  const prefix = checkId('redis.keyPrefix', value);
+  const open = prefix.indexOf('{');
+  const close = open < 0 ? -1 : prefix.indexOf('}', open + 1);
+  if (close <= open + 1) {
+    throw new ConfigError(
+      `redis.keyPrefix must hold a non-empty {…} hash tag on a cluster (e.g. "{cognito-jwt:revocation}:"), got ${JSON.stringify(prefix)}: each script touches every key of the list, which must share one slot`,
+    );
+  }
+  return prefix;
+}
+
+function redisUrl(value: unknown, name = 'redis.url'): string {
+  if (value === undefined) throw new ConfigError('redis needs url (one node) or cluster: { rootNodes }');
+  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string, got ${typeName(value)}`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError('redis.url is not a valid URL (expected redis://host:port or rediss://host:port)');
+    throw new ConfigError(`${name} is not a valid URL (expected redis://host:port or rediss://host:port)`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new ConfigError(
-      `redis.url must start with redis:// or rediss://, got ${JSON.stringify(url.protocol)}`,
+      `${name} must start with redis:// or rediss://, got ${JSON.stringify(url.protocol)}`,
     );
   }
   return value;

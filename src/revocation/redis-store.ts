@@ -32,7 +32,7 @@
  * docs/design/revocation-durability.md for the argument.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, createCluster, RESP_TYPES } from 'redis';
 import { CognitoJwtError } from '../errors.ts';
 import {
   decodeEntry,
@@ -53,6 +53,11 @@ export interface ResolvedRedisSettings {
   heartbeatMs: number;
   reconcileIntervalMs: number;
   staleAfterMs: number;
+  /**
+   * Redis Cluster: the seed nodes (`url` is the first) and how soon after a node stops answering the
+   * client reads the topology again. Absent: one node (or a primary with replicas) at `url`.
+   */
+  cluster?: { rootNodes: string[]; topologyRefreshMs: number };
 }
 
 // KEYS: entries, version, epoch, digest. ARGV: channel, prune margin (ms), an epoch id for a store
@@ -124,6 +129,16 @@ const PAGE = 10_000;
 const PAGES_IN_FLIGHT = 4;
 
 type Client = ReturnType<typeof createClient>;
+type Cluster = ReturnType<typeof createCluster>;
+/** One command, routed (on a cluster) to the master of the list's slot; `bytes`: blob strings as Buffers. */
+type Send = (args: string[], options: { timeout: number }, bytes?: boolean) => Promise<unknown>;
+
+/**
+ * On a cluster every key and the channel carry the prefix's `{…}` hash tag, so they share one slot and
+ * one shard: each script is single-slot, and a sharded message (SPUBLISH) reaches only that shard's
+ * nodes. Outside a cluster the script publishes with PUBLISH, as before.
+ */
+const CLUSTER_WRITE_SCRIPT = WRITE_SCRIPT.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'");
 type Keys = { entries: string; version: string; epoch: string; digest: string; channel: string };
 
 /** The store's state as one script reads it: what a heartbeat compares with the mirror's. */
@@ -149,8 +164,12 @@ export class RedisStore implements RevocationStore {
   readonly ready: Promise<void>;
   readonly #settings: ResolvedRedisSettings;
   readonly #sink: MirrorSink;
-  readonly #client: Client;
-  readonly #subscriber: Client;
+  /** The single-node clients (absent on a cluster). */
+  readonly #client: Client | undefined;
+  readonly #subscriber: Client | undefined;
+  /** The cluster client (absent on one node): commands and the sharded subscription both go through it. */
+  readonly #cluster: Cluster | undefined;
+  readonly #send: Send;
   readonly #keys: Keys;
   readonly #timers: NodeJS.Timeout[] = [];
   /** The highest change version the mirror has applied in order (-1: no full read yet). */
@@ -183,23 +202,46 @@ export class RedisStore implements RevocationStore {
       digest: `${prefix}digest`,
       channel: `${prefix}changes:2`,
     };
-    this.#client = createClient({
-      url: settings.url,
-      // A revocation must fail at once while Redis is away, not wait in a queue the caller cannot see.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: settings.connectTimeoutMs,
-        reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
-      },
-    });
-    this.#subscriber = this.#client.duplicate();
-    for (const client of [this.#client, this.#subscriber]) {
-      // node-redis throws on an 'error' without a listener; it reconnects by itself.
-      client.on('error', (error: Error) => this.#failed(error));
+    const socket = {
+      connectTimeout: settings.connectTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
+    };
+    if (settings.cluster) {
+      const cluster = createRedisCluster(settings, socket);
+      this.#cluster = cluster;
+      this.#client = undefined;
+      this.#subscriber = undefined;
+      const bytes = cluster.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+      const slotKey = this.#keys.entries;
+      this.#send = (args, options, asBytes) =>
+        (asBytes ? bytes : cluster).sendCommand(slotKey, false, args, options) as Promise<unknown>;
+      cluster.on('error', (error: Error) => this.#failed(error));
+      // A node client (the sharded subscriber included) that connects again after a failover or a
+      // topology change: the mirror may have missed messages meanwhile, so it reads everything again.
+      cluster.on('node-ready', () => {
+        if (this.#started) this.#resync('reconnect');
+      });
+    } else {
+      const client: Client = createClient({
+        url: settings.url,
+        // A revocation must fail at once while Redis is away, not wait in a queue the caller cannot see.
+        disableOfflineQueue: true,
+        socket,
+      }) as Client;
+      this.#client = client;
+      this.#subscriber = client.duplicate();
+      this.#cluster = undefined;
+      const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+      this.#send = (args, options, asBytes) =>
+        (asBytes ? bytes : client).sendCommand(args, options) as Promise<unknown>;
+      for (const one of [client, this.#subscriber]) {
+        // node-redis throws on an 'error' without a listener; it reconnects by itself.
+        one.on('error', (error: Error) => this.#failed(error));
+      }
+      this.#subscriber.on('ready', () => {
+        if (this.#started) this.#resync('reconnect');
+      });
     }
-    this.#subscriber.on('ready', () => {
-      if (this.#started) this.#resync('reconnect');
-    });
     this.ready = this.#start();
     this.ready.catch(() => {});
   }
@@ -223,8 +265,8 @@ export class RedisStore implements RevocationStore {
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
     await Promise.all(
-      [this.#client, this.#subscriber].map(async (client) => {
-        if (!client.isOpen) return;
+      [this.#client, this.#subscriber, this.#cluster].map(async (client) => {
+        if (client === undefined || !client.isOpen) return;
         // A graceful close waits for replies: a paused or half-open server would hold it forever.
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<void>((resolve) => {
@@ -249,7 +291,7 @@ export class RedisStore implements RevocationStore {
   ): Promise<[number, string, number, number]> {
     const args = [
       'EVAL',
-      WRITE_SCRIPT,
+      this.#cluster ? CLUSTER_WRITE_SCRIPT : WRITE_SCRIPT,
       '4',
       this.#keys.entries,
       this.#keys.version,
@@ -265,14 +307,14 @@ export class RedisStore implements RevocationStore {
       args.push(member.slice(0, member.lastIndexOf('\t')), String(entry.expiresAt), lifetime);
     }
     const timeout = args.length > 100 ? Math.max(this.#settings.commandTimeoutMs, 10_000) : undefined;
-    const reply = (await this.#client.sendCommand(args, {
+    const reply = (await this.#send(args, {
       timeout: timeout ?? this.#settings.commandTimeoutMs,
     })) as [number, string, number, number];
     return [Number(reply[0]), String(reply[1]), Number(reply[2]), Number(reply[3])];
   }
 
   async #state(): Promise<StoreState> {
-    const reply = (await this.#client.sendCommand(
+    const reply = (await this.#send(
       [
         'EVAL',
         STATE_SCRIPT,
@@ -293,11 +335,17 @@ export class RedisStore implements RevocationStore {
   }
 
   async #start(): Promise<void> {
-    await Promise.all([this.#connect(this.#client), this.#connect(this.#subscriber)]);
     // Subscribe before the full read: a change made during the read arrives as a message.
-    await this.#subscriber.subscribe(this.#keys.channel, (message) => this.#onMessage(message));
+    if (this.#cluster) {
+      await this.#connect(this.#cluster);
+      await this.#cluster.sSubscribe(this.#keys.channel, (message) => this.#onMessage(message));
+    } else {
+      const [client, subscriber] = [this.#client as Client, this.#subscriber as Client];
+      await Promise.all([this.#connect(client), this.#connect(subscriber)]);
+      await subscriber.subscribe(this.#keys.channel, (message) => this.#onMessage(message));
+    }
     this.#started = true;
-    const report = await readStoreSettings(this.#client, this.#settings.commandTimeoutMs);
+    const report = await readStoreSettings(this.#send, this.#settings.commandTimeoutMs);
     this.#sink.storeSettings(report);
     publish('storeSettings', () => report);
     await this.#resync('start');
@@ -306,7 +354,7 @@ export class RedisStore implements RevocationStore {
   }
 
   /** Connect, retrying until it works or the store is closed. */
-  async #connect(client: Client): Promise<void> {
+  async #connect(client: { connect(): Promise<unknown> }): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new Error('closed');
       try {
@@ -378,7 +426,7 @@ export class RedisStore implements RevocationStore {
     } finally {
       if (this.#heartbeatInFlight?.seq === seq) this.#heartbeatInFlight = undefined;
     }
-    if (seq !== this.#heartbeatSeq || this.#resyncing || !this.#subscriber.isReady) return;
+    if (seq !== this.#heartbeatSeq || this.#resyncing || !this.#subscribed()) return;
     if (state.version < this.#version || state.epoch !== this.#epoch) {
       this.#resync('store-reset');
     } else if (state.version === this.#version) {
@@ -448,9 +496,7 @@ export class RedisStore implements RevocationStore {
     this.#duringRead = reading;
     const timeout = this.#settings.commandTimeoutMs;
     // A Redis that restarted without persistence (or was flushed) has no epoch: this read gives it one.
-    const created = await this.#client.sendCommand(['SET', this.#keys.epoch, randomUUID(), 'NX'], {
-      timeout,
-    });
+    const created = await this.#send(['SET', this.#keys.epoch, randomUUID(), 'NX'], { timeout });
     if (created !== null) this.#createdEpoch = true;
     const state = await this.#state();
     // Pages by rank from the latest expiry down. Members are only ever removed from the bottom
@@ -463,7 +509,6 @@ export class RedisStore implements RevocationStore {
     const pageTimeout = Math.max(this.#settings.commandTimeoutMs, 10_000);
     let more = true;
     // Members come as bytes: decodeMember reads them without a string or an object per member.
-    const bytes = this.#client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     let now = this.#sink.now();
     let live = 0;
     let countable = true;
@@ -486,7 +531,7 @@ export class RedisStore implements RevocationStore {
         Array.from(
           { length: PAGES_IN_FLIGHT },
           (_, i) =>
-            bytes.sendCommand(
+            this.#send(
               [
                 'ZRANGE',
                 this.#keys.entries,
@@ -495,7 +540,8 @@ export class RedisStore implements RevocationStore {
                 'REV',
               ],
               { timeout: pageTimeout },
-            ) as unknown as Promise<Buffer[]>,
+              true,
+            ) as Promise<Buffer[]>,
         ),
       );
     // The next pages are asked for before these are decoded, so Redis and this process work at once.
@@ -546,7 +592,7 @@ export class RedisStore implements RevocationStore {
     this.#version = version;
     this.#digest = digest;
     this.#pending = undefined;
-    if (this.#subscriber.isReady) this.#sink.confirmed(sentAt);
+    if (this.#subscribed()) this.#sink.confirmed(sentAt);
     publish('resync', () => ({ reason, entries, durationMs: performance.now() - startedAt }));
   }
 
@@ -586,6 +632,11 @@ export class RedisStore implements RevocationStore {
     }));
   }
 
+  /** The subscription can deliver messages: its connection is up (on a cluster, the cluster client's). */
+  #subscribed(): boolean {
+    return this.#cluster ? this.#cluster.isReady : (this.#subscriber as Client).isReady;
+  }
+
   #every(run: () => unknown, everyMs: number): void {
     const timer = setInterval(() => void run(), everyMs);
     timer.unref();
@@ -598,10 +649,15 @@ export class RedisStore implements RevocationStore {
  * such as ElastiCache and MemoryDB answer), and `CONFIG GET save` where it is allowed (they refuse
  * it). Never throws: what cannot be read is reported as unknown.
  */
-export async function readStoreSettings(client: Client, timeout: number): Promise<StoreSettingsReport> {
+export async function readStoreSettings(
+  client: Client | Send,
+  timeout: number,
+): Promise<StoreSettingsReport> {
+  const send: Send =
+    typeof client === 'function' ? client : (args, options) => client.sendCommand(args, options);
   const info = async (section: string) => {
     try {
-      const text = String(await client.sendCommand(['INFO', section], { timeout }));
+      const text = String(await send(['INFO', section], { timeout }));
       return Object.fromEntries(
         text
           .split(/\r?\n/)
@@ -630,7 +686,7 @@ export async function readStoreSettings(client: Client, timeout: number): Promis
   else {
     let save: string | undefined;
     try {
-      const reply = (await client.sendCommand(['CONFIG', 'GET', 'save'], { timeout })) as unknown;
+      const reply = (await send(['CONFIG', 'GET', 'save'], { timeout })) as unknown;
       const values = Array.isArray(reply) ? reply : Object.entries(reply as object).flat();
       save = values.length >= 2 ? String(values[1]) : undefined;
     } catch {
@@ -663,4 +719,29 @@ function repeatsAtTop(page: readonly Buffer[], previousLast: Buffer): number {
   const limit = Math.min(page.length, 1_000);
   for (let i = 0; i < limit; i++) if ((page[i] as Buffer).equals(previousLast)) return i + 1;
   return 0;
+}
+
+/**
+ * The cluster client. Discovered nodes take the seed's TLS and credentials (`defaults`): ElastiCache
+ * and MemoryDB announce their nodes by host name, and a TLS-only service refuses a plain connection.
+ * After a node stops answering, the client reads the topology again within `topologyRefreshMs`
+ * (node-redis waits 5 s by default), so the first write after a failover finds the promoted replica.
+ */
+function createRedisCluster(
+  settings: ResolvedRedisSettings,
+  socket: { connectTimeout: number; reconnectStrategy: (retries: number) => number },
+): Cluster {
+  const cluster = settings.cluster as NonNullable<ResolvedRedisSettings['cluster']>;
+  const seed = new URL(cluster.rootNodes[0] as string);
+  const tls = seed.protocol === 'rediss:';
+  return createCluster({
+    rootNodes: cluster.rootNodes.map((url) => ({ url })),
+    defaults: {
+      ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+      ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+      disableOfflineQueue: true,
+      socket: tls ? { ...socket, tls: true as const } : socket,
+    },
+    topologyRefreshOnReconnectionAttemptStrategy: cluster.topologyRefreshMs,
+  });
 }

@@ -110,7 +110,7 @@ export function describeService(
   if (revocation === undefined) lines.push('revoke   off (no revocation list)');
   else if (revocation.redis !== undefined) {
     lines.push(
-      `revoke   redis ${redactUrl(revocation.redis.url)}; while it cannot be trusted: ${revocation.onUnavailable}`,
+      `revoke   redis ${revocation.redis.cluster ? `cluster ${revocation.redis.cluster.rootNodes.map(redactUrl).join(',')}` : redactUrl(revocation.redis.url ?? '')}; while it cannot be trusted: ${revocation.onUnavailable}`,
     );
   } else lines.push('revoke   memory (this process only)');
   lines.push(

@@ -1,0 +1,197 @@
+/**
+ * Runs a real Redis Cluster on loopback from Debian's `redis-server` and `redis-cli`: three masters
+ * and three replicas on free ports, `cluster-node-timeout` 1 000 ms so a failover takes seconds,
+ * each node in its own temporary directory, no persistence. Stop it after the test.
+ *
+ * ```ts
+ * const cluster = await startRedisCluster();
+ * t.after(() => cluster.stop());
+ * const list = new RevocationList({ redis: { cluster: { rootNodes: cluster.urls } }, onUnavailable: 'reject' });
+ * await cluster.killMasterOf('{cognito-jwt:revocation}:entries'); await cluster.waitForOk();
+ * ```
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface RedisClusterNode {
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+export interface RedisCluster {
+  readonly nodes: readonly RedisClusterNode[];
+  /** Every node's `redis://127.0.0.1:{port}`: the seed list for `cluster.rootNodes`. */
+  readonly urls: string[];
+  /** `redis-cli -p port …` on one node, its output trimmed. */
+  cli(port: number, ...args: string[]): Promise<string>;
+  /** The port of the master that serves `key`'s slot now. */
+  masterOf(key: string): Promise<number>;
+  /** SIGKILL the master of `key`'s slot (no shutdown, no final save); returns its port. */
+  killMasterOf(key: string): Promise<number>;
+  /** Wait until every live node reports `cluster_state:ok` and `key`'s slot has a live master. */
+  waitForOk(key?: string, timeoutMs?: number): Promise<void>;
+  /** Kill every node and remove their directories. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function listening(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const alive = (node: RedisClusterNode) => node.child.exitCode === null && node.child.signalCode === null;
+
+/** Start 3 masters + 3 replicas and wait for `cluster_state:ok`. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'cognito-jwt-redis-cluster-'));
+  const nodes: RedisClusterNode[] = [];
+  const cli = async (port: number, ...args: string[]) =>
+    (await run('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 })).stdout.trim();
+  const stop = async () => {
+    await Promise.all(
+      nodes.filter(alive).map(
+        (node) =>
+          new Promise<void>((resolve) => {
+            node.child.once('exit', () => resolve());
+            node.child.kill('SIGCONT');
+            node.child.kill('SIGKILL');
+          }),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < 6; i++) {
+      const port = await freePort();
+      const child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '1000',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ],
+        { stdio: 'ignore' },
+      );
+      nodes.push({ port, url: `redis://127.0.0.1:${port}`, child });
+    }
+    for (const node of nodes) {
+      const deadline = Date.now() + 10_000;
+      while (!(await listening(node.port))) {
+        if (!alive(node)) throw new Error(`redis-server on ${node.port} exited early`);
+        if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${node.port}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
+      { timeout: 30_000 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const masterOf = async (key: string) => {
+    for (const node of nodes.filter(alive)) {
+      try {
+        const slot = await cli(node.port, 'CLUSTER', 'KEYSLOT', key);
+        const shards = await cli(node.port, 'CLUSTER', 'SLOTS');
+        // redis-cli prints each slot range as: from, to, then [ip, port, id] of master and replicas.
+        const lines = shards.split('\n');
+        for (let i = 0; i + 4 < lines.length; i++) {
+          const from = Number(lines[i]);
+          const to = Number(lines[i + 1]);
+          if (
+            Number.isInteger(from) &&
+            Number.isInteger(to) &&
+            lines[i + 2] === '127.0.0.1' &&
+            from <= Number(slot) &&
+            Number(slot) <= to
+          ) {
+            return Number(lines[i + 3]);
+          }
+        }
+      } catch {
+        // try the next node
+      }
+    }
+    throw new Error(`no master found for ${key}`);
+  };
+  const waitForOk = async (key?: string, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let ok = true;
+      for (const node of nodes.filter(alive)) {
+        const info = await cli(node.port, 'CLUSTER', 'INFO').catch(() => '');
+        if (!info.includes('cluster_state:ok')) ok = false;
+      }
+      if (ok && key !== undefined) {
+        const port = await masterOf(key).catch(() => undefined);
+        const node = nodes.find((one) => one.port === port);
+        ok = node !== undefined && alive(node);
+      }
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error('the cluster did not reach cluster_state:ok');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  await waitForOk();
+  return {
+    nodes,
+    urls: nodes.map((node) => node.url),
+    cli,
+    masterOf,
+    killMasterOf: async (key) => {
+      const port = await masterOf(key);
+      const node = nodes.find((one) => one.port === port) as RedisClusterNode;
+      await new Promise<void>((resolve) => {
+        node.child.once('exit', () => resolve());
+        node.child.kill('SIGKILL');
+      });
+      return port;
+    },
+    waitForOk,
+    stop,
+  };
+}
