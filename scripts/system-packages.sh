@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian servers the tests start on loopback (redis-server, nginx, caddy) when they
-# are missing, so `npm test` does all the set-up on a fresh machine. Each test starts its own
-# instance on a free port with a temporary directory; nothing here starts a service.
+# Installs the Debian servers the tests start on loopback (redis-server, nginx, caddy) and the
+# browser the sign-in tests drive (chromium, through playwright-core) when they are missing, so
+# `npm test` does all the set-up on a fresh machine. Each test starts its own instance on a free
+# port with a temporary directory; nothing here starts a service.
 set -euo pipefail
 missing=()
-for tool in redis-server nginx caddy; do
+for tool in redis-server nginx caddy chromium; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
