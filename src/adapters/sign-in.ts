@@ -136,7 +136,9 @@ export function createSignInDoor<Request>(
     async handle(request, sessionRequest) {
       const path = pathOf(sessionRequest.url);
       const method = sessionRequest.method.toUpperCase();
-      const api = under(path, apiPaths);
+      // A refused sign-in route answers with its error: redirecting it to sign-in could loop.
+      const route = path === paths.signIn || path === paths.callback || path === paths.signOut;
+      const api = route || under(path, apiPaths);
       try {
         if (path === paths.signIn && (method === 'GET' || method === 'HEAD')) {
           const at = sessionRequest.url.indexOf('?');
