@@ -227,7 +227,7 @@ test('chromium signs in over TLS, reads a page and the API, lives past token exp
     const api = () =>
       page.evaluate(async () => {
         const response = await fetch('/api/me');
-        return { status: response.status, body: await response.json() };
+        return { status: response.status, body: (await response.json()) as { sub: string; exp: number } };
       });
     const first = await api();
     assert.equal(first.status, 200);
