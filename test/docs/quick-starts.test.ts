@@ -53,6 +53,7 @@ const scenarios: Record<string, (block: Fence) => Promise<void>> = {
   'quick-start-oauth': prints,
   'quick-start-revocation': prints,
   'quick-start-keys': prints,
+  'quick-start-sign-in': prints,
   async 'quick-start-performance'(block) {
     const stdout = await quickStart(block);
     assert.match(stdout, /^cache off: [\d.]+ µs per verification\ncache on: [\d.]+ µs per verification\n$/);
