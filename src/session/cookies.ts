@@ -38,7 +38,9 @@ export function readCookies(header: string | undefined, prefix: string): Map<str
       if (end === -1) end = header.length;
       if (equals !== -1 && equals < end) {
         const name = header.slice(start, equals).trim();
-        let value = header.slice(equals + 1, end).trim();
+        let value = header.slice(equals + 1, end);
+        // trim() copies a long value; cookie values rarely carry spaces, so check the ends first.
+        if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
         if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
         const values = found.get(name);
         if (values === undefined) found.set(name, [value]);
