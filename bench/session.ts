@@ -176,14 +176,8 @@ export async function measureSession(
           return headers.length / ((performance.now() - start) / 1000);
         },
       ],
-      [
-        'bearerCacheHit',
-        () => repeat(oneToken, (token) => warmVerifier.verify(token)),
-      ],
-      [
-        'sessionCachedRead',
-        () => repeat(oneCookie, (header) => warmSession.read(request(header))),
-      ],
+      ['bearerCacheHit', () => repeat(oneToken, (token) => warmVerifier.verify(token))],
+      ['sessionCachedRead', () => repeat(oneCookie, (header) => warmSession.read(request(header)))],
     ];
     for (let round = 0; round <= settings.rounds; round++) {
       log(`session: round ${round + 1} of ${settings.rounds + 1}`);
