@@ -25,6 +25,7 @@ import {
   type WorkloadResult,
 } from './report.ts';
 import { formatRevocation, measureRevocation, REVOCATION_SETTINGS, revocationTargets } from './revocation.ts';
+import { formatSession, measureSession, SESSION_SETTINGS, sessionTargets } from './session.ts';
 import { VARIANTS } from './variants.ts';
 
 const args = benchArgs('npm run bench', 'few tokens, few rounds', 'the tables');
@@ -133,9 +134,11 @@ try {
   log(`memory (${settings.memoryTokens} tokens, two processes)`);
   const memory = await measureMemory(build, fixture, memoryFile);
   const revocation = await measureRevocation(REVOCATION_SETTINGS[args.quick ? 'quick' : 'full'], log);
+  const session = await measureSession(SESSION_SETTINGS[args.quick ? 'quick' : 'full'], log);
   const targets = [
     ...evaluateTargets(results, VARIANTS, coldStarts, floods, memory),
     ...revocationTargets(revocation),
+    ...sessionTargets(session),
   ];
 
   const command = `npm run bench${args.quick ? ' -- --quick' : ''}`;
@@ -149,6 +152,7 @@ try {
       formatColdStarts(coldStarts, style),
       formatMemory(memory, style),
       formatRevocation(revocation, style),
+      formatSession(session, style),
       formatTargets(targets, style),
     ].join('\n\n');
   console.log(render('text'));
@@ -171,6 +175,7 @@ try {
       coldStart: coldStarts,
       memory,
       revocation,
+      session,
       targets,
       durationSeconds: (performance.now() - startedAt) / 1000,
     };

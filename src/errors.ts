@@ -73,6 +73,27 @@ export const ERROR_STATUS = {
   ERR_OAUTH_SERVER_ERROR: 502,
   ERR_OAUTH_NETWORK: 503,
   ERR_OAUTH_TIMEOUT: 504,
+  // Browser sign-in and cookie sessions (cognito-jwt/session).
+  /** No session cookie (and no bearer token): a page redirects to sign-in, an API answers 401. */
+  ERR_SESSION_MISSING: 401,
+  /** The session cookie cannot be opened: tampered, truncated, another secret, mixed or too many chunks. */
+  ERR_SESSION_INVALID: 401,
+  /** The session passed its absolute or idle lifetime. */
+  ERR_SESSION_EXPIRED: 401,
+  /** The session was signed out, or Cognito rejected its refresh token (`invalid_grant`). */
+  ERR_SESSION_ENDED: 401,
+  /** The session would not fit in the cookies allowed for it (the stated bound). */
+  ERR_SESSION_TOO_LARGE: 500,
+  /** The sign-in callback's `state` has no pre-sign-in cookie, is reused, expired or does not match. */
+  ERR_SIGN_IN_STATE_INVALID: 400,
+  /** The ID token's `nonce` is not the one this sign-in sent. */
+  ERR_SIGN_IN_NONCE_MISMATCH: 401,
+  /** The authorization server answered the sign-in with an error (`access_denied`, ...). */
+  ERR_SIGN_IN_FAILED: 400,
+  /** A return-to URL outside the app's own origin and paths. */
+  ERR_REDIRECT_INVALID: 400,
+  /** An unsafe method authenticated by the session cookie came from another site (CSRF). */
+  ERR_CROSS_SITE_REQUEST: 403,
 } as const;
 
 /** Stable string code of every error; `switch (err.code)` narrows on it. */
@@ -129,6 +150,16 @@ export const CLIENT_MESSAGES = {
   ERR_OAUTH_SERVER_ERROR: 'the token endpoint failed',
   ERR_OAUTH_NETWORK: 'the token endpoint cannot be reached',
   ERR_OAUTH_TIMEOUT: 'the token endpoint did not answer in time',
+  ERR_SESSION_MISSING: 'sign in first',
+  ERR_SESSION_INVALID: 'the session cookie is invalid; sign in again',
+  ERR_SESSION_EXPIRED: 'the session has expired; sign in again',
+  ERR_SESSION_ENDED: 'the session has ended; sign in again',
+  ERR_SESSION_TOO_LARGE: 'the session is too large to keep in a cookie',
+  ERR_SIGN_IN_STATE_INVALID: 'the sign-in could not be matched to this browser; start it again',
+  ERR_SIGN_IN_NONCE_MISMATCH: 'the sign-in could not be matched to this browser; start it again',
+  ERR_SIGN_IN_FAILED: 'the sign-in did not complete',
+  ERR_REDIRECT_INVALID: 'the return address is not part of this site',
+  ERR_CROSS_SITE_REQUEST: 'the request came from another site',
 } as const satisfies Record<ErrorCode, string>;
 
 /** The fixed, configuration-free sentence a client may be shown for `code`. */

@@ -40,14 +40,19 @@ describe('the error codes', () => {
         .filter(([code, value]) => value === status && !code.startsWith('ERR_OAUTH_'))
         .map(([code]) => code)
         .sort();
-    assert.deepEqual(byStatus(403), ['ERR_FORBIDDEN', 'ERR_GROUP_MISSING', 'ERR_SCOPE_MISSING']);
+    assert.deepEqual(byStatus(403), [
+      'ERR_CROSS_SITE_REQUEST',
+      'ERR_FORBIDDEN',
+      'ERR_GROUP_MISSING',
+      'ERR_SCOPE_MISSING',
+    ]);
     assert.deepEqual(byStatus(503), [
       'ERR_JWKS_FETCH_FAILED',
       'ERR_JWKS_INVALID',
       'ERR_KEYS_NOT_LOADED',
       'ERR_REVOCATION_UNAVAILABLE',
     ]);
-    assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID', 'ERR_SYNC_UNSUPPORTED']);
+    assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID', 'ERR_SESSION_TOO_LARGE', 'ERR_SYNC_UNSUPPORTED']);
     for (const code of [
       'ERR_TOKEN_MALFORMED',
       'ERR_REFRESH_TOKEN_PRESENTED',

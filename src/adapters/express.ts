@@ -17,6 +17,7 @@ declare global {
   }
 }
 
+export { cognitoSignIn, type ExpressSignInOptions } from './express-sign-in.ts';
 export * from './http-exports.ts';
 
 /** Options of {@link cognitoAuth}; `getToken` receives the Express request. */

@@ -41,6 +41,7 @@ declare module 'fastify' {
   }
 }
 
+export { cognitoSignIn, type FastifySignInOptions } from './fastify-sign-in.ts';
 export * from './http-exports.ts';
 
 /** A rule for a Fastify guard: it sees the verified claims and the request. */

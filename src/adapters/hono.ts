@@ -16,6 +16,7 @@ declare module 'hono' {
   }
 }
 
+export { cognitoSignIn, type HonoSignInOptions } from './hono-sign-in.ts';
 export * from './http-exports.ts';
 
 /** Options of {@link cognitoAuth}; `getToken` receives the Hono context (e.g. `getCookie(c, 'session')`). */

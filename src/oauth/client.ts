@@ -7,6 +7,29 @@ import { issuedTokenExpiry } from './expiry.ts';
 import { postForm } from './post-form.ts';
 import { ClientCredentialsCache, type ClientCredentialsToken, type IssuedToken } from './token-cache.ts';
 
+/** What the `authorization_code` grant returns (a sign-in through managed login). */
+export interface CodeExchangeTokens {
+  /** Present when the sign-in asked for the `openid` scope. */
+  idToken?: string;
+  accessToken: string;
+  /** Cognito always returns one for the code grant. */
+  refreshToken?: string;
+  /** Lifetime of the access token, in seconds. */
+  expiresIn: number;
+  /** `Bearer` for Cognito. */
+  tokenType: string;
+}
+
+/** The parts of a code exchange: what came back to the callback, and what the sign-in sent. */
+export interface CodeExchange {
+  /** The `code` query parameter of the callback (single-use, lives 5 minutes at Cognito). */
+  code: string;
+  /** The `redirect_uri` the authorization request named, exactly. */
+  redirectUri: string;
+  /** The PKCE verifier whose S256 challenge the authorization request sent. */
+  codeVerifier: string;
+}
+
 /** What the `refresh_token` grant returns. */
 export interface RefreshedTokens {
   /** Present when the original sign-in asked for the `openid` scope (always, for Cognito's hosted UI and API sign-ins). */
@@ -47,6 +70,11 @@ const CLIENT_CREDENTIALS_KEYS = optionKeys<ClientCredentialsOptions>(
   { scopes: true, forceRenewal: true },
   { scope: 'scopes is a list: { scopes: ["orders/read"] }' },
 );
+const CODE_EXCHANGE_KEYS = optionKeys<CodeExchange>('exchangeCode argument', {
+  code: true,
+  redirectUri: true,
+  codeVerifier: true,
+});
 const REVOKE_KEYS = optionKeys<RevokeOptions>('revoke options', { revocationList: true, originJti: true });
 
 /** The endpoint's JSON answer to a successful grant. */
@@ -119,6 +147,41 @@ export class TokenEndpointClient {
       ...(answer.refresh_token === undefined || answer.refresh_token === refreshToken
         ? {}
         : { refreshToken: answer.refresh_token }),
+      expiresIn: answer.expires_in,
+      tokenType: answer.token_type,
+    };
+  }
+
+  /**
+   * Exchange an authorization code for tokens (`grant_type=authorization_code`, with the PKCE
+   * verifier). A used, expired or unknown code fails with `ERR_OAUTH_INVALID_GRANT`. The tokens are
+   * not verified here: `cognito-jwt/session` verifies them (and the ID token's `nonce`).
+   *
+   * ```ts
+   * const { idToken, accessToken, refreshToken } = await client.exchangeCode({ code, redirectUri, codeVerifier });
+   * ```
+   */
+  async exchangeCode(exchange: CodeExchange): Promise<CodeExchangeTokens> {
+    checkOptions(CODE_EXCHANGE_KEYS, exchange);
+    if (exchange === undefined)
+      throw new ConfigError('exchangeCode needs { code, redirectUri, codeVerifier }');
+    for (const name of ['code', 'redirectUri', 'codeVerifier'] as const) {
+      if (typeof exchange[name] !== 'string' || exchange[name].length === 0) {
+        throw new TokenEndpointError(
+          'ERR_OAUTH_INVALID_REQUEST',
+          `exchangeCode needs ${name} (a non-empty string), got ${describeValue(exchange[name])}`,
+        );
+      }
+    }
+    const answer = await this.#grant('authorization_code', {
+      code: exchange.code,
+      redirect_uri: exchange.redirectUri,
+      code_verifier: exchange.codeVerifier,
+    });
+    return {
+      ...(answer.id_token === undefined ? {} : { idToken: answer.id_token }),
+      accessToken: answer.access_token,
+      ...(answer.refresh_token === undefined ? {} : { refreshToken: answer.refresh_token }),
       expiresIn: answer.expires_in,
       tokenType: answer.token_type,
     };

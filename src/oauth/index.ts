@@ -15,6 +15,8 @@
 
 export {
   type ClientCredentialsOptions,
+  type CodeExchange,
+  type CodeExchangeTokens,
   type RefreshedTokens,
   type RevokeOptions,
   TokenEndpointClient,
@@ -25,6 +27,7 @@ export { secretHash } from './secret-hash.ts';
 export {
   type CurrentTokens,
   type SessionTokens,
+  type SessionTokenVerifier,
   TokenSession,
   type TokenSessionEvents,
   type TokenSessionOptions,

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkFunction, checkOptions, optionKeys } from '../options.ts';
 import { RevocationList } from '../revocation/list.ts';
-import { decodeUnverified } from '../token/decode.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS, positive } from './config.ts';
 import { TokenEndpointError } from './errors.ts';
@@ -31,8 +30,21 @@ export interface TokenSessionOptions {
   autoRefresh?: boolean;
   /** Epoch milliseconds; replaces `Date.now` (tests). */
   clock?: () => number;
-  /** `revoke()` adds the session's `origin_jti` to this list after Cognito revoked it (sign-out everywhere). */
+  /**
+   * `revoke()` adds the session's `origin_jti` to this list after Cognito revoked it (sign-out
+   * everywhere). Needs `verifier`: the `origin_jti` is read from verified claims only.
+   */
   revocationList?: RevocationList;
+  /**
+   * Verifies the session's tokens before `revoke()` reads their `origin_jti` (a `CognitoVerifier`
+   * for the pool; either token kind). Required with `revocationList`.
+   */
+  verifier?: SessionTokenVerifier;
+}
+
+/** What {@link TokenSessionOptions.verifier} must do: verify a token into its claims (a `CognitoVerifier` does). */
+export interface SessionTokenVerifier {
+  verify(token: string): Promise<{ readonly origin_jti?: unknown }>;
 }
 
 // The keys of the tokens and of the options, checked at run time; the compiler keeps them complete.
@@ -46,7 +58,7 @@ const SESSION_TOKEN_KEYS = optionKeys<SessionTokens>(
 );
 const SESSION_OPTIONS = optionKeys<TokenSessionOptions>(
   'TokenSession options',
-  { expiryMarginSeconds: true, autoRefresh: true, clock: true, revocationList: true },
+  { expiryMarginSeconds: true, autoRefresh: true, clock: true, revocationList: true, verifier: true },
   {
     timeoutMs: 'it is a TokenEndpointClient option: new TokenEndpointClient({ ..., timeoutMs })',
     fetch: 'it is a TokenEndpointClient option: new TokenEndpointClient({ ..., fetch })',
@@ -83,6 +95,7 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
   readonly #marginMs: number;
   readonly #autoRefresh: boolean;
   readonly #revocationList: RevocationList | undefined;
+  readonly #verifier: SessionTokenVerifier | undefined;
   #accessToken: string;
   #idToken: string | undefined;
   #refreshToken: string;
@@ -116,7 +129,19 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
         `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
       );
     }
+    if (
+      options.verifier !== undefined &&
+      typeof (options.verifier as Partial<SessionTokenVerifier> | null)?.verify !== 'function'
+    ) {
+      throw new ConfigError(`verifier must be a CognitoVerifier, got ${describeValue(options.verifier)}`);
+    }
+    if (options.revocationList !== undefined && options.verifier === undefined) {
+      throw new ConfigError(
+        "revocationList needs a verifier (a CognitoVerifier for the pool): revoke() adds the session's origin_jti, read from verified claims only",
+      );
+    }
     this.#revocationList = options.revocationList;
+    this.#verifier = options.verifier;
     this.#client = client;
     this.#clock = options.clock ?? Date.now;
     this.#marginMs =
@@ -172,17 +197,19 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
 
   /**
    * Revoke the refresh token at the endpoint (sign-out) and end the session. With a
-   * `revocationList`, the session's `origin_jti` (read from its current tokens, which came from the
-   * token endpoint) is then added to it, so verifiers using the list refuse its tokens at once.
+   * `revocationList`, the session's `origin_jti`, read from its current tokens once `verifier`
+   * verified them (refreshed first when they are within the margin of expiring), is then added to
+   * it, so verifiers using the list refuse its tokens at once.
    */
   async revoke(): Promise<void> {
     this.#throwIfEnded();
     if (this.#revocationList === undefined) await this.#client.revoke(this.#refreshToken);
     else {
-      await this.#client.revoke(this.#refreshToken, {
-        revocationList: this.#revocationList,
-        originJti: this.#originJti(),
-      });
+      const originJti = await this.#verifiedOriginJti();
+      if (originJti === undefined) await this.#client.revoke(this.#refreshToken);
+      else {
+        await this.#client.revoke(this.#refreshToken, { revocationList: this.#revocationList, originJti });
+      }
     }
     this.#end(new TokenEndpointError('ERR_OAUTH_INVALID_GRANT', 'the session was revoked (signed out)'));
   }
@@ -258,20 +285,31 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     this.emit('ended', error);
   }
 
-  /** The session's `origin_jti`; its tokens came from the token endpoint, so reading them unverified is safe here. */
-  #originJti(): string {
-    for (const token of [this.#accessToken, this.#idToken]) {
+  /**
+   * The session's `origin_jti`, from the first of its current tokens that `verifier` accepts (a
+   * token passed in by the caller is not trusted until then); `undefined` when a token is refused
+   * as already revoked (the list holds the session). Throws the first refusal otherwise.
+   */
+  async #verifiedOriginJti(): Promise<string | undefined> {
+    const tokens = await this.getTokens();
+    let refusal: unknown;
+    for (const token of [tokens.accessToken, tokens.idToken]) {
       if (token === undefined) continue;
+      let claims: { readonly origin_jti?: unknown };
       try {
-        const value = decodeUnverified(token).payload.origin_jti;
-        if (typeof value === 'string' && value.length > 0) return value;
-      } catch {
-        // not a JWT we can read: try the other token
+        claims = await (this.#verifier as SessionTokenVerifier).verify(token);
+      } catch (error) {
+        if (error instanceof CognitoJwtError && error.code === 'ERR_TOKEN_REVOKED') return undefined;
+        refusal ??= error;
+        continue;
       }
+      const value = claims.origin_jti;
+      if (typeof value === 'string' && value.length > 0) return value;
+      throw new ConfigError(
+        'the session tokens carry no origin_jti (token revocation is off for the app client): use RevocationList.revokeUser instead',
+      );
     }
-    throw new ConfigError(
-      'the session tokens carry no origin_jti (token revocation is off for the app client): use RevocationList.revokeUser instead',
-    );
+    throw refusal;
   }
 
   #throwIfEnded(): void {

@@ -10,9 +10,9 @@ import type * as node from './node.ts';
 import type { Platform } from './types.ts';
 import type * as web from './web.ts';
 
-type Conforms<Module extends Platform<RsaKey, EcKey>, RsaKey, EcKey> = Module;
+type Conforms<Module extends Platform<RsaKey, EcKey, AesKey>, RsaKey, EcKey, AesKey> = Module;
 
 /** `./node.ts`, checked. */
-export type NodePlatformChecked = Conforms<typeof node, node.RsaKey, node.EcKey>;
+export type NodePlatformChecked = Conforms<typeof node, node.RsaKey, node.EcKey, node.AesKey>;
 /** `./web.ts`, checked. */
-export type WebPlatformChecked = Conforms<typeof web, web.RsaKey, web.EcKey>;
+export type WebPlatformChecked = Conforms<typeof web, web.RsaKey, web.EcKey, web.AesKey>;

@@ -9,7 +9,17 @@
  * verifyRs256Sync(signingInput, signature, key); // true or false
  * ```
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPublicKey,
+  createSecretKey,
+  verify as cryptoVerify,
+  hkdfSync,
+  type KeyObject,
+  randomBytes as nodeRandomBytes,
+} from 'node:crypto';
 import {
   channel as diagnosticsChannel,
   subscribe as diagnosticsSubscribe,
@@ -123,6 +133,55 @@ export function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey)
       resolve(!error && valid),
     );
   });
+}
+
+/** An AES-256-GCM key as Node holds it. */
+export type AesKey = KeyObject;
+
+export function randomBytes(size: number): Uint8Array {
+  return nodeRandomBytes(size);
+}
+
+export function base64urlText(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+export function hkdfSha256(secret: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', secret, salt, info, 32));
+}
+
+export function importAesKey(raw: Uint8Array): AesKey {
+  return createSecretKey(raw);
+}
+
+export function sealAesGcm(key: AesKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  const head = cipher.update(plaintext);
+  const tail = cipher.final();
+  return Buffer.concat([head, tail, cipher.getAuthTag()]);
+}
+
+export function openAesGcm(
+  key: AesKey,
+  iv: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array,
+): Uint8Array | undefined {
+  if (sealed.byteLength < 16) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
+  try {
+    const head = decipher.update(sealed.subarray(0, sealed.byteLength - 16));
+    return Buffer.concat([head, decipher.final()]);
+  } catch {
+    return undefined; // the tag does not match: tampered, truncated, or another key
+  }
 }
 
 /**

@@ -32,7 +32,7 @@ export type EventListener = (message: unknown, name: string | symbol) => void;
  * const checked: Platform<node.RsaKey, node.EcKey> = {} as typeof node;
  * ```
  */
-export interface Platform<RsaKey, EcKey> {
+export interface Platform<RsaKey, EcKey, AesKey = unknown> {
   /** Which implementation this is. */
   readonly PLATFORM: 'node' | 'web';
   /** Signatures can be checked synchronously (`verifySync()`); false on Web Crypto. */
@@ -79,6 +79,31 @@ export interface Platform<RsaKey, EcKey> {
   verifyEs256Sync(data: Uint8Array, signature: Uint8Array, key: EcKey): boolean;
   /** ES256 with a raw 64-byte R‖S signature. */
   verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey): Promise<boolean>;
+
+  /** `size` bytes from the platform's cryptographic random generator. */
+  randomBytes(size: number): Uint8Array;
+  /** Encode bytes as base64url without padding. */
+  base64urlText(bytes: Uint8Array): string;
+  /** SHA-256 of `data` (PKCE's S256 challenge). */
+  sha256(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** HKDF-SHA256 (RFC 5869): 32 bytes from a secret, a salt and a purpose (`info`). */
+  hkdfSha256(secret: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** An AES-256-GCM key from its 32 raw bytes (Node: at once; the Web: the import starts). */
+  importAesKey(raw: Uint8Array): AesKey;
+  /** AES-256-GCM: the ciphertext followed by the 16-byte tag; `iv` is 12 random bytes. */
+  sealAesGcm(
+    key: AesKey,
+    iv: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array | Promise<Uint8Array>;
+  /** The plaintext of {@link sealAesGcm}'s output, or `undefined` when the tag does not match. */
+  openAesGcm(
+    key: AesKey,
+    iv: Uint8Array,
+    sealed: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 
   /** The HTTP client used when none is given (Node: `node:http(s)`, no undici load; Web: `fetch`). */
   readonly defaultFetch: typeof fetch;

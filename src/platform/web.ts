@@ -30,7 +30,18 @@ interface Subtle {
     extractable: boolean,
     usages: string[],
   ): Promise<WebCryptoKey>;
+  importKey(
+    format: 'raw',
+    keyData: Uint8Array,
+    algorithm: object | string,
+    extractable: boolean,
+    usages: string[],
+  ): Promise<WebCryptoKey>;
   verify(algorithm: object, key: WebCryptoKey, signature: Uint8Array, data: Uint8Array): Promise<boolean>;
+  digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer>;
+  deriveBits(algorithm: object, key: WebCryptoKey, length: number): Promise<ArrayBuffer>;
+  encrypt(algorithm: object, key: WebCryptoKey, data: Uint8Array): Promise<ArrayBuffer>;
+  decrypt(algorithm: object, key: WebCryptoKey, data: Uint8Array): Promise<ArrayBuffer>;
 }
 
 /** An RSA public key being imported (or imported): awaited at its first use. */
@@ -142,6 +153,82 @@ export function verifyEs256Sync(_data: Uint8Array, _signature: Uint8Array, _key:
 export async function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey): Promise<boolean> {
   // Web Crypto reads ECDSA signatures as R‖S natively, and refuses any other length by answering false.
   return subtle().verify(ES256, await key, signature, data);
+}
+
+/** An AES-256-GCM key being imported (or imported): awaited at its first use. */
+export type AesKey = Promise<WebCryptoKey>;
+
+export function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  (
+    globalThis as unknown as { crypto: { getRandomValues(array: Uint8Array): Uint8Array } }
+  ).crypto.getRandomValues(bytes);
+  return bytes;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+export function base64urlText(bytes: Uint8Array): string {
+  let text = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    text +=
+      BASE64URL[n >>> 18]! + BASE64URL[(n >>> 12) & 63]! + BASE64URL[(n >>> 6) & 63]! + BASE64URL[n & 63]!;
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8);
+    text += BASE64URL[n >>> 18]! + BASE64URL[(n >>> 12) & 63]!;
+    if (i + 1 < bytes.length) text += BASE64URL[(n >>> 6) & 63]!;
+  }
+  return text;
+}
+
+export async function sha256(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().digest('SHA-256', data));
+}
+
+export async function hkdfSha256(
+  secret: Uint8Array,
+  salt: Uint8Array,
+  info: Uint8Array,
+): Promise<Uint8Array> {
+  const key = await subtle().importKey('raw', secret, 'HKDF', false, ['deriveBits']);
+  return new Uint8Array(await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, key, 256));
+}
+
+export function importAesKey(raw: Uint8Array): AesKey {
+  return quiet(subtle().importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']));
+}
+
+export async function sealAesGcm(
+  key: AesKey,
+  iv: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  return new Uint8Array(
+    await subtle().encrypt(
+      { name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 },
+      await key,
+      plaintext,
+    ),
+  );
+}
+
+export async function openAesGcm(
+  key: AesKey,
+  iv: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(
+      await subtle().decrypt({ name: 'AES-GCM', iv, additionalData: aad, tagLength: 128 }, await key, sealed),
+    );
+  } catch {
+    return undefined; // the tag does not match: tampered, truncated, or another key
+  }
 }
 
 // Late-bound, so a runtime (or a test) that replaces the global fetch is honoured.

@@ -28,6 +28,18 @@ for (const adapter of ['express', 'fastify', 'hono', 'lambda']) {
   });
 }
 
+test('importing cognito-jwt/session loads no framework and no Redis client at run time', async () => {
+  const script = `
+    import { register } from 'node:module';
+    register(${JSON.stringify(FORBID_FRAMEWORKS.replace('aws-lambda', 'aws-lambda|redis'))});
+    const module = await import('./src/session/index.ts');
+    console.log(Object.keys(module).sort().join(','));`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+  });
+  assert.match(stdout, /CognitoSession/);
+});
+
 test('the resolve hook does catch a framework import (the test above can fail)', async () => {
   const script = `
     import { register } from 'node:module';

@@ -56,6 +56,7 @@ const scenarios: Record<string, (block: Fence) => Promise<void>> = {
   'quick-start-keys': prints,
   'quick-start-tokens': prints,
   'quick-start-mcp': prints,
+  'quick-start-sign-in': prints,
   async 'quick-start-performance'(block) {
     const stdout = await quickStart(block);
     assert.match(stdout, /^cache off: [\d.]+ µs per verification\ncache on: [\d.]+ µs per verification\n$/);

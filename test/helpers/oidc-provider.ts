@@ -224,3 +224,328 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       }),
   };
 }
+
+/** A user of the Cognito-like provider: who signs in at the next authorization request. */
+export interface CognitoTestUser {
+  sub: string;
+  username?: string;
+  email?: string;
+  groups?: readonly string[];
+}
+
+export interface CognitoProviderOptions {
+  /** The pool id in the issuer path: `http://127.0.0.1:{port}/{userPoolId}`. Default `eu-west-1_SignIn1`. */
+  userPoolId?: string;
+  /** The app client. Default `web-client` with a secret (client_secret_basic). */
+  clientId?: string;
+  clientSecret?: string;
+  /** The app client's callback URLs (`redirect_uri` must be one of them). */
+  callbackUrls: readonly string[];
+  /** The app client's sign-out URLs (`logout_uri` of `/logout` must be one of them). */
+  signOutUrls: readonly string[];
+  /** Lifetime of access and ID tokens, seconds. Default 3600. */
+  tokenTtlSeconds?: number;
+  /** Issue a new refresh token at each refresh (Cognito's rotation). Default true. */
+  rotateRefreshToken?: boolean;
+  /** Whether a refresh gives the tokens a new `origin_jti` (unconfirmed for Cognito: test both). Default false. */
+  newOriginJtiOnRefresh?: boolean;
+  /** The provider's own listener: TLS options make it https. */
+  tls?: { key: string; cert: string };
+}
+
+export interface TestCognitoProvider {
+  /** `http(s)://127.0.0.1:{port}`: the user pool domain (managed login, `/oauth2/*`, `/logout`). */
+  readonly origin: string;
+  /** `{origin}/{userPoolId}`: the `iss` of every token. */
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly userPoolId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The user the next authorization request signs in (no form: the interaction finishes at once). */
+  signInAs(user: CognitoTestUser): void;
+  setTokenTtl(seconds: number): void;
+  /** Requests answered, by route: `token:authorization_code`, `token:refresh_token`, `revoke`, `logout`, `authorize`. */
+  count(route: string): number;
+  /** The last `/logout` query, as received. */
+  readonly lastLogout: URLSearchParams | undefined;
+  /** The ID token's nonce of the next code exchange is replaced by this (an attacker's ID token). */
+  forgeNextNonce(nonce: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * oidc-provider made to behave like a Cognito user pool for browser sign-in: the issuer is
+ * `{origin}/{userPoolId}`, the keys at `{issuer}/.well-known/jwks.json`; `/oauth2/authorize`,
+ * `/oauth2/token` (authorization_code with PKCE, refresh_token with rotation), `/oauth2/revoke`;
+ * ID tokens with `token_use: 'id'`, `cognito:groups`, `cognito:username`, `email`, `origin_jti`
+ * and the nonce; JWT access tokens with `token_use: 'access'`, `client_id`, `username`,
+ * `cognito:groups`, `scope` and `origin_jti`; a refresh token on every code exchange; and a
+ * Cognito-style `GET /logout?client_id=…&logout_uri=…` that ends the managed-login session and
+ * redirects to one of the client's sign-out URLs. Sign-in needs no form: the user set by
+ * `signInAs` is signed in when the browser reaches the interaction.
+ */
+export async function startCognitoProvider(options: CognitoProviderOptions): Promise<TestCognitoProvider> {
+  const ProviderClass = await loadProvider();
+  const userPoolId = options.userPoolId ?? 'eu-west-1_SignIn1';
+  const clientId = options.clientId ?? 'web-client';
+  const clientSecret = options.clientSecret ?? 'web-client-secret-Hq71xP';
+  let tokenTtl = options.tokenTtlSeconds ?? 3600;
+  let nextUser: CognitoTestUser = { sub: randomUUID(), groups: ['users'] };
+  const users = new Map<string, CognitoTestUser>();
+  const counts = new Map<string, number>();
+  const bump = (route: string) => counts.set(route, (counts.get(route) ?? 0) + 1);
+  const originJtis = new Map<string, string>();
+  const refreshedIn = new WeakSet<object>();
+  let lastLogout: URLSearchParams | undefined;
+  let forgedNonce: string | undefined;
+
+  let ready!: (handler: (request: IncomingMessage, response: ServerResponse) => void) => void;
+  const handler = new Promise<(request: IncomingMessage, response: ServerResponse) => void>((resolve) => {
+    ready = resolve;
+  });
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    void handler.then((handle) => handle(request, response));
+  };
+  const server = options.tls
+    ? (await import('node:https')).createServer({ key: options.tls.key, cert: options.tls.cert }, listener)
+    : createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${origin}/${userPoolId}`;
+
+  /** The session's origin_jti: one per grant, new at each refresh when asked to. */
+  const originJtiOf = (ctx: object, grantId: string | undefined, refreshing: boolean): string | undefined => {
+    if (grantId === undefined) return undefined;
+    if (refreshing && options.newOriginJtiOnRefresh === true && !refreshedIn.has(ctx)) {
+      refreshedIn.add(ctx);
+      originJtis.set(grantId, randomUUID());
+    }
+    let value = originJtis.get(grantId);
+    if (value === undefined) {
+      value = randomUUID();
+      originJtis.set(grantId, value);
+    }
+    return value;
+  };
+  const isRefresh = (ctx: unknown) =>
+    (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params?.grant_type === 'refresh_token';
+
+  const key = generateKeyPair({ kid: 'cognito-like-key' });
+  const provider = new ProviderClass(issuer, {
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [...options.callbackUrls],
+        scope: ['openid', 'email', 'profile', ...RESOURCE_SCOPES].join(' '),
+      },
+    ],
+    clientAuthMethods: ['client_secret_basic'],
+    jwks: { keys: [{ ...key.privateKey.export({ format: 'jwk' }), kid: key.kid, alg: 'RS256', use: 'sig' }] },
+    routes: {
+      authorization: '/oauth2/authorize',
+      token: '/oauth2/token',
+      revocation: '/oauth2/revoke',
+      jwks: `/${userPoolId}/.well-known/jwks.json`,
+      userinfo: '/oauth2/userInfo',
+    },
+    scopes: ['openid', 'email', 'profile', ...RESOURCE_SCOPES],
+    claims: {
+      openid: ['sub', 'token_use', 'cognito:groups', 'cognito:username', 'origin_jti', 'event_id'],
+      email: ['email', 'email_verified'],
+    },
+    conformIdTokenClaims: false,
+    findAccount: (ctx: object, accountId: string, source?: { grantId?: string }) => ({
+      accountId,
+      claims: () => {
+        const user = users.get(accountId) ?? { sub: accountId };
+        return {
+          sub: accountId,
+          token_use: 'id',
+          'cognito:username': user.username ?? accountId,
+          ...(user.groups === undefined ? {} : { 'cognito:groups': [...user.groups] }),
+          ...(user.email === undefined ? {} : { email: user.email, email_verified: true }),
+          origin_jti: originJtiOf(ctx, source?.grantId, isRefresh(ctx)),
+          event_id: randomUUID(),
+        };
+      },
+    }),
+    extraTokenClaims: (ctx: object, token: { accountId?: string; grantId?: string; clientId?: string }) => {
+      const user = token.accountId === undefined ? undefined : users.get(token.accountId);
+      return {
+        token_use: 'access',
+        client_id: token.clientId ?? clientId,
+        username: user?.username ?? token.accountId,
+        ...(user?.groups === undefined ? {} : { 'cognito:groups': [...user.groups] }),
+        origin_jti: originJtiOf(ctx, token.grantId, isRefresh(ctx)),
+      };
+    },
+    loadExistingGrant: async (ctx: {
+      oidc: {
+        client: { clientId: string };
+        session: { accountId: string; grantIdFor(id: string): string | undefined };
+        provider: Provider;
+      };
+    }) => {
+      const existing = ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      const { Grant } = ctx.oidc.provider as unknown as {
+        Grant: { find(id: string): Promise<GrantModel> } & Provider['Grant'];
+      };
+      if (existing) {
+        const found = await Grant.find(existing);
+        if (found) return found;
+      }
+      // First-party app: no consent screen, like Cognito's managed login.
+      const grant = new Grant({ accountId: ctx.oidc.session.accountId, clientId: ctx.oidc.client.clientId });
+      grant.addOIDCScope('openid email profile');
+      grant.addResourceScope(RESOURCE, RESOURCE_SCOPES.join(' '));
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: () => true,
+    expiresWithSession: () => false,
+    rotateRefreshToken: options.rotateRefreshToken ?? true,
+    pkce: { required: () => true },
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true, allowedPolicy: () => true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: () => ({
+          scope: RESOURCE_SCOPES.join(' '),
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: tokenTtl,
+          jwt: { sign: { alg: 'RS256' } },
+        }),
+      },
+    },
+    ttl: {
+      AccessToken: () => tokenTtl,
+      IdToken: () => tokenTtl,
+      RefreshToken: 30 * 24 * 3600,
+      Grant: 30 * 24 * 3600,
+      Session: 3600,
+      Interaction: 600,
+      AuthorizationCode: 300,
+    },
+  });
+  provider.on('server_error', (_ctx, error) => {
+    console.error('oidc-provider server_error', error);
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/oauth2/token') bump(`token:${String(ctx.oidc?.params?.grant_type ?? 'unknown')}`);
+    if (ctx.path === '/oauth2/revoke') bump('revoke');
+    if (ctx.path === '/oauth2/authorize') bump('authorize');
+    const body = (ctx as unknown as { body?: unknown }).body;
+    if (
+      ctx.path === '/oauth2/token' &&
+      forgedNonce !== undefined &&
+      typeof body === 'object' &&
+      body !== null
+    ) {
+      // Re-sign the ID token with another nonce: what an ID token from another sign-in looks like.
+      const fields = body as { id_token?: string };
+      if (typeof fields.id_token === 'string') {
+        const [header, payload] = fields.id_token.split('.');
+        const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString()) as Record<
+          string,
+          unknown
+        >;
+        claims.nonce = forgedNonce;
+        forgedNonce = undefined;
+        const { createSign } = await import('node:crypto');
+        const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+        const signature = createSign('sha256').update(input).sign(key.privateKey).toString('base64url');
+        fields.id_token = `${input}.${signature}`;
+      }
+    }
+  });
+  const handle = provider.callback();
+  ready(async (request, response) => {
+    const url = new URL(request.url ?? '/', origin);
+    if (url.pathname.startsWith('/interaction/')) {
+      // The managed-login form, filled in at once by the user of signInAs.
+      const user = nextUser;
+      users.set(user.sub, user);
+      try {
+        await (
+          provider as unknown as {
+            interactionFinished(
+              req: IncomingMessage,
+              res: ServerResponse,
+              result: unknown,
+              options: unknown,
+            ): Promise<void>;
+          }
+        ).interactionFinished(
+          request,
+          response,
+          { login: { accountId: user.sub } },
+          { mergeWithLastSubmission: false },
+        );
+      } catch (error) {
+        response.writeHead(400, { 'content-type': 'text/plain' }).end(String(error));
+      }
+      return;
+    }
+    if (url.pathname === '/logout' && request.method === 'GET') {
+      bump('logout');
+      lastLogout = url.searchParams;
+      const logoutUri = url.searchParams.get('logout_uri');
+      if (
+        url.searchParams.get('client_id') !== clientId ||
+        logoutUri === null ||
+        !options.signOutUrls.includes(logoutUri)
+      ) {
+        response.writeHead(400, { 'content-type': 'text/plain' }).end('invalid logout request');
+        return;
+      }
+      // Ends the managed-login session: its cookies go, the next sign-in signs in again.
+      response.writeHead(302, {
+        location: logoutUri,
+        'set-cookie': ['_session=; Path=/; Max-Age=0', '_session.sig=; Path=/; Max-Age=0'],
+      });
+      response.end();
+      return;
+    }
+    handle(request, response);
+  });
+
+  return {
+    origin,
+    issuer,
+    jwksUri: `${issuer}/.well-known/jwks.json`,
+    userPoolId,
+    clientId,
+    clientSecret,
+    signInAs(user) {
+      nextUser = user;
+    },
+    setTokenTtl(seconds) {
+      tokenTtl = seconds;
+    },
+    count: (route) => counts.get(route) ?? 0,
+    get lastLogout() {
+      return lastLogout;
+    },
+    forgeNextNonce(nonce) {
+      forgedNonce = nonce;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

@@ -54,7 +54,7 @@ test('TokenSession.revoke signs out at /oauth2/revoke, then refuses the session 
   const session = new TokenSession(
     client,
     { accessToken, idToken, refreshToken: mintRefreshToken() },
-    { revocationList: list },
+    { revocationList: list, verifier },
   );
   verifier.verifySync(accessToken);
   await session.revoke();
@@ -90,7 +90,15 @@ test('a session whose tokens carry no origin_jti is refused before signing out, 
   const session = new TokenSession(
     client,
     { accessToken, refreshToken: mintRefreshToken() },
-    { revocationList: new RevocationList({ store: 'memory' }) },
+    {
+      revocationList: new RevocationList({ store: 'memory' }),
+      verifier: new CognitoVerifier({
+        userPoolId: POOL,
+        clientId: CLIENT,
+        tokenUse: 'access',
+        jwks: buildJwks(key),
+      }),
+    },
   );
   await assert.rejects(session.revoke(), { code: 'ERR_CONFIG_INVALID', message: /revokeUser/ });
   assert.equal(bodies.length, 0);

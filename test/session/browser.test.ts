@@ -1,0 +1,286 @@
+/**
+ * A real browser through the whole sign-in: Debian's chromium, driven by playwright-core, against
+ * an Express app served over TLS on loopback. The certificate comes from a test CA made here with
+ * openssl, and the CA is installed in the NSS database of the browser's own HOME (certutil), so
+ * nothing is ignored: `Secure` and `__Host-` cookies are tested as shipped, without the
+ * development switch. The provider is the Cognito-like oidc-provider (plain http on loopback).
+ * After sign-out the old cookie is refused by this app and by a second session whose revocation
+ * list is another mirror of the same Redis (two lists in one process, as two processes would have).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import express from 'express';
+import { chromium } from 'playwright-core';
+import { cognitoSignIn } from '../../src/adapters/express.ts';
+import { RevocationList } from '../../src/revocation/index.ts';
+import { CognitoSession, type SessionOptions } from '../../src/session/index.ts';
+import { startCognitoProvider, type TestCognitoProvider } from '../helpers/oidc-provider.ts';
+import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SECRET = 'browser-test-secret-of-more-than-32-characters';
+const TOKEN_TTL = 8;
+
+const available = existsSync(CHROMIUM) && existsSync('/usr/bin/certutil') && existsSync('/usr/bin/openssl');
+const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-browser-'));
+let redis: RedisServer;
+let op: TestCognitoProvider;
+let appOrigin: string;
+let closeApp: () => Promise<void>;
+let lists: RevocationList[] = [];
+let sessionOptions: SessionOptions;
+let ca: string;
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+}
+
+/** A CA, and a certificate for localhost and 127.0.0.1 signed by it. */
+function makeCertificates(): { key: string; cert: string; ca: string } {
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=cognito-jwt test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  return { key: read('server.key'), cert: read('server.crt'), ca: read('ca.crt') };
+}
+
+/** A GET to the app from Node, trusting the test CA, with a given Cookie header. */
+function get(path: string, cookie: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(new URL(path, appOrigin), { ca, headers: { cookie } }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+before(async () => {
+  if (!available) return;
+  const tls = makeCertificates();
+  ca = tls.ca;
+  redis = await startRedisServer();
+  const appServer = createHttpsServer({ key: tls.key, cert: tls.cert });
+  await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+  appOrigin = `https://localhost:${(appServer.address() as AddressInfo).port}`;
+  op = await startCognitoProvider({
+    callbackUrls: [`${appOrigin}/auth/callback`],
+    signOutUrls: [`${appOrigin}/signed-out`],
+    tokenTtlSeconds: TOKEN_TTL,
+  });
+  const newList = () => {
+    const list = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+    lists.push(list);
+    return list;
+  };
+  sessionOptions = {
+    domain: op.origin,
+    clientId: op.clientId,
+    clientSecret: op.clientSecret,
+    verifier: { userPoolId: op.userPoolId, clientId: op.clientId, tokenUse: 'access', issuer: op.issuer },
+    appOrigin,
+    secrets: [SECRET],
+    logoutUri: `${appOrigin}/signed-out`,
+    revocationList: newList(),
+  };
+  const session = new CognitoSession(sessionOptions);
+  const app = express();
+  app.use(cognitoSignIn({ session, apiPaths: ['/api'], publicPaths: ['/signed-out'] }));
+  app.get('/signed-out', (_req, res) => res.send('<p id="bye">signed out</p>'));
+  app.get('/page', (req, res) =>
+    res.send(
+      `<p id="who">${req.auth?.sub}</p><form method="post" action="/auth/sign-out"><button id="out">Sign out</button></form>`,
+    ),
+  );
+  app.get('/api/me', (req, res) => res.json({ sub: req.auth?.sub, exp: req.auth?.exp }));
+  app.post('/api/orders', (req, res) => res.status(201).json({ by: req.auth?.sub }));
+  appServer.on('request', app);
+  const second = new CognitoSession({ ...sessionOptions, revocationList: newList() });
+  await Promise.all(lists.map((list) => list.ready));
+  secondSession = second;
+  closeApp = async () => {
+    appServer.closeAllConnections();
+    await new Promise<void>((resolve) => appServer.close(() => resolve()));
+  };
+});
+let secondSession: CognitoSession;
+
+after(async () => {
+  if (!available) return;
+  await closeApp();
+  await op.close();
+  for (const list of lists) await list.close();
+  lists = [];
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('chromium signs in over TLS, reads a page and the API, lives past token expiry, signs out; the old cookie is refused here and in a second process', {
+  skip: !available && 'chromium, certutil or openssl missing',
+  timeout: 60_000,
+}, async () => {
+  // The browser's own HOME holds an NSS database that trusts the test CA.
+  const home = join(dir, 'home');
+  const nss = join(home, '.pki', 'nssdb');
+  mkdirSync(nss, { recursive: true });
+  execFileSync('certutil', ['-d', `sql:${nss}`, '-N', '--empty-password']);
+  execFileSync('certutil', [
+    '-d',
+    `sql:${nss}`,
+    '-A',
+    '-t',
+    'C,,',
+    '-n',
+    'cognito-jwt-test-ca',
+    '-i',
+    join(dir, 'ca.crt'),
+  ]);
+  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    env: { ...process.env, HOME: home },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const page = await context.newPage();
+    op.signInAs({ sub: 'browser-user', groups: ['users'], email: 'b@example.com' });
+    await page.goto(`${appOrigin}/page`);
+    assert.equal(await page.textContent('#who'), 'browser-user');
+    const cookies = await context.cookies(appOrigin);
+    const session = cookies.filter((cookie) => cookie.name.startsWith('__Host-session.'));
+    assert.ok(session.length >= 1);
+    for (const cookie of session) {
+      assert.equal(cookie.secure, true);
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, 'Lax');
+      assert.equal(cookie.path, '/');
+    }
+    assert.equal(cookies.filter((cookie) => cookie.name.includes('signin')).length, 0);
+    const api = () =>
+      page.evaluate(async () => {
+        const response = await fetch('/api/me');
+        return { status: response.status, body: (await response.json()) as { sub: string; exp: number } };
+      });
+    const first = await api();
+    assert.equal(first.status, 200);
+    assert.equal(first.body.sub, 'browser-user');
+
+    // Past the first access token's expiry: the next call refreshes silently.
+    const refreshes = op.count('token:refresh_token');
+    await new Promise((resolve) =>
+      setTimeout(resolve, (first.body.exp as number) * 1000 - Date.now() + 1000),
+    );
+    const later = await api();
+    assert.equal(later.status, 200);
+    assert.ok((later.body.exp as number) > (first.body.exp as number), 'a new access token');
+    assert.equal(op.count('token:refresh_token'), refreshes + 1);
+    const posted = await page.evaluate(async () => (await fetch('/api/orders', { method: 'POST' })).status);
+    assert.equal(posted, 201, 'a same-origin POST passes the CSRF check');
+
+    const oldCookie = (await context.cookies(appOrigin))
+      .filter((cookie) => cookie.name.startsWith('__Host-session.'))
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join('; ');
+    await page.reload();
+    await Promise.all([page.waitForURL(`${appOrigin}/signed-out`), page.click('#out')]);
+    assert.equal(await page.textContent('#bye'), 'signed out');
+    assert.equal(
+      (await context.cookies(appOrigin)).filter((cookie) => cookie.name.startsWith('__Host-session.')).length,
+      0,
+    );
+    assert.equal(op.count('revoke'), 1);
+    assert.equal(op.count('logout'), 1);
+
+    const here = await get('/api/me', oldCookie);
+    assert.equal(here.status, 401);
+    assert.equal(JSON.parse(here.body).code, 'ERR_SESSION_ENDED');
+    // The second session has its own mirror of the Redis list; the revocation reaches it by pub/sub.
+    const deadline = Date.now() + 5_000;
+    let refusal: unknown;
+    while (Date.now() < deadline) {
+      refusal = await secondSession
+        .read({
+          method: 'GET',
+          url: '/api/me',
+          header: (name) => (name === 'cookie' ? oldCookie : undefined),
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      if (refusal !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal((refusal as { code?: string } | undefined)?.code, 'ERR_TOKEN_REVOKED');
+  } finally {
+    await context.close();
+  }
+});
