@@ -8,7 +8,7 @@
  */
 import { verifyRs512 } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
-import { IDENTITY_POOL_KEYS, isKid, type VerificationKey } from '../keys/jwk.ts';
+import { IDENTITY_POOL_KEYS, type VerificationKey } from '../keys/jwk.ts';
 import {
   JWKS_CACHE_OPTION_NAMES,
   JwksCache,
@@ -28,6 +28,7 @@ import {
 import { checkUrl } from '../pool/url.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkTimes } from './claims.ts';
+import { checkHeader } from './signature.ts';
 
 /** The issuer of every identity pool's OpenID tokens, in every region. */
 export const IDENTITY_POOL_ISSUER = 'https://cognito-identity.amazonaws.com';
@@ -221,7 +222,7 @@ export class IdentityPoolVerifier {
    */
   async verify(token: string, context?: RequestContext): Promise<IdentityPoolClaims> {
     const parsed = parseToken(token, this.#maxTokenLength);
-    const kid = this.#checkHeader(parsed.header);
+    const kid = checkHeader(parsed.header, 'RS512');
     // The issuer before any key lookup: a token of another issuer never causes a request.
     if (parsed.payload.iss !== this.#issuer) {
       throw new CognitoJwtError(
@@ -235,32 +236,6 @@ export class IdentityPoolVerifier {
       (await this.#cache.getKey(this.#jwksUri, kid, context));
     await this.#checkSignature(parsed, key);
     return this.#checkClaims(parsed.payload);
-  }
-
-  #checkHeader(header: Record<string, unknown>): string {
-    if (header.alg !== 'RS512') {
-      throw new CognitoJwtError(
-        'ERR_ALG_UNSUPPORTED',
-        `alg must be "RS512", found ${describeValue(header.alg)}`,
-        {
-          claim: 'alg',
-        },
-      );
-    }
-    if (header.crit !== undefined || header.b64 !== undefined) {
-      const member = header.crit !== undefined ? 'crit' : 'b64';
-      throw new CognitoJwtError('ERR_HEADER_UNSUPPORTED', `the header member "${member}" is not supported`, {
-        claim: member,
-      });
-    }
-    if (!isKid(header.kid)) {
-      throw new CognitoJwtError(
-        'ERR_TOKEN_MALFORMED',
-        `the header needs a kid (a string of 1 to 256 characters), found ${describeValue(header.kid)}`,
-        { claim: 'kid' },
-      );
-    }
-    return header.kid;
   }
 
   async #checkSignature(token: ParsedToken, key: VerificationKey): Promise<void> {

@@ -4,15 +4,15 @@ import { isKid, type VerificationKey } from '../keys/jwk.ts';
 import type { ParsedToken } from '../token/decode.ts';
 
 /**
- * Check the header before any key is looked up: RS256 only (so `none` and HMAC-with-a-public-key
+ * Check the header before any key is looked up: RS256 only (RS512 for identity-pool tokens; so `none` and HMAC-with-a-public-key
  * never reach a key), a `kid`, and no `crit` or `b64` (RFC 7515 §4.1.11, RFC 7797). `jku`, `x5u`,
  * `jwk` and `x5c` are never read: keys come from the configured JWKS only.
  */
-export function checkHeader(header: Record<string, unknown>): string {
-  if (header.alg !== 'RS256') {
+export function checkHeader(header: Record<string, unknown>, alg: 'RS256' | 'RS512' = 'RS256'): string {
+  if (header.alg !== alg) {
     throw new CognitoJwtError(
       'ERR_ALG_UNSUPPORTED',
-      `alg must be "RS256", found ${describeValue(header.alg)}`,
+      `alg must be "${alg}", found ${describeValue(header.alg)}`,
       {
         claim: 'alg',
       },

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { createLogger, flushLog } from '../../src/service/log.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-test('stdout lines of one turn of the event loop go out in one write, in order, at its end', async (t) => {
+/** The logger's writes to stdout, kept instead of written, until the test ends or `restore()`. */
+function captureLogWrites(t: TestContext): { writes: string[]; restore: () => void } {
   const writes: string[] = [];
   const original = process.stdout.write;
   // Only the logger's lines: the test runner reports through stdout too.
@@ -17,9 +18,15 @@ test('stdout lines of one turn of the event loop go out in one write, in order, 
     }
     return (original as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
   }) as typeof process.stdout.write;
-  t.after(() => {
+  const restore = () => {
     process.stdout.write = original;
-  });
+  };
+  t.after(restore);
+  return { writes, restore };
+}
+
+test('stdout lines of one turn of the event loop go out in one write, in order, at its end', async (t) => {
+  const { writes, restore } = captureLogWrites(t);
   const logger = createLogger({ level: 'info', decisions: 'info' });
   logger.log('info', 'one');
   logger.log('info', 'two');
@@ -27,7 +34,7 @@ test('stdout lines of one turn of the event loop go out in one write, in order, 
   logger.log('warn', 'three');
   assert.equal(writes.length, 0, 'nothing is written during the turn');
   await new Promise((resolve) => setImmediate(resolve));
-  process.stdout.write = original;
+  restore();
   assert.equal(writes.length, 1);
   const lines = (writes[0] as string)
     .trimEnd()
@@ -41,19 +48,7 @@ test('stdout lines of one turn of the event loop go out in one write, in order, 
 });
 
 test('a full batch is written at once, and flushLog writes what is held', async (t) => {
-  const writes: string[] = [];
-  const original = process.stdout.write;
-  // Only the logger's lines: the test runner reports through stdout too.
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string' && chunk.startsWith('{"time"')) {
-      writes.push(chunk);
-      return true;
-    }
-    return (original as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
-  }) as typeof process.stdout.write;
-  t.after(() => {
-    process.stdout.write = original;
-  });
+  const { writes } = captureLogWrites(t);
   const logger = createLogger({ level: 'info', decisions: 'info' });
   const long = 'x'.repeat(1000);
   for (let i = 0; i < 70; i++) logger.log('info', long);
