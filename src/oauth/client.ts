@@ -1,6 +1,7 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkOptions, optionKeys } from '../options.ts';
-import { RevocationList } from '../revocation/list.ts';
+import type { RevocationList } from '../revocation/list.ts';
+import { isRevocationList } from '../revocation/shape.ts';
 import { type ClientConfig, resolveClientConfig, type TokenEndpointClientOptions } from './config.ts';
 import { errorFromAnswer, TokenEndpointError } from './errors.ts';
 import { issuedTokenExpiry } from './expiry.ts';
@@ -225,7 +226,7 @@ export class TokenEndpointClient {
     checkTokenArgument(refreshToken, 'revoke');
     checkOptions(REVOKE_KEYS, options);
     const { revocationList, originJti } = options;
-    if (revocationList !== undefined && !(revocationList instanceof RevocationList)) {
+    if (revocationList !== undefined && !isRevocationList(revocationList)) {
       throw new ConfigError(`revocationList must be a RevocationList, got ${describeValue(revocationList)}`);
     }
     if (revocationList !== undefined && (typeof originJti !== 'string' || originJti.length === 0)) {

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkFunction, checkOptions, optionKeys } from '../options.ts';
-import { RevocationList } from '../revocation/list.ts';
+import type { RevocationList } from '../revocation/list.ts';
+import { isRevocationList } from '../revocation/shape.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
 import { DEFAULT_EXPIRY_MARGIN_SECONDS, positive } from './config.ts';
 import { TokenEndpointError } from './errors.ts';
@@ -124,7 +125,7 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
     }
     if (options.clock !== undefined) checkFunction('clock', options.clock);
     if (options.autoRefresh !== undefined) checkBoolean('autoRefresh', options.autoRefresh);
-    if (options.revocationList !== undefined && !(options.revocationList instanceof RevocationList)) {
+    if (options.revocationList !== undefined && !isRevocationList(options.revocationList)) {
       throw new ConfigError(
         `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
       );

@@ -56,6 +56,9 @@ const requirement: Schema = {
       scopes: stringOrStrings,
       roles: stringOrStrings,
       match: { enum: ['any', 'all'] },
+      acr: { anyOf: [integer(1, 4), string], description: 'a level 1-4, or its name in the pool' },
+      amr: stringOrStrings,
+      maxAuthAge: { ...nonNegative, description: 'seconds since auth_time' },
     }),
   ],
 };
@@ -75,6 +78,28 @@ const pool = objectOf(
     issuer: string,
     jwksUri: string,
     jwks: { ...string, description: 'a JWKS snapshot file, relative to the config file' },
+    audience: {
+      ...stringOrStrings,
+      description: 'access tokens must be bound to one of these resources (aud)',
+    },
+    acrLevels: { ...strings, minItems: 4, maxItems: 4, description: "the pool's names of levels 1-4" },
+    groupsClaim: {
+      anyOf: [
+        string,
+        {
+          type: 'object',
+          properties: { claim: string, format: { enum: ['array', 'json', 'bracketed', 'string'] } },
+          required: ['claim', 'format'],
+          additionalProperties: false,
+        },
+      ],
+    },
+    claims: {
+      type: 'object',
+      description:
+        'claim name → type name (string, number, integer, boolean, string[], with ? if optional) or allowed strings',
+      additionalProperties: { anyOf: [string, strings] },
+    },
   },
   'a verifier config',
 );
@@ -149,6 +174,12 @@ export function buildServiceSchema(): Schema {
         keyPrefix: string,
         connectTimeoutMs: nonNegative,
         commandTimeoutMs: nonNegative,
+        cluster: {
+          type: 'object',
+          properties: { rootNodes: { ...strings, minItems: 1 }, topologyRefreshMs: nonNegative },
+          required: ['rootNodes'],
+          additionalProperties: false,
+        },
       }),
       onUnavailable: { enum: ['reject', 'accept'] },
       maxStalenessMs: nonNegative,
@@ -158,6 +189,7 @@ export function buildServiceSchema(): Schema {
       tokenLifetimeSeconds: nonNegative,
       poolTokenLifetimeSeconds: { type: 'object', additionalProperties: nonNegative },
       sweepIntervalMs: nonNegative,
+      maxEntriesPerPool: integer(1),
       clock: false,
     }),
     envoyPathPrefix: { ...string, pattern: '^/' },

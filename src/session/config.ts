@@ -7,7 +7,8 @@ import {
   optionKeys,
   stringList,
 } from '../options.ts';
-import { RevocationList } from '../revocation/list.ts';
+import type { RevocationList } from '../revocation/list.ts';
+import { isRevocationList } from '../revocation/shape.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import type { VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier } from '../verify/verifier.ts';
@@ -316,7 +317,7 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
   );
   if (options.fetch !== undefined) checkFunction('fetch', options.fetch);
   if (options.clock !== undefined) checkFunction('clock', options.clock);
-  if (options.revocationList !== undefined && !(options.revocationList instanceof RevocationList)) {
+  if (options.revocationList !== undefined && !isRevocationList(options.revocationList)) {
     throw new ConfigError(
       `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
     );

@@ -162,12 +162,13 @@ after(async () => {
   );
 });
 
-test('the tarball holds dist, docs, README.md, LICENSE and package.json only', () => {
+test('the tarball holds dist, docs, schema, README.md, LICENSE and package.json only', () => {
   const paths = packed.files.map((file) => file.path);
   const stray = paths.filter(
     (path) =>
       !path.startsWith('dist/') &&
       !path.startsWith('docs/') &&
+      path !== 'schema/service.schema.json' &&
       path !== 'README.md' &&
       path !== 'LICENSE' &&
       path !== 'package.json',
