@@ -18,7 +18,8 @@
  * process of a setup runs at once, and the maximum rate is measured in several short rounds, each
  * round visiting the reference and every variant in a rotating order; a variant's ratio is the
  * median of its per-round ratios to that round's reference, reported with the spread. Latency is
- * then taken at a fixed rate of half each target's median maximum.
+ * then taken at a fixed rate of half each target's median maximum, with requests evenly spaced
+ * and timed from when each was due (paced-load.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { nginxServerBlock } from '../test/helpers/nginx.ts';
 import { freePort, startProxyProcess } from '../test/helpers/proxy-process.ts';
 import { benchArgs } from './args.ts';
 import { type Build, buildPlainJs } from './build.ts';
+import { pacedLoad } from './paced-load.ts';
 
 const args = benchArgs('npm run bench:serve', '1 s per measurement', 'the table');
 
@@ -243,28 +245,28 @@ function tokenPicker(workload: WorkloadName, tokens: { valid: string[]; invalid:
   };
 }
 
-async function cannon(
-  target: Target,
-  pick: () => string,
-  overallRate?: number,
-  durationS = settings.durationS,
-) {
+/** The headers of one request: the token, and the proxy's contract headers when asked directly. */
+function requestHeaders(target: Target, pick: () => string): Record<string, string> {
+  const headers: Record<string, string> = { authorization: `Bearer ${pick()}` };
+  if (target.direct) {
+    headers['x-original-method'] = 'GET';
+    headers['x-original-uri'] = '/orders/42';
+  }
+  return headers;
+}
+
+/** The maximum rate: autocannon's connections each send their next request as soon as one is answered. */
+async function cannon(target: Target, pick: () => string, durationS = settings.durationS) {
   const result = await autocannon({
     url: `http://127.0.0.1:${target.host}`,
     connections: settings.connections,
     duration: durationS,
-    ...(overallRate === undefined ? {} : { overallRate }),
     requests: [
       {
         method: 'GET',
         path: target.path,
         setupRequest: (request: { headers?: Record<string, string> }) => {
-          const headers: Record<string, string> = { authorization: `Bearer ${pick()}` };
-          if (target.direct) {
-            headers['x-original-method'] = 'GET';
-            headers['x-original-uri'] = '/orders/42';
-          }
-          request.headers = headers;
+          request.headers = requestHeaders(target, pick);
           return request;
         },
       },
@@ -313,7 +315,7 @@ async function measureSetup(measured: Measured[]): Promise<void> {
   const setup = measured[0]?.row.setup ?? '';
   log(`${setup}: warm-up`);
   if (settings.warmupS > 0) {
-    for (const item of measured) await cannon(item.target, item.pick, undefined, settings.warmupS);
+    for (const item of measured) await cannon(item.target, item.pick, settings.warmupS);
   }
   for (let round = 0; round < settings.rounds; round++) {
     for (let step = 0; step < measured.length; step++) {
@@ -334,14 +336,20 @@ async function measureSetup(measured: Measured[]): Promise<void> {
       item.row.ratio = median(ratios);
       item.row.ratioSpread = [Math.min(...ratios), Math.max(...ratios)];
     }
-    const half = await cannon(
-      item.target,
-      item.pick,
-      Math.max(1, Math.round(item.row.maxRequestsPerSec / 2)),
-    );
-    record(item, half);
-    item.row.p50Ms = half.latency.p50;
-    item.row.p99Ms = half.latency.p99;
+    // Latency at half the maximum, with requests evenly spaced (see paced-load.ts for why not autocannon).
+    const half = await pacedLoad({
+      port: Number(item.target.host),
+      path: item.target.path,
+      headers: () => requestHeaders(item.target, item.pick),
+      rate: Math.max(1, Math.round(item.row.maxRequestsPerSec / 2)),
+      durationS: settings.durationS,
+      connections: settings.connections,
+    });
+    for (const [status, count] of Object.entries(half.statuses))
+      item.row.statuses[status] = (item.row.statuses[status] ?? 0) + count;
+    item.row.errors += half.errors;
+    item.row.p50Ms = Math.round(half.p50Ms * 10) / 10;
+    item.row.p99Ms = Math.round(half.p99Ms * 10) / 10;
     item.row.errors += Object.entries(item.row.statuses)
       .filter(([status]) => !item.expected.includes(status))
       .reduce((sum, [, count]) => sum + count, 0);

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { pacedLoad, quantile } from '../../bench/paced-load.ts';
+
+test('quantile takes the nearest rank', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(quantile(values, 0.5), 50);
+  assert.equal(quantile(values, 0.99), 99);
+  assert.equal(quantile(values, 1), 100);
+  assert.equal(quantile([7], 0.99), 7);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+});
+
+// The two properties that make the latency figure honest, each with a server that shows it.
+test('requests arrive spread over the run, not in one burst per second', async () => {
+  const arrivals: number[] = [];
+  const server = createServer((_request, response) => {
+    arrivals.push(performance.now());
+    response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const result = await pacedLoad({
+      port,
+      path: '/',
+      headers: () => ({}),
+      rate: 200,
+      durationS: 1,
+      connections: 8,
+    });
+    assert.equal(result.sent, 200);
+    assert.equal(result.completed, 200);
+    assert.deepEqual(result.statuses, { 200: 200 });
+    // A quota spent in a burst puts all 200 in the first few milliseconds; paced, each quarter of
+    // the second gets about 50 (the bound leaves room for a slow machine's timer jitter).
+    const first = arrivals[0] as number;
+    const inFirstQuarter = arrivals.filter((at) => at - first < 250).length;
+    assert.ok(inFirstQuarter <= 120, `${inFirstQuarter} of 200 requests in the first 250 ms`);
+  } finally {
+    server.close();
+  }
+});
+
+test('a stall counts against every request that was due during it', async () => {
+  let stalled = false;
+  const waiting: (() => void)[] = [];
+  const server = createServer((_request, response) => {
+    if (stalled) waiting.push(() => response.end('ok'));
+    else response.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    // 300 ms into a 1 s run, the server holds every answer for 300 ms: about 30 % of the requests
+    // wait, so the 99th percentile is most of the stall, whatever the connection count.
+    setTimeout(() => {
+      stalled = true;
+      setTimeout(() => {
+        stalled = false;
+        for (const answer of waiting.splice(0)) answer();
+      }, 300);
+    }, 300);
+    const result = await pacedLoad({
+      port,
+      path: '/',
+      headers: () => ({}),
+      rate: 100,
+      durationS: 1,
+      connections: 2,
+    });
+    assert.equal(result.completed, 100);
+    assert.equal(result.errors, 0);
+    assert.ok(result.p99Ms >= 150, `p99 ${result.p99Ms} ms`);
+    assert.ok(result.p50Ms < result.p99Ms);
+  } finally {
+    server.close();
+  }
+});
