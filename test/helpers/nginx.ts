@@ -21,6 +21,11 @@ export const NGINX = '/usr/sbin/nginx';
 export interface NginxOptions {
   servicePort: number;
   upstreamPort: number;
+  /**
+   * Directives added at the end of the documented `server` block, where the doc tells readers to
+   * put them (the `error_page 403` snippets under "A 403 behind nginx").
+   */
+  inServer?: string;
 }
 
 export interface Nginx {
@@ -35,11 +40,15 @@ export interface Nginx {
 
 /** The documented `upstream` and `server` blocks (docs/service.md, "nginx"), on the test's ports. */
 export function nginxServerBlock(options: NginxOptions & { port: number }): string {
-  return substitute(serviceDocBlock('nginx', 'nginx'), [
+  const blocks = substitute(serviceDocBlock('nginx', 'nginx'), [
     ['server 127.0.0.1:9180;', `server 127.0.0.1:${options.servicePort};`],
     ['listen 80;', `listen 127.0.0.1:${options.port};`],
     ['proxy_pass http://127.0.0.1:8080;', `proxy_pass http://127.0.0.1:${options.upstreamPort};`],
   ]);
+  if (options.inServer === undefined) return blocks;
+  // The server block is the last one in the doc's text: its closing brace is the last brace.
+  const end = blocks.trimEnd().lastIndexOf('}');
+  return `${blocks.slice(0, end)}${options.inServer}\n${blocks.slice(end)}`;
 }
 
 /** Start nginx with the documented server block; stop it with `stop()`. */

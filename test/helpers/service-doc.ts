@@ -14,17 +14,22 @@ import { extractFences, ROOT } from './doc-blocks.ts';
 
 export const SERVICE_DOC = 'docs/service.md';
 
+/** Every fenced block of language `lang` under the heading `heading` in docs/service.md, in order. */
+export function serviceDocBlocks(heading: string, lang: string): string[] {
+  return extractFences(readFileSync(join(ROOT, SERVICE_DOC), 'utf8'), SERVICE_DOC)
+    .filter((fence) => fence.heading === heading && fence.lang === lang)
+    .map((fence) => fence.code);
+}
+
 /** The one fenced block of language `lang` under the heading `heading` in docs/service.md. */
 export function serviceDocBlock(heading: string, lang: string): string {
-  const fences = extractFences(readFileSync(join(ROOT, SERVICE_DOC), 'utf8'), SERVICE_DOC).filter(
-    (fence) => fence.heading === heading && fence.lang === lang,
-  );
-  if (fences.length !== 1) {
+  const blocks = serviceDocBlocks(heading, lang);
+  if (blocks.length !== 1) {
     throw new Error(
-      `${SERVICE_DOC}: expected one \`\`\`${lang} block under "${heading}", found ${fences.length}`,
+      `${SERVICE_DOC}: expected one \`\`\`${lang} block under "${heading}", found ${blocks.length}`,
     );
   }
-  return fences[0]!.code;
+  return blocks[0]!;
 }
 
 /** `text` with each `[from, to]` replaced; every `from` must occur exactly once. */
