@@ -52,6 +52,39 @@ test('a client that dribbles its headers is answered 408 and cut off after liste
   assert.equal((await harness.request('/healthz')).status, 200);
 });
 
+test('a client that sends its headers and dribbles the body is cut off after listen.requestTimeoutMs; others are served', async (t) => {
+  const harness = await startHarness(t, {
+    listen: { host: '127.0.0.1', port: 0, headersTimeoutMs: 200, requestTimeoutMs: 1_000 },
+  });
+  const slow = rawSocket(harness.service.url);
+  await slow.connected;
+  // Complete headers at once (the headers limit is met), then a body far longer than it will send.
+  slow.socket.write(
+    'POST /auth/nginx HTTP/1.1\r\nHost: x\r\nX-Original-Method: GET\r\nX-Original-URI: /public/page\r\n' +
+      'Content-Length: 100000\r\n\r\n',
+  );
+  // One byte every 100 ms: never done, always active, so no idle timeout ends it.
+  const drip = setInterval(() => !slow.socket.destroyed && slow.socket.write('x'), 100);
+  t.after(() => clearInterval(drip));
+  // Others are served while it dribbles.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(slow.socket.destroyed, false, 'still open well within the limit');
+  assert.equal((await nginxAsk(harness, 'GET', '/public/page')).status, 200);
+  const ms = await within(slow.closed, 10_000, 'the slow body was not cut off');
+  clearInterval(drip);
+  // Past the headers limit: the request limit cut it off.
+  assert.ok(ms >= 900, `cut off after ${ms} ms, before listen.requestTimeoutMs`);
+  // The decision needs the headers only (nginx sends no body), so Node has answered it already;
+  // the unread body still holds the connection, and at the limit Node answers 408 and closes it.
+  const received = slow.received();
+  assert.match(
+    received,
+    /^(HTTP\/1\.1 200 OK\r\n(?:(?!HTTP\/1\.1 ).)*)?(HTTP\/1\.1 408 Request Timeout\r\n.*)?$/s,
+    JSON.stringify(received),
+  );
+  assert.equal((await harness.request('/healthz')).status, 200);
+});
+
 test('listen.maxConnections: a connection beyond the cap is closed at once; those within it are served', async (t) => {
   const harness = await startHarness(t, { listen: { host: '127.0.0.1', port: 0, maxConnections: 2 } });
   assert.equal(harness.service.server.maxConnections, 2);
@@ -72,6 +105,9 @@ test('listen.maxConnections: a connection beyond the cap is closed at once; thos
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.match(first.received(), /^HTTP\/1\.1 200 /);
+  // Now, not after the service's close: a graceful close waits up to shutdownTimeoutMs for a
+  // connection that never sent a request.
+  for (const each of held) each.socket.destroy();
 });
 
 test('listen limits are checked: defaults are set, headers may not outlast the request, no zero (off)', () => {
