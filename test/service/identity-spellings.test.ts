@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { startCaddy } from '../helpers/caddy.ts';
 import { startEchoUpstream } from '../helpers/echo-upstream.ts';
 import { startNginx } from '../helpers/nginx.ts';
+import { serviceDocBlock } from '../helpers/service-doc.ts';
 import { rawRequest, startHarness } from './harness.ts';
 
 const FORGED = 'forged-admins';
@@ -112,3 +113,49 @@ for (const [name, start] of PROXIES) {
     assert.deepEqual(upstream.requests[0]?.cgi.HTTP_X_AUTH_REQUEST_EMAIL_VERIFIED, ['true']);
   });
 }
+
+// Traefik and Envoy are not packaged here: their documented configs are read from the doc and the
+// parts that strip or refuse a client's identity header are checked against the same spellings.
+test('Traefik (docs/service.md): authResponseHeadersRegex matches every spelling, mapped names too, and nothing else', () => {
+  const yaml = serviceDocBlock('Traefik', 'yaml');
+  const written = /authResponseHeadersRegex: "(.*)"/.exec(yaml)?.[1];
+  assert.ok(written, 'the Traefik config sets authResponseHeadersRegex');
+  assert.doesNotMatch(yaml, /authResponseHeaders:/, 'no plain list, which replaces only the "-" spelling');
+  // Go's RE2 flag group (?i) is JavaScript's "i" flag; the rest is written in syntax both read alike.
+  const flagged = /^\(\?i\)(.*)$/.exec(written);
+  assert.ok(flagged, `case-insensitive: ${written}`);
+  const regex = new RegExp(flagged[1]!, 'i');
+  // Go's server canonicalises "-" names (X-Auth-Request-User) and keeps names with "_" as sent.
+  for (const name of [
+    ...SPELLINGS,
+    'X-Auth-Request-Tenant',
+    'x-auth-request-department',
+    'X-Auth-Request-Claims',
+  ]) {
+    assert.match(name, regex, name);
+  }
+  for (const name of [
+    'Authorization',
+    'Cookie',
+    'X-Auth-Requester',
+    'X-Auth-Request',
+    'X-Forwarded-Uri',
+    'Auth-Request-User',
+  ]) {
+    assert.doesNotMatch(name, regex, name);
+  }
+});
+
+test('Envoy (docs/service.md): "_" names are rejected, and the service sees a client identity header to refuse it', () => {
+  const yaml = serviceDocBlock('Envoy', 'yaml');
+  assert.match(yaml, /^\s*headers_with_underscores_action: REJECT_REQUEST\b/m);
+  assert.match(yaml, /^\s*failure_mode_allow: false\b/m);
+  const lists = [
+    ...yaml.matchAll(/^\s*(allowed_headers|allowed_upstream_headers):[^\n]*\n\s*patterns: \[(.*)\]$/gm),
+  ];
+  const patterns = new Map(lists.map((match) => [match[1], match[2]]));
+  // Sent to the service (it refuses the request), and copied from its answer over the client's.
+  assert.match(patterns.get('allowed_headers') ?? '', /\{ prefix: x-auth-request- \}/);
+  assert.match(patterns.get('allowed_headers') ?? '', /\{ exact: authorization \}/);
+  assert.equal(patterns.get('allowed_upstream_headers'), '{ prefix: x-auth-request- }');
+});
