@@ -101,13 +101,14 @@ export interface RawAnswer {
 
 /**
  * One request with the path sent exactly as written (fetch's URL parser would resolve `%2e%2e`
- * and `..` before sending, hiding the bypasses under test). A new connection each time.
+ * and `..` before sending, hiding the bypasses under test). A new connection each time. A list
+ * value sends that header once per item.
  */
 export async function rawRequest(
   origin: string,
   method: string,
   path: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | string[]> = {},
 ): Promise<RawAnswer> {
   const { request } = await import('node:http');
   const url = new URL(origin);

@@ -86,7 +86,7 @@ async function refused(
   proxy: Proxy,
   upstream: EchoUpstream,
   path: string,
-  headers: Record<string, string>,
+  headers: Record<string, string | string[]>,
   statuses: number[],
 ) {
   upstream.reset();
@@ -233,6 +233,23 @@ for (const [name, start] of PROXIES) {
         await refused(proxy, upstream, '/orders/7', forgedIdentity, [401]);
       },
     );
+
+    await t.test('two Authorization headers are refused, not one of them chosen', async () => {
+      // nginx refuses a duplicate Authorization itself (400). Caddy passes both to the service, which
+      // refuses them (401); it would forward both upstream.
+      const tokens = [user({ sub: 'me' }), user({ sub: 'someone-else', groups: ['admins'] })];
+      const status = name.startsWith('nginx') ? 400 : 401;
+      const answer = await refused(
+        proxy,
+        upstream,
+        '/orders/1',
+        { authorization: tokens.map((token) => `Bearer ${token}`) },
+        [status],
+      );
+      if (status === 401) {
+        assert.match(String(answer.headers['www-authenticate']), /^Bearer error="invalid_token"/);
+      }
+    });
 
     await t.test('path bypasses are refused through the proxy too', async () => {
       const token = user();
