@@ -5,10 +5,11 @@
  * refuses any other combination when it is created.
  */
 import type { AppSyncAuthorizerEvent, AppSyncAuthorizerResult } from 'aws-lambda';
-import { type AuthzRule, readsRequest } from '../authz/rule.ts';
+import { type AuthzRule, maxAuthAgeOf, readsRequest } from '../authz/rule.ts';
 import { ConfigError } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
 import type { CognitoClaims } from '../token/claims.ts';
+import { factsOf } from '../verify/facts.ts';
 import { type CallerIdentity, checkDoorParts, checkFlatContext, decide, identityOf } from './door.ts';
 import { BELONGS_TO_VERIFIER, bearerToken, toVerifier, type VerifierInput } from './http.ts';
 
@@ -35,7 +36,8 @@ export interface AppSyncAuthorizerOptions {
   /**
    * The `ttlOverride` of an allowing answer, in seconds (0 to 3600; default 300): how long AppSync
    * replays it for the same token on every operation. It is never longer than the token has left
-   * to live. Must be 0 when a rule reads the event (one without `readsRequest: false`).
+   * to live, nor, with a `maxAuthAge(seconds)` rule, than the sign-in stays fresh enough for it.
+   * Must be 0 when a rule reads the event (one without `readsRequest: false`).
    */
   ttlSeconds?: number;
   /** More `resolverContext` entries (strings, numbers, booleans); the standard ones win over them. */
@@ -87,10 +89,25 @@ function checkResolverContext(context: Record<string, unknown>): void {
 }
 
 /**
+ * How long an Allow for `claims` stays true, in whole seconds from `now`: until the token expires
+ * and, with a `maxAuthAge` rule, until the sign-in is older than the rule admits (with the
+ * verifier's clock tolerance, as the rule itself counts).
+ */
+function secondsLeft(claims: CognitoClaims, maxAge: number | undefined, now: number): number {
+  const untilExpiry = claims.exp - now;
+  if (maxAge === undefined) return Math.floor(untilExpiry);
+  // Without auth_time the Allow came through another branch of anyOf(): cache nothing.
+  if (typeof claims.auth_time !== 'number') return 0;
+  const fresh = claims.auth_time + maxAge + factsOf(claims).toleranceSeconds - now;
+  return Math.floor(Math.min(untilExpiry, fresh));
+}
+
+/**
  * An AppSync Lambda authorizer. Verifies `authorizationToken` (with or without `Bearer `), runs the
  * rules and answers `{ isAuthorized, resolverContext, deniedFields, ttlOverride }`. Every answer
  * carries `ttlOverride`: an allowing one the configured TTL, cut to the seconds the token has left
- * (a replayed answer never outlives the token); a refusing one `0`, so a token refused while keys
+ * and, with a `maxAuthAge` rule, to the seconds until the sign-in is too old for it (a replayed
+ * answer never outlives the token or the step-up window); a refusing one `0`, so a token refused while keys
  * could not be fetched, or before its `nbf`, is asked about again. A refusal carries no detail:
  * `onError` gets it.
  *
@@ -136,6 +153,7 @@ export function createAppSyncAuthorizer(
   }
   const verifier = toVerifier(options.verifier, where);
   const clock = options.clock ?? Date.now;
+  const maxAge = maxAuthAgeOf(rules);
   return async (event) => {
     const decision = await decide(
       verifier,
@@ -153,12 +171,11 @@ export function createAppSyncAuthorizer(
     if (!Array.isArray(denied) || !denied.every((field) => typeof field === 'string' && field !== '')) {
       throw new ConfigError(`${where}: deniedFields must return an array of field names`);
     }
-    const left = Math.floor(claims.exp - clock() / 1000);
     return {
       isAuthorized: true,
       resolverContext,
       deniedFields: [...denied],
-      ttlOverride: Math.max(0, Math.min(ttl, left)),
+      ttlOverride: Math.max(0, Math.min(ttl, secondsLeft(claims, maxAge, clock() / 1000))),
     };
   };
 }

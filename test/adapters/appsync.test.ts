@@ -4,7 +4,7 @@
  * that replays answers across operations and past a token's expiry.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   type AppSyncAuthorizerEvent,
   type AppSyncAuthorizerOptions,
@@ -13,44 +13,29 @@ import {
 } from '../../src/adapters/lambda.ts';
 import {
   type AuthzRule,
+  anyOf,
   type CognitoClaims,
   CognitoJwtError,
   CognitoVerifier,
   groupsOf,
+  maxAuthAge,
   readsRequest,
   requireGroups,
   requirePredicate,
-  type VerifierConfig,
 } from '../../src/index.ts';
-import {
-  generateKeyPair,
-  type JwksServer,
-  type MintOptions,
-  mintAccessToken,
-  mintIdToken,
-  startJwksServer,
-} from '../../src/testing/index.ts';
+import { generateKeyPair } from '../../src/testing/index.ts';
+import { loopbackPool } from '../helpers/loopback-pool.ts';
 import { appSyncEvent, type GraphQlCall, MUTATION, QUERY } from './aws-door-events.ts';
 
 const POOL = 'local_appsync';
 const CLIENT = 'appsync-client';
-const key = generateKeyPair();
-let jwks: JwksServer;
-let config: VerifierConfig;
-let mint: (options?: Partial<MintOptions>) => string;
-
-before(async () => {
-  jwks = await startJwksServer({ keys: [key] });
-  config = { userPoolId: POOL, issuer: jwks.issuer(POOL), clientId: CLIENT, tokenUse: 'access' };
-  mint = (options = {}) =>
-    mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, username: 'ada', ...options });
-});
-after(() => jwks.close());
+const pool = loopbackPool(POOL, CLIENT, { username: 'ada' });
+const { key, mint } = pool;
 
 describe('AppSync authorizer', () => {
   test('allows a valid token, with or without Bearer: identity as resolverContext, deniedFields and ttlOverride', async () => {
     const handler = createAppSyncAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       rules: [requireGroups('staff')],
       ttlSeconds: 600,
       resolverContext: (claims) => ({ tenant: String(claims['custom:tenant']), sub: 'spoofed', level: 2 }),
@@ -83,8 +68,8 @@ describe('AppSync authorizer', () => {
   });
 
   test('ID tokens: username from cognito:username, client_id from aud', async () => {
-    const handler = createAppSyncAuthorizer({ verifier: { ...config, tokenUse: 'id' } });
-    const token = mintIdToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, username: 'grace' });
+    const handler = createAppSyncAuthorizer({ verifier: { ...pool.config, tokenUse: 'id' } });
+    const token = pool.mintId({ username: 'grace' });
     const result = await handler(appSyncEvent(token));
     assert.equal(result.resolverContext?.username, 'grace');
     assert.equal(result.resolverContext?.client_id, CLIENT);
@@ -94,7 +79,7 @@ describe('AppSync authorizer', () => {
   test('every refusal: isAuthorized false, ttlOverride 0, nothing else; onError hears the code', async () => {
     const reported: unknown[] = [];
     const handler = createAppSyncAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       rules: [requireGroups('staff')],
       onError: (error) => reported.push(error),
     });
@@ -104,12 +89,9 @@ describe('AppSync authorizer', () => {
       ['Bearer a b', 'ERR_TOKEN_MALFORMED'],
       ['not-a-jwt', 'ERR_TOKEN_MALFORMED'],
       [mint({ groups: ['staff'], expiresIn: -5 }), 'ERR_TOKEN_EXPIRED'],
-      [mint({ groups: ['staff'], issuer: jwks.issuer('local_other') }), 'ERR_ISSUER_MISMATCH'],
+      [mint({ groups: ['staff'], issuer: pool.jwks.issuer('local_other') }), 'ERR_ISSUER_MISMATCH'],
       [mint({ groups: ['staff'], clientId: 'other-client' }), 'ERR_CLIENT_MISMATCH'],
-      [
-        mintIdToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, groups: ['staff'] }),
-        'ERR_TOKEN_USE_MISMATCH',
-      ],
+      [pool.mintId({ groups: ['staff'] }), 'ERR_TOKEN_USE_MISMATCH'],
       [mint({ groups: ['staff'], key: generateKeyPair({ kid: key.kid }) }), 'ERR_SIGNATURE_INVALID'],
       [mint({ groups: ['readers'] }), 'ERR_GROUP_MISSING'],
       ['Basic dXNlcjpwYXNz', 'ERR_TOKEN_MISSING'],
@@ -124,21 +106,31 @@ describe('AppSync authorizer', () => {
   });
 
   test('client-safe: an answer names no pool, client, issuer, group or key URL', async () => {
-    const handler = createAppSyncAuthorizer({ verifier: config, rules: [requireGroups('secret-group')] });
+    const handler = createAppSyncAuthorizer({
+      verifier: pool.config,
+      rules: [requireGroups('secret-group')],
+    });
     const answers = [
       await handler(appSyncEvent(mint({ groups: ['readers'] }))),
       await handler(appSyncEvent(mint({ clientId: 'other-client' }))),
       await handler(appSyncEvent('garbage')),
     ];
     const text = JSON.stringify(answers);
-    for (const secret of [POOL, CLIENT, jwks.issuer(POOL), 'secret-group', '127.0.0.1', 'other-client']) {
+    for (const secret of [
+      POOL,
+      CLIENT,
+      pool.jwks.issuer(POOL),
+      'secret-group',
+      '127.0.0.1',
+      'other-client',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} in ${text}`);
     }
   });
 
   test('ttlOverride never outlives the token: cut to the seconds it has left', async () => {
     let now = Math.floor(Date.now() / 1000) * 1000;
-    const verifier = new CognitoVerifier(config, { clock: () => now });
+    const verifier = new CognitoVerifier(pool.config, { clock: () => now });
     const handler = createAppSyncAuthorizer({ verifier, ttlSeconds: 3600, clock: () => now });
     const token = mint({ expiresIn: 90, now });
     assert.equal((await handler(appSyncEvent(token))).ttlOverride, 90);
@@ -146,10 +138,47 @@ describe('AppSync authorizer', () => {
     assert.equal((await handler(appSyncEvent(token))).ttlOverride, 29);
   });
 
+  test('with maxAuthAge, ttlOverride is cut to the seconds the sign-in stays fresh enough (with the clock tolerance)', async () => {
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const token = mint({ now: now - 250_000 }); // signed in 250 s ago, valid for an hour
+    for (const [tolerance, ttl, expected] of [
+      [0, 3600, 50],
+      [30, 3600, 80],
+      [0, 20, 20],
+    ] as const) {
+      const verifier = new CognitoVerifier(
+        { ...pool.config, clockToleranceSeconds: tolerance },
+        { clock: () => now },
+      );
+      const handler = createAppSyncAuthorizer({
+        verifier,
+        rules: [requireGroups(['readers', 'admins']), maxAuthAge(300)],
+        ttlSeconds: ttl,
+        clock: () => now,
+      });
+      const answer = await handler(appSyncEvent(mint({ now: now - 250_000, groups: ['readers'] })));
+      assert.equal(answer.ttlOverride, expected, `tolerance ${tolerance}, ttlSeconds ${ttl}`);
+    }
+    // anyOf() may allow without auth_time: nothing is cached then.
+    const handler = createAppSyncAuthorizer({
+      verifier: new CognitoVerifier(pool.config, { clock: () => now }),
+      rules: [anyOf(requireGroups('admins'), maxAuthAge(300))],
+      clock: () => now,
+    });
+    const noAuthTime = mint({ now, groups: ['admins'], claims: { auth_time: undefined } });
+    assert.deepEqual(
+      [
+        (await handler(appSyncEvent(noAuthTime))).ttlOverride,
+        (await handler(appSyncEvent(token))).ttlOverride,
+      ],
+      [0, 50],
+    );
+  });
+
   test('keys that cannot be fetched: a refusal with ttlOverride 0, so AppSync asks again', async () => {
     const reported: unknown[] = [];
     const handler = createAppSyncAuthorizer({
-      verifier: { ...config, jwksUri: 'http://127.0.0.1:9/jwks.json' },
+      verifier: { ...pool.config, jwksUri: 'http://127.0.0.1:9/jwks.json' },
       onError: (error) => reported.push(error),
     });
     assert.deepEqual(await handler(appSyncEvent(mint())), { isAuthorized: false, ttlOverride: 0 });
@@ -158,7 +187,7 @@ describe('AppSync authorizer', () => {
 
   test('a resolverContext that AppSync would reject (nested values) is an error, not an answer', async () => {
     const handler = createAppSyncAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       resolverContext: () => ({ nested: { a: 1 } as never }),
     });
     await assert.rejects(handler(appSyncEvent(mint())), {
@@ -169,16 +198,16 @@ describe('AppSync authorizer', () => {
 
   test('options are checked when the authorizer is created', () => {
     const bad: [unknown, RegExp][] = [
-      [{ verifier: config, ttlSeconds: 3601 }, /ttlSeconds must be between 0 and 3600/],
-      [{ verifier: config, ttlSeconds: -1 }, /ttlSeconds/],
-      [{ verifier: config, ttlSeconds: 1.5 }, /whole number/],
-      [{ verifier: config, ttlOverride: 0 }, /"ttlOverride" does not belong here/],
-      [{ verifier: config, context: () => ({}) }, /resolverContext/],
-      [{ verifier: config, ttlSecond: 0 }, /did you mean "ttlSeconds"/],
-      [{ verifier: config, groups: 'admins' }, /verifier config/],
-      [{ verifier: config, rules: 'staff' }, /rules must be an array/],
-      [{ verifier: config, deniedFields: ['Employee.salary'] }, /deniedFields must be a function/],
-      [{ verifier: { ...config, userPoolId: 'nope' } }, /./],
+      [{ verifier: pool.config, ttlSeconds: 3601 }, /ttlSeconds must be between 0 and 3600/],
+      [{ verifier: pool.config, ttlSeconds: -1 }, /ttlSeconds/],
+      [{ verifier: pool.config, ttlSeconds: 1.5 }, /whole number/],
+      [{ verifier: pool.config, ttlOverride: 0 }, /"ttlOverride" does not belong here/],
+      [{ verifier: pool.config, context: () => ({}) }, /resolverContext/],
+      [{ verifier: pool.config, ttlSecond: 0 }, /did you mean "ttlSeconds"/],
+      [{ verifier: pool.config, groups: 'admins' }, /verifier config/],
+      [{ verifier: pool.config, rules: 'staff' }, /rules must be an array/],
+      [{ verifier: pool.config, deniedFields: ['Employee.salary'] }, /deniedFields must be a function/],
+      [{ verifier: { ...pool.config, userPoolId: 'nope' } }, /./],
     ];
     for (const [options, message] of bad) {
       assert.throws(() => createAppSyncAuthorizer(options as AppSyncAuthorizerOptions), {
@@ -241,7 +270,7 @@ describe("the AppSync authorizer under AppSync's cache", () => {
       bypass && readsRequest(rule) ? operationRule(false) : rule,
     );
     return createAppSyncAuthorizer({
-      verifier: new CognitoVerifier(config, { clock }),
+      verifier: new CognitoVerifier(pool.config, { clock }),
       rules: list,
       ttlSeconds,
       clock,
@@ -319,6 +348,28 @@ describe("the AppSync authorizer under AppSync's cache", () => {
     }
     assert.ok(rows.some((row) => row.startsWith('accepted')));
     assert.ok(rows.some((row) => row.startsWith('refused')));
+  });
+
+  test('with maxAuthAge, a cached Allow is never replayed after the sign-in is too old for it', async () => {
+    const stepUp = createAppSyncAuthorizer({
+      verifier: new CognitoVerifier(pool.config, { clock }),
+      rules: [requireGroups('readers'), maxAuthAge(300)],
+      ttlSeconds: 3600,
+      clock,
+    }) as Handler;
+    // Signed in 250 s before the first call: the rule holds for 50 s more, the token for an hour.
+    const token = mint({ groups: ['readers'], now: Date.now() - 250_000 });
+    const calls = [0, 30_000, 45_000, 55_000, 120_000].map((at) => ({ token, call: QUERY, at }));
+    assert.deepEqual(await simulate(stepUp, calls), []);
+    // Cut to the token's lifetime alone, the model replays the Allow after the window closed:
+    const uncut: Handler = async (event) => {
+      const answer = await stepUp(event);
+      return answer.isAuthorized ? { ...answer, ttlOverride: 3600 } : answer;
+    };
+    assert.deepEqual(await simulate(uncut, calls), [
+      'over-grant: GetOrder at 55000 ms answered allow',
+      'over-grant: GetOrder at 120000 ms answered allow',
+    ]);
   });
 
   test('a cached Allow is never replayed after the token expired', async () => {
