@@ -61,12 +61,25 @@ Examples:
 Exit codes: 0 success, 1 invalid token, 2 usage or configuration, 3 keys unavailable.
 Colours: off when the output is not a terminal or NO_COLOR is set; FORCE_COLOR=1 forces them.`;
 
-const KEYS_HELP = `Usage: cognito-jwt keys <fetch|show|generate> [options]
+/** The words that group commands: `keys fetch`, `config http-api-authorizer`. */
+const GROUPS = ['keys', 'config'];
+
+/** The commands of a group, and the words that follow the group's word. */
+function groupOf(group: string): { commands: readonly Command[]; words: string[] } {
+  const commands = COMMANDS.filter((command) => command.name.startsWith(`${group} `));
+  return { commands, words: commands.map((command) => command.name.slice(group.length + 1)) };
+}
+
+/** What `cognito-jwt keys` (or `config`) alone prints: its commands, like the main help. */
+function groupHelp(group: string): string {
+  const { commands, words } = groupOf(group);
+  return `Usage: cognito-jwt ${group} <${words.join('|')}> [options]
 
 Commands:
-${listing(COMMANDS.filter((command) => command.name.startsWith('keys ')))}
+${listing(commands)}
 
-Run "cognito-jwt keys <command> --help" for its options.`;
+Run "cognito-jwt ${group} <command> --help" for its options.`;
+}
 
 /**
  * The version in the package's package.json (two folders up from both `src/cli` and `dist/cli`).
@@ -86,11 +99,8 @@ function hasFlag(args: readonly string[], ...flags: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => flags.includes(arg));
 }
 
-/** The words that may follow `cognito-jwt` (and `cognito-jwt keys`), for "did you mean". */
+/** The words that may follow `cognito-jwt`, for "did you mean". */
 const COMMAND_WORDS = [...new Set(COMMANDS.map((command) => command.name.split(' ')[0]!))];
-const KEYS_WORDS = COMMANDS.filter((command) => command.name.startsWith('keys ')).map((command) =>
-  command.name.slice('keys '.length),
-);
 
 /** ` did you mean "serve"?` for a typo of a known word, else nothing. */
 function didYouMean(word: string, words: readonly string[]): string {
@@ -113,7 +123,7 @@ function unknownCommand(word: string, words: readonly string[], prefix = ''): Co
 
 function findCommand(args: readonly string[]): { command: Command | undefined; rest: readonly string[] } {
   const [first, ...rest] = args;
-  if (first === 'keys' || first === 'config') {
+  if (first !== undefined && GROUPS.includes(first)) {
     const [sub, ...subRest] = rest;
     return { command: COMMANDS.find((command) => command.name === `${first} ${sub}`), rest: subRest };
   }
@@ -141,7 +151,8 @@ export async function runCli(
     }
     if (first === '--help' || first === '-h' || first === 'help') {
       const topic = first === 'help' ? findCommand(argv.slice(1)).command : undefined;
-      out.line(topic?.help ?? (argv[1] === 'keys' ? KEYS_HELP : HELP));
+      const group = argv[1];
+      out.line(topic?.help ?? (group !== undefined && GROUPS.includes(group) ? groupHelp(group) : HELP));
       return EXIT.ok;
     }
     if (first === '--version' || first === '-v') {
@@ -150,13 +161,13 @@ export async function runCli(
     }
     const { command, rest } = findCommand(argv);
     if (!command) {
-      if (first === 'keys') {
+      if (GROUPS.includes(first)) {
         const sub = argv[1];
         if (sub === undefined || hasFlag([sub], '--help', '-h')) {
-          (sub === undefined ? err : out).line(KEYS_HELP);
+          (sub === undefined ? err : out).line(groupHelp(first));
           return sub === undefined ? EXIT.usage : EXIT.ok;
         }
-        throw unknownCommand(sub, KEYS_WORDS, 'keys');
+        throw unknownCommand(sub, groupOf(first).words, first);
       }
       throw unknownCommand(first, COMMAND_WORDS);
     }

@@ -62,6 +62,29 @@ test('no command, an unknown command or an unknown keys command: help or one err
   assert.match(bare.stderr, /^Usage: cognito-jwt keys/);
 });
 
+test('config alone lists its commands (exit 2), like keys; config --help and help config list them too', async () => {
+  const bare = await runCli(['config']);
+  assert.equal(bare.code, 2);
+  assert.equal(bare.stdout, '');
+  assert.match(bare.stderr, /^Usage: cognito-jwt config <http-api-authorizer> \[options\]\n/);
+  assert.match(bare.stderr, /\n {2}config http-api-authorizer {2}\S/);
+  assert.doesNotMatch(bare.stderr, /unknown/);
+  for (const args of [
+    ['config', '--help'],
+    ['help', 'config'],
+  ]) {
+    const help = await runCli(args);
+    assert.equal(help.code, 0, args.join(' '));
+    assert.equal(help.stdout.trimEnd(), bare.stderr.trimEnd(), args.join(' '));
+  }
+  const unknown = await runCli(['config', 'http-api-authoriser']);
+  assert.equal(unknown.code, 2);
+  assert.equal(
+    errorLine(unknown.stderr).message,
+    'unknown config command "http-api-authoriser"; did you mean "http-api-authorizer"? use: http-api-authorizer (see: cognito-jwt config --help)',
+  );
+});
+
 test('colours: off when piped, on with FORCE_COLOR (stdout and stderr), off with FORCE_COLOR=0', async () => {
   const expired = mintAccessToken({ key, expiresIn: -60 });
   const piped = await runCli(['inspect', expired]);
