@@ -6,15 +6,16 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url);
 
-// A resolve hook that fails any import of a framework: the adapters may only use their types.
+// A resolve hook that fails any import of a framework: the adapters may only use their types
+// (the Next.js helper takes Web Requests and gives Web Responses, so it needs nothing of next).
 const FORBID_FRAMEWORKS = `data:text/javascript,${encodeURIComponent(`
-const forbidden = /^(express|fastify|hono|aws-lambda)(\\/|$)/;
+const forbidden = /^(express|fastify|hono|aws-lambda|next)(\\/|$)/;
 export async function resolve(specifier, context, next) {
   if (forbidden.test(specifier)) throw new Error('imported ' + specifier + ' at run time');
   return next(specifier, context);
 }`)}`;
 
-for (const adapter of ['express', 'fastify', 'hono', 'lambda']) {
+for (const adapter of ['express', 'fastify', 'hono', 'lambda', 'nextjs']) {
   test(`importing cognito-jwt/${adapter} loads no framework at run time`, async () => {
     const script = `
       import { register } from 'node:module';
