@@ -1,14 +1,21 @@
 /**
- * CloudFront with Lambda@Edge: a viewer-request handler that verifies a bearer token before
- * CloudFront serves (or fetches) anything. Viewer-request functions have 5 s, 128 MB, a 1 MB
+ * CloudFront with Lambda@Edge: a viewer-request handler that verifies a bearer token (or the
+ * session cookie of `cognito-jwt/session`) before CloudFront serves (or fetches) anything. Viewer-request functions have 5 s, 128 MB, a 1 MB
  * package and no environment variables: keys come from a JWKS snapshot bundled at deploy time
  * (`cognito-jwt keys fetch`), so a cold start never waits on the network; only an unknown kid (a
  * key rotation) fetches, with a deadline well under the 5 s.
  */
-import type { CloudFrontRequestEvent, CloudFrontRequestResult, CloudFrontResultResponse } from 'aws-lambda';
-import type { AuthzRule } from '../authz/rule.ts';
+import type {
+  CloudFrontRequest,
+  CloudFrontRequestEvent,
+  CloudFrontRequestResult,
+  CloudFrontResultResponse,
+} from 'aws-lambda';
+import { type AuthzRule, authorize } from '../authz/rule.ts';
 import { CognitoJwtError, ConfigError, clientMessage } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
+import { SessionError } from '../session/errors.ts';
+import type { CognitoSession, SessionRequest } from '../session/session.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import type { VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier } from '../verify/verifier.ts';
@@ -29,7 +36,15 @@ export interface ViewerRequestOptions {
    * 4 000), well inside the viewer-request limit of 5 s.
    */
   keyFetchTimeoutMs?: number;
-  /** Rules over the claims and the CloudFront request; a refusal answers 403. */
+  /**
+   * The app's `CognitoSession` (`cognito-jwt/session`), built with the same `secrets`, cookie name
+   * and verifier as the app that signs users in: a request without an `Authorization` header is
+   * then let through on a valid session cookie. A session that the read refreshed or renewed is
+   * answered with a 307 to the same URL that sets the new cookies (the viewer-request event cannot
+   * set cookies on the origin's answer). The secrets sit in the function's package: see the guide.
+   */
+  session?: CognitoSession;
+  /** Rules over the claims (of the token or the session) and the CloudFront request; a refusal answers 403. */
   rules?: readonly AuthzRule<CognitoClaims, CloudFrontRequestEvent>[];
   /**
    * Where to send a viewer without a valid token (302), for example the app's sign-in page. By
@@ -45,15 +60,35 @@ export const VIEWER_REQUEST_TIMEOUT_MS = 5_000;
 
 const VIEWER_REQUEST_OPTIONS = optionKeys<ViewerRequestOptions>(
   'createViewerRequestHandler() options',
-  { verifier: true, keyFetchTimeoutMs: true, rules: true, redirectTo: true, onError: true },
+  { verifier: true, keyFetchTimeoutMs: true, session: true, rules: true, redirectTo: true, onError: true },
   {
     ...BELONGS_TO_VERIFIER,
     timeoutMs: 'at the edge it is keyFetchTimeoutMs (default 1 500 ms, at most 4 000)',
-    getToken: 'the viewer-request handler reads the Authorization header',
+    getToken:
+      'the viewer-request handler reads the Authorization header (and, with session, the session cookie)',
+    secrets: 'give a CognitoSession built with them as session',
   },
 );
 
 type Headers = NonNullable<CloudFrontResultResponse['headers']>;
+
+/** `Set-Cookie` values as CloudFront headers (none: no header). */
+function setCookies(cookies: readonly string[]): Headers {
+  return cookies.length === 0 ? {} : { 'set-cookie': cookies.map((value) => ({ key: 'Set-Cookie', value })) };
+}
+
+/** The CloudFront request as the session door reads one: its cookies joined as one `Cookie` header. */
+function sessionRequestOf(request: CloudFrontRequest): SessionRequest {
+  return {
+    method: request.method,
+    url: request.querystring ? `${request.uri}?${request.querystring}` : request.uri,
+    header: (name) => {
+      const values = request.headers?.[name]?.map((header) => header.value);
+      if (values === undefined || values.length === 0) return undefined;
+      return values.join(name === 'cookie' ? '; ' : ', ');
+    },
+  };
+}
 
 function answer(
   status: number,
@@ -72,12 +107,22 @@ function answer(
   };
 }
 
-function refusal(error: CognitoJwtError, redirectTo: string | undefined): CloudFrontResultResponse {
+function refusal(
+  error: CognitoJwtError,
+  redirectTo: string | undefined,
+  cookies: readonly string[] = [],
+): CloudFrontResultResponse {
   const message = clientMessage(error.code);
   if (error.status === 401 && redirectTo !== undefined) {
-    return answer(302, 'Found', { location: [{ key: 'Location', value: redirectTo }] });
+    return answer(302, 'Found', {
+      location: [{ key: 'Location', value: redirectTo }],
+      ...setCookies(cookies),
+    });
   }
-  const json = { 'content-type': [{ key: 'Content-Type', value: 'application/json' }] };
+  const json = {
+    'content-type': [{ key: 'Content-Type', value: 'application/json' }],
+    ...setCookies(cookies),
+  };
   const body = JSON.stringify({ code: error.code, message });
   if (error.status === 401 || error.status === 403) {
     const challenge = bearerChallenge(
@@ -105,15 +150,16 @@ function refusal(error: CognitoJwtError, redirectTo: string | undefined): CloudF
 
 /**
  * A Lambda@Edge viewer-request handler. Reads `Authorization: Bearer <token>` from the CloudFront
- * request, verifies it and runs the rules; a valid token lets the request through unchanged, a
- * missing or bad one is answered 401 (or a 302 to `redirectTo`), a refused one 403, keys that
- * cannot be had 503: each with a fixed sentence that names no configuration.
+ * request (or, with `session` and no such header, the session cookie of `cognito-jwt/session`),
+ * verifies it and runs the rules; a valid token lets the request through unchanged, a missing or
+ * bad one is answered 401 (or a 302 to `redirectTo`), a refused one 403, keys that cannot be had
+ * 503: each with a fixed sentence that names no configuration.
  *
  * Lambda@Edge has no environment variables: the pool id, client id and snapshot are in the
- * package, which anyone who can read the function can read. They are not secrets. A secret (a
- * cookie key, once sessions come to the edge) would sit there too: keep it in a separate,
- * access-controlled parameter read at cold start instead, or accept that whoever can read the
- * function's code can read the key.
+ * package, which anyone who can read the function can read. They are not secrets. The session's
+ * `secrets` are, and they sit there too: whoever can read the function can open any session cookie
+ * they get hold of (the refresh token inside included). Guard who can read the function, or read
+ * the secrets at cold start from an access-controlled parameter (a request at every cold start).
  *
  * ```ts
  * import { createViewerRequestHandler } from 'cognito-jwt/lambda';
@@ -158,9 +204,22 @@ export function createViewerRequestHandler(
       timeoutMs,
     }) as unknown as TokenVerifier<CognitoClaims>;
   }
+  const { session } = options;
+  if (
+    session !== undefined &&
+    (typeof session?.read !== 'function' || typeof session?.hasSessionCookie !== 'function')
+  ) {
+    throw new ConfigError(`${where}: session must be a CognitoSession (cognito-jwt/session)`);
+  }
   return async (event) => {
     const request = event?.Records?.[0]?.cf?.request;
     if (!request) throw new ConfigError(`${where}: not a CloudFront request event`);
+    if (session !== undefined && !request.headers?.authorization?.length) {
+      const sessionRequest = sessionRequestOf(request);
+      if (session.hasSessionCookie(sessionRequest)) {
+        return bySession(session, sessionRequest, request, rules, event, redirectTo, options.onError);
+      }
+    }
     const decision = await decide(
       verifier,
       rules,
@@ -179,4 +238,35 @@ export function createViewerRequestHandler(
     );
     return decision.allowed ? request : refusal(decision.error, redirectTo);
   };
+}
+
+/**
+ * Let a request through on its session cookie. A read that refreshed or renewed the session
+ * answers a 307 to the same URL (same method and body) that sets the new cookies: they cannot
+ * ride on the origin's answer, and losing them would lose a rotated refresh token.
+ */
+async function bySession(
+  session: CognitoSession,
+  sessionRequest: SessionRequest,
+  request: CloudFrontRequest,
+  rules: readonly AuthzRule<CognitoClaims, CloudFrontRequestEvent>[],
+  event: CloudFrontRequestEvent,
+  redirectTo: string | undefined,
+  onError: ViewerRequestOptions['onError'],
+): Promise<CloudFrontRequestResult> {
+  let cookies: readonly string[] = [];
+  try {
+    const read = await session.read(sessionRequest);
+    cookies = read.cookies;
+    await authorize(read.claims, rules, event);
+  } catch (error) {
+    onError?.(error, event);
+    if (!(error instanceof CognitoJwtError)) throw error;
+    return refusal(error, redirectTo, error instanceof SessionError ? error.cookies : cookies);
+  }
+  if (cookies.length === 0) return request;
+  return answer(307, 'Temporary Redirect', {
+    location: [{ key: 'Location', value: sessionRequest.url }],
+    ...setCookies(cookies),
+  });
 }
