@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createViewerRequestHandler } from '../src/adapters/lambda.ts';
 import { buildJwks, generateKeyPair, mintAccessToken } from '../src/testing/index.ts';
-import { viewerRequestEvent } from '../test/adapters/aws-door-events.ts';
+import { viewerRequestEvent } from '../test/adapters/lambda-events.ts';
 
 const rounds = Number(process.argv[2] ?? 20);
 const DELAY_MS = 150;

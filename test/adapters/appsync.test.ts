@@ -25,7 +25,7 @@ import {
 } from '../../src/index.ts';
 import { generateKeyPair } from '../../src/testing/index.ts';
 import { loopbackPool } from '../helpers/loopback-pool.ts';
-import { appSyncEvent, type GraphQlCall, MUTATION, QUERY } from './aws-door-events.ts';
+import { appSyncEvent, type GraphQlCall, MUTATION, QUERY } from './lambda-events.ts';
 
 const POOL = 'local_appsync';
 const CLIENT = 'appsync-client';

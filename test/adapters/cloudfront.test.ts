@@ -16,7 +16,7 @@ import { listen } from '../helpers/adapter-suite.ts';
 import { loopbackPool } from '../helpers/loopback-pool.ts';
 import { SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
-import { viewerRequestEvent } from './aws-door-events.ts';
+import { viewerRequestEvent } from './lambda-events.ts';
 
 const POOL = 'local_edge';
 const CLIENT = 'edge-client';

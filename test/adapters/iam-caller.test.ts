@@ -12,9 +12,9 @@ import {
   IDENTITY_POOL_ID,
   iamHttpApiEvent,
   iamRestEvent,
+  restIntegrationEvent,
   SIGNED_IN_SUB,
-} from './aws-door-events.ts';
-import { restIntegrationEvent } from './lambda-events.ts';
+} from './lambda-events.ts';
 
 const USER_POOL = 'us-east-1_AbC123xyz';
 const options: IamCallerOptions = { identityPoolId: IDENTITY_POOL_ID, userPoolId: USER_POOL };

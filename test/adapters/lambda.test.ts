@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   type APIGatewayAuthorizerResult,
   apiWideResource,
@@ -19,19 +19,15 @@ import {
   requireGroups,
   requirePredicate,
   requireScopes,
-  type VerifierConfig,
 } from '../../src/index.ts';
 import {
   buildJwks,
-  generateKeyPair,
-  type JwksServer,
-  type MintOptions,
   mintAccessToken,
   mintClientCredentialsToken,
-  mintIdToken,
   startJwksServer,
 } from '../../src/testing/index.ts';
 import { listen } from '../helpers/adapter-suite.ts';
+import { loopbackPool } from '../helpers/loopback-pool.ts';
 import { noFetch } from '../helpers/no-fetch.ts';
 import {
   httpApiEvent,
@@ -45,18 +41,8 @@ import {
 
 const POOL = 'local_pool1';
 const CLIENT = 'lambda-client';
-const key = generateKeyPair();
-let jwks: JwksServer;
-let config: VerifierConfig;
-let mint: (options?: Partial<MintOptions>) => string;
-
-before(async () => {
-  jwks = await startJwksServer({ keys: [key] });
-  config = { userPoolId: POOL, issuer: jwks.issuer(POOL), clientId: CLIENT, tokenUse: 'access' };
-  mint = (options = {}) =>
-    mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, username: 'ada', ...options });
-});
-after(() => jwks.close());
+const pool = loopbackPool(POOL, CLIENT, { username: 'ada' });
+const { key, mint } = pool;
 
 function statementOf(result: APIGatewayAuthorizerResult) {
   assert.equal(result.policyDocument.Version, '2012-10-17');
@@ -78,7 +64,7 @@ async function rejectsUnauthorized(promise: Promise<unknown>): Promise<void> {
 
 describe('REST TOKEN authorizer', () => {
   test('allows a valid token for the whole API stage, with the identity as string context', async () => {
-    const handler = createTokenAuthorizer({ verifier: config });
+    const handler = createTokenAuthorizer({ verifier: pool.config });
     const token = mint({ sub: 'user-1', groups: ['admins', 'editors'], scope: 'openid orders/read' });
     const result = await handler(tokenEvent(`Bearer ${token}`, methodArn('GET', '/pets/42')));
     assert.equal(result.principalId, 'user-1');
@@ -97,7 +83,7 @@ describe('REST TOKEN authorizer', () => {
   });
 
   test('the Allow resource covers every other method and path of the same API stage, and nothing else', async () => {
-    const handler = createTokenAuthorizer({ verifier: config });
+    const handler = createTokenAuthorizer({ verifier: pool.config });
     const { Resource } = statementOf(
       await handler(tokenEvent(`Bearer ${mint()}`, methodArn('GET', '/pets/42'))),
     );
@@ -114,14 +100,14 @@ describe('REST TOKEN authorizer', () => {
   });
 
   test("resource: 'method' is refused (a TOKEN answer is cached per token and replayed on every route)", () => {
-    assert.throws(() => createTokenAuthorizer({ verifier: config, resource: 'method' }), {
+    assert.throws(() => createTokenAuthorizer({ verifier: pool.config, resource: 'method' }), {
       code: 'ERR_CONFIG_INVALID',
       message: /resource: 'method'.*cache: 'off'/,
     });
   });
 
   test("REQUEST authorizer, resource: 'method' with cache: 'off' allows only the method called", async () => {
-    const handler = createRequestAuthorizer({ verifier: config, resource: 'method', cache: 'off' });
+    const handler = createRequestAuthorizer({ verifier: pool.config, resource: 'method', cache: 'off' });
     const arn = methodArn('GET', '/pets/42');
     const { Resource } = statementOf(await handler(requestEvent({ authorization: `Bearer ${mint()}` }, arn)));
     assert.equal(Resource, arn);
@@ -129,20 +115,23 @@ describe('REST TOKEN authorizer', () => {
   });
 
   test('a bare token (no Bearer prefix) is accepted, as API Gateway Cognito authorizers do', async () => {
-    const handler = createTokenAuthorizer({ verifier: config });
+    const handler = createTokenAuthorizer({ verifier: pool.config });
     assert.equal(statementOf(await handler(tokenEvent(mint()))).Effect, 'Allow');
   });
 
   test("bad tokens throw exactly Error('Unauthorized') (API Gateway's 401) and are reported to onError", async () => {
     const reported: unknown[] = [];
-    const handler = createTokenAuthorizer({ verifier: config, onError: (error) => reported.push(error) });
-    const idToken = mintIdToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT });
+    const handler = createTokenAuthorizer({
+      verifier: pool.config,
+      onError: (error) => reported.push(error),
+    });
+    const idToken = pool.mintId();
     const bad = [
       '',
       'Bearer',
       'Bearer not-a-jwt',
       `Bearer ${mint({ expiresIn: -5 })}`,
-      `Bearer ${mint({ issuer: jwks.issuer('local_other') })}`,
+      `Bearer ${mint({ issuer: pool.jwks.issuer('local_other') })}`,
       `Bearer ${mint({ clientId: 'other-client' })}`,
       `Bearer ${idToken}`,
       'Basic dXNlcjpwYXNz',
@@ -164,7 +153,7 @@ describe('REST TOKEN authorizer', () => {
   });
 
   test('a valid token lacking a group gets an explicit Deny (403) with the reason in the context', async () => {
-    const handler = createTokenAuthorizer({ verifier: config, rules: [requireGroups('admins')] });
+    const handler = createTokenAuthorizer({ verifier: pool.config, rules: [requireGroups('admins')] });
     const result = await handler(tokenEvent(`Bearer ${mint({ sub: 'user-2', groups: ['readers'] })}`));
     assert.equal(result.principalId, 'user-2');
     const statement = statementOf(result);
@@ -176,7 +165,7 @@ describe('REST TOKEN authorizer', () => {
   });
 
   test('a group required by the verifier config is a Deny as well', async () => {
-    const handler = createTokenAuthorizer({ verifier: { ...config, groups: 'admins' } });
+    const handler = createTokenAuthorizer({ verifier: { ...pool.config, groups: 'admins' } });
     const result = await handler(tokenEvent(`Bearer ${mint({ groups: ['readers'] })}`));
     assert.equal(statementOf(result).Effect, 'Deny');
     assert.equal(result.principalId, 'anonymous');
@@ -191,7 +180,7 @@ describe('REST TOKEN authorizer', () => {
     );
     try {
       const handler = createTokenAuthorizer({
-        verifier: { ...config, jwksUri: `${failing.origin}/jwks.json` },
+        verifier: { ...pool.config, jwksUri: `${failing.origin}/pool.jwks.json` },
       });
       await assert.rejects(handler(tokenEvent(`Bearer ${mint()}`)), { code: 'ERR_JWKS_FETCH_FAILED' });
     } finally {
@@ -201,7 +190,7 @@ describe('REST TOKEN authorizer', () => {
 
   test('extra context entries are added; the standard ones cannot be overridden', async () => {
     const handler = createTokenAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       context: (claims) => ({
         tenant: String(claims['custom:tenant']),
         sub: 'spoofed',
@@ -216,21 +205,24 @@ describe('REST TOKEN authorizer', () => {
     assert.equal(result.context?.sub, 'user-5');
     assert.equal(result.context?.premium, true);
     assert.equal(result.context?.level, 3);
-    const invalid = createTokenAuthorizer({ verifier: config, context: () => ({ nested: {} as never }) });
+    const invalid = createTokenAuthorizer({
+      verifier: pool.config,
+      context: () => ({ nested: {} as never }),
+    });
     await assert.rejects(invalid(tokenEvent(`Bearer ${mint()}`)), { code: 'ERR_CONFIG_INVALID' });
   });
 
   test('options are checked when the authorizer is created', () => {
-    assert.throws(() => createTokenAuthorizer({ verifier: { ...config, userPoolId: 'nope' } }), {
+    assert.throws(() => createTokenAuthorizer({ verifier: { ...pool.config, userPoolId: 'nope' } }), {
       code: 'ERR_CONFIG_INVALID',
     });
-    assert.throws(() => createTokenAuthorizer({ verifier: config, resource: 'stage' as never }), {
+    assert.throws(() => createTokenAuthorizer({ verifier: pool.config, resource: 'stage' as never }), {
       code: 'ERR_CONFIG_INVALID',
     });
-    assert.throws(() => createTokenAuthorizer({ verifier: config, rules: ['admins' as never] }), {
+    assert.throws(() => createTokenAuthorizer({ verifier: pool.config, rules: ['admins' as never] }), {
       code: 'ERR_CONFIG_INVALID',
     });
-    assert.throws(() => createTokenAuthorizer({ verifier: config, onError: 'log' as never }), {
+    assert.throws(() => createTokenAuthorizer({ verifier: pool.config, onError: 'log' as never }), {
       code: 'ERR_CONFIG_INVALID',
     });
   });
@@ -239,7 +231,7 @@ describe('REST TOKEN authorizer', () => {
 describe('REST REQUEST authorizer', () => {
   test('reads the Authorization header in any case and lets rules see the event', async () => {
     const handler = createRequestAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       rules: [requirePredicate((claims, event) => event.pathParameters?.petId === claims['custom:pet'])],
       resource: 'method',
       cache: 'off',
@@ -257,13 +249,13 @@ describe('REST REQUEST authorizer', () => {
   });
 
   test('no Authorization header: Unauthorized', async () => {
-    const handler = createRequestAuthorizer({ verifier: config });
+    const handler = createRequestAuthorizer({ verifier: pool.config });
     await rejectsUnauthorized(handler(requestEvent({})));
   });
 
   test('a custom getToken reads another identity source', async () => {
     const handler = createRequestAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       getToken: (event) => event.queryStringParameters?.access_token ?? event.headers?.['X-Api-Token'],
     });
     const result = await handler(requestEvent({ 'X-Api-Token': mint() }));
@@ -273,7 +265,7 @@ describe('REST REQUEST authorizer', () => {
 
 describe('HTTP API authorizer (payload 2.0)', () => {
   test('simple response: isAuthorized true with the context', async () => {
-    const handler = createHttpApiAuthorizer({ verifier: config, rules: [requireScopes('orders/read')] });
+    const handler = createHttpApiAuthorizer({ verifier: pool.config, rules: [requireScopes('orders/read')] });
     const result = await handler(
       httpApiEvent({ authorization: `Bearer ${mint({ sub: 'u-9', scope: 'orders/read' })}` }),
     );
@@ -289,7 +281,7 @@ describe('HTTP API authorizer (payload 2.0)', () => {
   });
 
   test('simple response: a missing scope is isAuthorized false (403); a bad token is Unauthorized (401)', async () => {
-    const handler = createHttpApiAuthorizer({ verifier: config, rules: [requireScopes('orders/read')] });
+    const handler = createHttpApiAuthorizer({ verifier: pool.config, rules: [requireScopes('orders/read')] });
     const refused = await handler(
       httpApiEvent({ authorization: `Bearer ${mint({ scope: 'orders/write' })}` }),
     );
@@ -299,7 +291,7 @@ describe('HTTP API authorizer (payload 2.0)', () => {
   });
 
   test("response: 'iam' returns a policy for the whole API stage of the route", async () => {
-    const handler = createHttpApiAuthorizer({ verifier: config, response: 'iam' });
+    const handler = createHttpApiAuthorizer({ verifier: pool.config, response: 'iam' });
     const event = httpApiEvent({ authorization: `Bearer ${mint({ sub: 'u-3' })}` });
     const result = await handler(event);
     assert.equal(result.principalId, 'u-3');
@@ -311,7 +303,7 @@ describe('HTTP API authorizer (payload 2.0)', () => {
   });
 
   test('an unknown response kind is refused at creation', () => {
-    assert.throws(() => createHttpApiAuthorizer({ verifier: config, response: 'both' as never }), {
+    assert.throws(() => createHttpApiAuthorizer({ verifier: pool.config, response: 'both' as never }), {
       code: 'ERR_CONFIG_INVALID',
     });
   });
@@ -319,10 +311,8 @@ describe('HTTP API authorizer (payload 2.0)', () => {
 
 describe('authorizer context', () => {
   test('ID tokens: username from cognito:username, client_id from aud, no scope', async () => {
-    const verifier = new CognitoVerifier({ ...config, tokenUse: 'id' });
-    const claims = await verifier.verify(
-      mintIdToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, username: 'grace', groups: ['a'] }),
-    );
+    const verifier = new CognitoVerifier({ ...pool.config, tokenUse: 'id' });
+    const claims = await verifier.verify(pool.mintId({ username: 'grace', groups: ['a'] }));
     assert.deepEqual(authorizerContext(claims), {
       sub: claims.sub,
       username: 'grace',
@@ -334,9 +324,14 @@ describe('authorizer context', () => {
   });
 
   test('client-credentials tokens: empty username, sub is the client', async () => {
-    const verifier = new CognitoVerifier(config);
+    const verifier = new CognitoVerifier(pool.config);
     const claims = await verifier.verify(
-      mintClientCredentialsToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, scope: 'orders/read' }),
+      mintClientCredentialsToken({
+        key,
+        issuer: pool.jwks.issuer(POOL),
+        clientId: CLIENT,
+        scope: 'orders/read',
+      }),
     );
     assert.deepEqual(authorizerContext(claims), {
       sub: CLIENT,
@@ -350,12 +345,12 @@ describe('authorizer context', () => {
 
   test('the context of our authorizers reads back through getCallerClaims (REST and HTTP API)', async () => {
     const token = mint({ sub: 'user-4', groups: ['admins', 'team:a,b'], scope: 'openid orders/read' });
-    const rest = await createTokenAuthorizer({ verifier: config })(tokenEvent(`Bearer ${token}`));
+    const rest = await createTokenAuthorizer({ verifier: pool.config })(tokenEvent(`Bearer ${token}`));
     // REST spreads the context on requestContext.authorizer, next to principalId and integrationLatency.
     const restCaller = getCallerClaims(
       restIntegrationEvent({ principalId: rest.principalId, integrationLatency: 12, ...rest.context }),
     );
-    const http = await createHttpApiAuthorizer({ verifier: config })(
+    const http = await createHttpApiAuthorizer({ verifier: pool.config })(
       httpApiEvent({ authorization: `Bearer ${token}` }),
     );
     const httpCaller = getCallerClaims(lambdaIntegrationEventV2(http.context));
@@ -376,7 +371,7 @@ describe('cold starts', () => {
     const server = await startJwksServer({ keys: [key] });
     try {
       const issuer = server.issuer(POOL);
-      const handler = createTokenAuthorizer({ verifier: { ...config, issuer } });
+      const handler = createTokenAuthorizer({ verifier: { ...pool.config, issuer } });
       assert.equal(server.requestCount, 0);
       for (let i = 0; i < 3; i++) {
         const token = mintAccessToken({ key, issuer, clientId: CLIENT });
@@ -391,11 +386,11 @@ describe('cold starts', () => {
   test('a bundled JWKS snapshot file verifies without any network request', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'cognito-jwt-lambda-'));
     try {
-      const file = join(folder, 'jwks.json');
+      const file = join(folder, 'pool.jwks.json');
       await writeFile(file, JSON.stringify(buildJwks(key)));
       const network = noFetch();
       const verifier = new CognitoVerifier(
-        { ...config, jwksUri: 'http://127.0.0.1:9/never.json', jwks: file },
+        { ...pool.config, jwksUri: 'http://127.0.0.1:9/never.json', jwks: file },
         { fetch: network.fetch },
       );
       const handler = createTokenAuthorizer({ verifier });

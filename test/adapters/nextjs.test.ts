@@ -6,32 +6,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { amplifyToken, createNextAuth, type NextAuthOptions } from '../../src/adapters/nextjs.ts';
-import { type CognitoJwtError, requireGroups, type VerifierConfig } from '../../src/index.ts';
-import {
-  generateKeyPair,
-  type JwksServer,
-  type MintOptions,
-  mintAccessToken,
-  mintIdToken,
-  startJwksServer,
-} from '../../src/testing/index.ts';
+import { type CognitoJwtError, requireGroups } from '../../src/index.ts';
+import { loopbackPool } from '../helpers/loopback-pool.ts';
 
 const POOL = 'local_next';
 const CLIENT = 'nextclient123';
-const key = generateKeyPair();
-let jwks: JwksServer;
-let config: VerifierConfig;
-let mint: (options?: Partial<MintOptions>) => string;
-
-before(async () => {
-  jwks = await startJwksServer({ keys: [key] });
-  config = { userPoolId: POOL, issuer: jwks.issuer(POOL), clientId: CLIENT, tokenUse: 'access' };
-  mint = (options = {}) => mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, ...options });
-});
-after(() => jwks.close());
+const pool = loopbackPool(POOL, CLIENT);
+const { mint } = pool;
 
 /** The cookies Amplify's Next.js adapter writes for a signed-in user. */
 function amplifyCookies(username: string, tokens: { accessToken?: string; idToken?: string }): string {
@@ -48,7 +32,7 @@ const request = (headers: Record<string, string>) => new Request('http://127.0.0
 
 describe('Next.js helper', () => {
   test('a bearer header, or the LastAuthUser access token cookie (username URL-encoded)', async () => {
-    const auth = createNextAuth({ verifier: config, amplifyClientId: CLIENT });
+    const auth = createNextAuth({ verifier: pool.config, amplifyClientId: CLIENT });
     const header = await auth.claims(request({ authorization: `Bearer ${mint({ sub: 'u-1' })}` }));
     assert.equal(header.sub, 'u-1');
     const cookie = await auth.claims(
@@ -62,7 +46,7 @@ describe('Next.js helper', () => {
   });
 
   test('an expired token with a valid signature is refused (Amplify accepts it)', async () => {
-    const auth = createNextAuth({ verifier: config, amplifyClientId: CLIENT });
+    const auth = createNextAuth({ verifier: pool.config, amplifyClientId: CLIENT });
     const expired = mint({ expiresIn: -60 });
     const answer = await auth.guard(request({ cookie: amplifyCookies('ada', { accessToken: expired }) }));
     assert.equal(answer?.status, 401);
@@ -72,7 +56,7 @@ describe('Next.js helper', () => {
   test('every refusal: status, challenge, fixed sentence; nothing of the configuration', async () => {
     const reported: CognitoJwtError[] = [];
     const auth = createNextAuth({
-      verifier: config,
+      verifier: pool.config,
       amplifyClientId: CLIENT,
       rules: [requireGroups('members')],
       onError: (error) => reported.push(error as CognitoJwtError),
@@ -95,7 +79,7 @@ describe('Next.js helper', () => {
       ],
       [
         {
-          authorization: `Bearer ${mintIdToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, groups: ['members'] })}`,
+          authorization: `Bearer ${pool.mintId({ groups: ['members'] })}`,
         },
         401,
         'ERR_TOKEN_USE_MISMATCH',
@@ -111,7 +95,8 @@ describe('Next.js helper', () => {
       assert.match(answer?.headers.get('www-authenticate') ?? '', /^Bearer error=/);
       assert.equal(answer?.headers.get('cache-control'), 'no-store');
       const text = JSON.stringify(body);
-      for (const secret of [POOL, CLIENT, 'members', jwks.origin]) assert.ok(!text.includes(secret), secret);
+      for (const secret of [POOL, CLIENT, 'members', pool.jwks.origin])
+        assert.ok(!text.includes(secret), secret);
     }
   });
 
@@ -132,10 +117,10 @@ describe('Next.js helper', () => {
 
   test('options are checked when the helper is created', () => {
     for (const [options, message] of [
-      [{ verifier: config, amplifyClientId: 'a.b' }, /amplifyClientId/],
-      [{ verifier: config, tokenCookie: 'refreshToken' }, /tokenCookie/],
-      [{ verifier: config, getToken: () => '' }, /"getToken" does not belong here/],
-      [{ verifier: config, rules: 'x' }, /rules must be an array/],
+      [{ verifier: pool.config, amplifyClientId: 'a.b' }, /amplifyClientId/],
+      [{ verifier: pool.config, tokenCookie: 'refreshToken' }, /tokenCookie/],
+      [{ verifier: pool.config, getToken: () => '' }, /"getToken" does not belong here/],
+      [{ verifier: pool.config, rules: 'x' }, /rules must be an array/],
     ] as const) {
       assert.throws(() => createNextAuth(options as unknown as NextAuthOptions), {
         code: 'ERR_CONFIG_INVALID',
@@ -158,8 +143,8 @@ describe('on Web Crypto (a deprecated edge middleware.ts)', () => {
       import { createNextAuth } from 'cognito-jwt/nextjs';
       import { CognitoVerifier } from 'cognito-jwt';
       const out = {};
-      try { new CognitoVerifier(${JSON.stringify(config)}).verifySync('a.b.c'); } catch (error) { out.platform = error.code; }
-      const auth = createNextAuth({ verifier: ${JSON.stringify(config)}, amplifyClientId: '${CLIENT}' });
+      try { new CognitoVerifier(${JSON.stringify(pool.config)}).verifySync('a.b.c'); } catch (error) { out.platform = error.code; }
+      const auth = createNextAuth({ verifier: ${JSON.stringify(pool.config)}, amplifyClientId: '${CLIENT}' });
       const ask = (token) => new Request('http://127.0.0.1/account', { headers: { cookie: ${JSON.stringify(amplifyCookies('ada', { accessToken: '@' }))}.replace('@', token) } });
       out.valid = (await auth.claims(ask(${JSON.stringify(valid)}))).sub;
       out.expired = (await auth.guard(ask(${JSON.stringify(expired)})))?.status;

@@ -3,7 +3,7 @@
  * for a browser's `new WebSocket(url, protocols)`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   type APIGatewayAuthorizerResult,
   createWebSocketAuthorizer,
@@ -11,35 +11,19 @@ import {
   type WebSocketAuthorizerOptions,
   webSocketConnectResponse,
 } from '../../src/adapters/lambda.ts';
-import { CognitoJwtError, requireGroups, requirePredicate, type VerifierConfig } from '../../src/index.ts';
+import { CognitoJwtError, requireGroups, requirePredicate } from '../../src/index.ts';
+import { loopbackPool } from '../helpers/loopback-pool.ts';
 import {
-  generateKeyPair,
-  type JwksServer,
-  type MintOptions,
-  mintAccessToken,
-  startJwksServer,
-} from '../../src/testing/index.ts';
-import {
+  restIntegrationEvent,
   WS_CONNECT_ARN,
   webSocketConnectEvent,
   webSocketConnectIntegrationEvent,
-} from './aws-door-events.ts';
-import { restIntegrationEvent } from './lambda-events.ts';
+} from './lambda-events.ts';
 
 const POOL = 'local_ws';
 const CLIENT = 'ws-client';
-const key = generateKeyPair();
-let jwks: JwksServer;
-let config: VerifierConfig;
-let mint: (options?: Partial<MintOptions>) => string;
-
-before(async () => {
-  jwks = await startJwksServer({ keys: [key] });
-  config = { userPoolId: POOL, issuer: jwks.issuer(POOL), clientId: CLIENT, tokenUse: 'access' };
-  mint = (options = {}) =>
-    mintAccessToken({ key, issuer: jwks.issuer(POOL), clientId: CLIENT, username: 'ada', ...options });
-});
-after(() => jwks.close());
+const pool = loopbackPool(POOL, CLIENT, { username: 'ada' });
+const { mint } = pool;
 
 function effectOf(result: APIGatewayAuthorizerResult) {
   const [statement] = result.policyDocument.Statement as {
@@ -63,7 +47,7 @@ async function unauthorized(promise: Promise<unknown>) {
 
 describe('WebSocket $connect authorizer, token in a query parameter', () => {
   test('allows a valid token: Allow for the $connect route, identity as context', async () => {
-    const handler = createWebSocketAuthorizer({ verifier: config, tokenFrom: 'query' });
+    const handler = createWebSocketAuthorizer({ verifier: pool.config, tokenFrom: 'query' });
     const result = await handler(
       webSocketConnectEvent({ query: { token: [mint({ sub: 'u-1', groups: ['staff'] })] } }),
     );
@@ -83,7 +67,7 @@ describe('WebSocket $connect authorizer, token in a query parameter', () => {
 
   test('another parameter name; the header and the protocols are not read', async () => {
     const handler = createWebSocketAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       tokenFrom: 'query',
       queryParameter: 'access_token',
     });
@@ -100,7 +84,7 @@ describe('WebSocket $connect authorizer, token in a query parameter', () => {
   test('every bad token is Unauthorized (401), reported to onError with its code', async () => {
     const reported: CognitoJwtError[] = [];
     const handler = createWebSocketAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       tokenFrom: 'query',
       onError: (error) => reported.push(error as CognitoJwtError),
     });
@@ -111,7 +95,7 @@ describe('WebSocket $connect authorizer, token in a query parameter', () => {
       [{ token: ['not-a-jwt'] }, 'ERR_TOKEN_MALFORMED'],
       [{ token: [mint({ expiresIn: -1 })] }, 'ERR_TOKEN_EXPIRED'],
       [{ token: [mint({ clientId: 'other' })] }, 'ERR_CLIENT_MISMATCH'],
-      [{ token: [mint({ issuer: jwks.issuer('local_other') })] }, 'ERR_ISSUER_MISMATCH'],
+      [{ token: [mint({ issuer: pool.jwks.issuer('local_other') })] }, 'ERR_ISSUER_MISMATCH'],
     ];
     for (const [query, code] of cases) {
       await unauthorized(handler(webSocketConnectEvent(query ? { query } : {})));
@@ -121,7 +105,7 @@ describe('WebSocket $connect authorizer, token in a query parameter', () => {
 
   test('a rule that refuses is an explicit Deny (403) carrying only the code; rules may read the event', async () => {
     const handler = createWebSocketAuthorizer({
-      verifier: config,
+      verifier: pool.config,
       tokenFrom: 'query',
       rules: [
         requireGroups('chat'),
@@ -137,13 +121,14 @@ describe('WebSocket $connect authorizer, token in a query parameter', () => {
     assert.deepEqual(room.context, { error: 'ERR_FORBIDDEN' });
     // Client-safe: nothing of the configuration in what API Gateway may show.
     const text = JSON.stringify([denied, room]);
-    for (const secret of [POOL, CLIENT, 'chat', jwks.issuer(POOL)]) assert.ok(!text.includes(secret), secret);
+    for (const secret of [POOL, CLIENT, 'chat', pool.jwks.issuer(POOL)])
+      assert.ok(!text.includes(secret), secret);
   });
 });
 
 describe('WebSocket $connect authorizer, token in Sec-WebSocket-Protocol', () => {
   const options = (): WebSocketAuthorizerOptions => ({
-    verifier: config,
+    verifier: pool.config,
     tokenFrom: 'protocol',
     protocols: ['graphql-ws', 'graphql-transport-ws'],
   });
@@ -205,19 +190,22 @@ describe('WebSocket $connect authorizer, token in Sec-WebSocket-Protocol', () =>
 
   test('options are checked when the authorizer is created', () => {
     const bad: [unknown, RegExp][] = [
-      [{ verifier: config }, /tokenFrom must be 'query' or 'protocol'/],
-      [{ verifier: config, tokenFrom: 'header' }, /tokenFrom must be/],
-      [{ verifier: config, tokenFrom: 'protocol' }, /needs protocols/],
-      [{ verifier: config, tokenFrom: 'protocol', protocols: [] }, /protocols must be a non-empty/],
-      [{ verifier: config, tokenFrom: 'protocol', protocols: ['a b'] }, /not a valid WebSocket subprotocol/],
+      [{ verifier: pool.config }, /tokenFrom must be 'query' or 'protocol'/],
+      [{ verifier: pool.config, tokenFrom: 'header' }, /tokenFrom must be/],
+      [{ verifier: pool.config, tokenFrom: 'protocol' }, /needs protocols/],
+      [{ verifier: pool.config, tokenFrom: 'protocol', protocols: [] }, /protocols must be a non-empty/],
       [
-        { verifier: config, tokenFrom: 'protocol', protocols: ['x'], queryParameter: 't' },
+        { verifier: pool.config, tokenFrom: 'protocol', protocols: ['a b'] },
+        /not a valid WebSocket subprotocol/,
+      ],
+      [
+        { verifier: pool.config, tokenFrom: 'protocol', protocols: ['x'], queryParameter: 't' },
         /queryParameter goes with/,
       ],
-      [{ verifier: config, tokenFrom: 'query', protocols: ['x'] }, /protocols goes with/],
-      [{ verifier: config, tokenFrom: 'query', getToken: () => '' }, /"getToken" does not belong here/],
-      [{ verifier: config, tokenFrom: 'query', cache: 'off' }, /does not cache WebSocket authorizers/],
-      [{ verifier: config, tokenFrom: 'query', rules: {} }, /rules must be an array/],
+      [{ verifier: pool.config, tokenFrom: 'query', protocols: ['x'] }, /protocols goes with/],
+      [{ verifier: pool.config, tokenFrom: 'query', getToken: () => '' }, /"getToken" does not belong here/],
+      [{ verifier: pool.config, tokenFrom: 'query', cache: 'off' }, /does not cache WebSocket authorizers/],
+      [{ verifier: pool.config, tokenFrom: 'query', rules: {} }, /rules must be an array/],
     ];
     for (const [value, message] of bad) {
       assert.throws(() => createWebSocketAuthorizer(value as WebSocketAuthorizerOptions), {
