@@ -47,6 +47,24 @@ const identity: APIGatewayEventIdentity = {
   userArn: null,
 };
 
+/** The request context of a REST API call, `GET /pets/42`, carrying `authorizer`. */
+function restRequestContext<Authorizer>(authorizer: Authorizer) {
+  return {
+    accountId: ACCOUNT,
+    apiId: API_ID,
+    authorizer,
+    httpMethod: 'GET',
+    identity,
+    path: `/${STAGE}/pets/42`,
+    protocol: 'HTTP/1.1',
+    requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+    requestTimeEpoch: 1_700_000_000_000,
+    resourceId: 'rs0urc',
+    resourcePath: '/pets/{petId}',
+    stage: STAGE,
+  };
+}
+
 /** REST API, TOKEN authorizer: the identity source header's value as `authorizationToken`. */
 export function tokenEvent(
   authorizationToken: string,
@@ -79,20 +97,7 @@ export function requestEvent(
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     stageVariables: null,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: API_ID,
-      authorizer: undefined,
-      httpMethod: 'GET',
-      identity,
-      path: `/${STAGE}/pets/42`,
-      protocol: 'HTTP/1.1',
-      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-      requestTimeEpoch: 1_700_000_000_000,
-      resourceId: 'rs0urc',
-      resourcePath: '/pets/{petId}',
-      stage: STAGE,
-    },
+    requestContext: restRequestContext(undefined),
   };
 }
 
@@ -146,20 +151,7 @@ export function restIntegrationEvent(authorizer: Record<string, unknown>): APIGa
     multiValueQueryStringParameters: null,
     stageVariables: null,
     resource: '/pets/{petId}',
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: API_ID,
-      authorizer,
-      httpMethod: 'GET',
-      identity,
-      path: `/${STAGE}/pets/42`,
-      protocol: 'HTTP/1.1',
-      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-      requestTimeEpoch: 1_700_000_000_000,
-      resourceId: 'rs0urc',
-      resourcePath: '/pets/{petId}',
-      stage: STAGE,
-    },
+    requestContext: restRequestContext(authorizer),
   };
 }
 

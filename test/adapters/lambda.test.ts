@@ -14,7 +14,7 @@ import {
   getCallerClaims,
 } from '../../src/adapters/lambda.ts';
 import {
-  CognitoJwtError,
+  type CognitoJwtError,
   CognitoVerifier,
   requireGroups,
   requirePredicate,
@@ -27,6 +27,7 @@ import {
   startJwksServer,
 } from '../../src/testing/index.ts';
 import { listen } from '../helpers/adapter-suite.ts';
+import { rejectsUnauthorized } from '../helpers/assert-error.ts';
 import { loopbackPool } from '../helpers/loopback-pool.ts';
 import { noFetch } from '../helpers/no-fetch.ts';
 import {
@@ -51,15 +52,6 @@ function statementOf(result: APIGatewayAuthorizerResult) {
   assert.ok(statement && 'Action' in statement && 'Resource' in statement);
   assert.equal(statement.Action, 'execute-api:Invoke');
   return statement as { Effect: string; Resource: string };
-}
-
-async function rejectsUnauthorized(promise: Promise<unknown>): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    // API Gateway answers 401 only to exactly this error message.
-    assert.ok(error instanceof Error && !(error instanceof CognitoJwtError));
-    assert.equal(error.message, 'Unauthorized');
-    return true;
-  });
 }
 
 describe('REST TOKEN authorizer', () => {

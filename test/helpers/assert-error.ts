@@ -66,3 +66,15 @@ export async function rejectsCode(
   }
   return check(caught, code, expected);
 }
+
+/**
+ * Assert that a Lambda authorizer rejected with exactly `Error('Unauthorized')`: the one error
+ * message API Gateway answers with a 401 (a CognitoJwtError would be a 500).
+ */
+export async function rejectsUnauthorized(promise: Promise<unknown>): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof Error && !(error instanceof CognitoJwtError));
+    assert.equal(error.message, 'Unauthorized');
+    return true;
+  });
+}
