@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/run.ts';
 import { decodeUnverified } from '../../src/index.ts';
 import { RevocationList } from '../../src/revocation/index.ts';
 import { generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
+import { startRedisCluster } from '../helpers/redis-cluster.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
 
 function capture(): { terminal: Terminal; out: string[]; err: string[] } {
@@ -136,4 +137,69 @@ test('cognito-jwt revoke: the URL from COGNITO_JWT_REDIS_URL or --redis-file; a 
   const refused = await revoke(['--token', '-'], noOrigin);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--token - --user/);
+});
+
+test('cognito-jwt revoke --cluster: seeds from --redis (repeated) or --redis-file lines; the write lands in the hash-tagged keys and reaches a mirror on the cluster', async (t) => {
+  const cluster = await startRedisCluster();
+  t.after(() => cluster.stop());
+  const watcher = new RevocationList({
+    redis: { cluster: { rootNodes: [cluster.urls[2] as string] } },
+    onUnavailable: 'reject',
+  });
+  t.after(() => watcher.close());
+  await watcher.ready;
+  const [first, second] = cluster.urls as [string, string];
+  const withPassword = first.replace('redis://', 'redis://default:s3cret@'); // no requirepass: any password
+
+  const session = await revoke([
+    '--cluster',
+    '--redis',
+    withPassword,
+    '--redis',
+    second,
+    '--origin-jti',
+    'on-cluster',
+  ]);
+  assert.equal(session.code, 0, session.stderr);
+  assert.match(
+    session.stderr,
+    /revoked session on-cluster in the Redis Cluster at redis:\/\/127\.0\.0\.1:\d+ \(and 1 more seed\)/,
+  );
+  assert.doesNotMatch(session.stderr, /s3cret/);
+  while (!watcher.isRevoked({ origin_jti: 'on-cluster' }))
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  const master = await cluster.masterOf('{cognito-jwt:revocation}:entries');
+  assert.match(
+    await cluster.cli(master, 'ZRANGE', '{cognito-jwt:revocation}:entries', '0', '-1'),
+    /^s\ton-cluster\t/m,
+  );
+
+  const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-revoke-cluster-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const seeds = join(dir, 'seeds');
+  writeFileSync(seeds, `${cluster.urls[4]}\n\n${cluster.urls[5]}\n`);
+  const listed = await revoke(['--cluster', '--redis-file', seeds, '--list', '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(
+    JSON.parse(listed.stdout).entries.map((entry: { originJti?: string }) => entry.originJti),
+    ['on-cluster'],
+  );
+
+  // Several URLs without --cluster, and a prefix without a hash tag on a cluster, are usage errors.
+  assert.equal((await revoke(['--redis', first, '--redis', second, '--list'])).code, 2);
+  const untagged = await revoke(['--cluster', '--redis', first, '--key-prefix', 'app:', '--list']);
+  assert.equal(untagged.code, 2);
+  assert.match(untagged.stderr, /hash tag/);
+  const down = await revoke([
+    '--cluster',
+    '--redis',
+    'redis://127.0.0.1:1',
+    '--origin-jti',
+    'x',
+    '--timeout',
+    '300',
+  ]);
+  assert.equal(down.code, 3);
+  assert.match(down.stderr, /ERR_REVOCATION_UNAVAILABLE/);
+  assert.match(down.stderr, /the Redis Cluster at redis:\/\/127\.0\.0\.1:1 did not answer/);
 });

@@ -33,12 +33,16 @@ Options:
   --redis URL          redis://[user:password@]host:port[/db] or rediss:// (TLS); default
                        COGNITO_JWT_REDIS_URL, so a password need not show in ps
   --redis-file FILE    read the URL from FILE instead (its first line)
+  --cluster            Redis is a Redis Cluster (ElastiCache or MemoryDB in cluster mode,
+                       ElastiCache Serverless): the URL is a seed node or the configuration
+                       endpoint. More seeds: repeat --redis, or one URL a line in --redis-file
   --user-pool-id POOL  the pool, e.g. eu-west-1_AbC123 (with --sub: required; with
                        --origin-jti: the entry then lives for that pool's token lifetime)
   --cutoff TIME        ISO date or epoch seconds; default now (one-second resolution, inclusive)
   --lifetime SECONDS   the longest ID/access token lifetime of the pool (default 86400, one day):
                        how long the entry must live
-  --key-prefix PREFIX  the prefix the verifiers use (default cognito-jwt:revocation:)
+  --key-prefix PREFIX  the prefix the verifiers use (default cognito-jwt:revocation:, and
+                       {cognito-jwt:revocation}: with --cluster, where it needs a {…} hash tag)
   --timeout MS         how long to wait for Redis (default 5000)
   --json               print the result (or the entries) as JSON
   --debug              print the stack of an error
@@ -49,13 +53,16 @@ Examples:
   cognito-jwt revoke --redis redis://127.0.0.1:6379 --sub 7d8e9f00-1111-2222-3333-444455556666 \\
     --user-pool-id eu-west-1_AbC123
   cognito-jwt revoke --redis redis://127.0.0.1:6379 --list --json
+  COGNITO_JWT_REDIS_URL=rediss://user:secret@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379 \\
+    cognito-jwt revoke --cluster --origin-jti 3f6c1e0a-8d0b-4a4e-9a8e-0d5b8f0c2a11
   pbpaste | COGNITO_JWT_REDIS_URL=redis://127.0.0.1:6379 cognito-jwt revoke --token -
 
 Exit codes: 0 done, 2 usage, 3 Redis unavailable (nothing was revoked: retry).`;
 
 const OPTIONS = {
-  redis: { type: 'string' },
+  redis: { type: 'string', multiple: true },
   'redis-file': { type: 'string' },
+  cluster: { type: 'boolean' },
   token: { type: 'string' },
   user: { type: 'boolean' },
   'origin-jti': { type: 'string' },
@@ -69,12 +76,24 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-/** Where the Redis URL comes from: --redis, --redis-file, or COGNITO_JWT_REDIS_URL (in that order). */
-async function redisUrl(values: { redis?: string; 'redis-file'?: string }): Promise<string> {
+/**
+ * Where the Redis URL comes from: --redis, --redis-file, or COGNITO_JWT_REDIS_URL (in that order).
+ * With --cluster, several seed nodes: --redis repeated, or one a line in the file.
+ */
+async function redisUrls(values: {
+  redis?: string[];
+  'redis-file'?: string;
+  cluster?: boolean;
+}): Promise<string[]> {
   if (values.redis !== undefined && values['redis-file'] !== undefined) {
     throw usageError('revoke', 'give --redis or --redis-file, not both');
   }
-  if (values.redis !== undefined) return values.redis;
+  if (values.redis !== undefined) {
+    if (values.redis.length > 1 && !values.cluster) {
+      throw usageError('revoke', '--redis is given once, unless --cluster names several seed nodes');
+    }
+    return values.redis;
+  }
   if (values['redis-file'] !== undefined) {
     let text: string;
     try {
@@ -82,13 +101,14 @@ async function redisUrl(values: { redis?: string; 'redis-file'?: string }): Prom
     } catch (error) {
       throw new ConfigError(`--redis-file: cannot read ${values['redis-file']}: ${(error as Error).message}`);
     }
-    const url = text.split(/\r?\n/, 1)[0]?.trim() ?? '';
-    if (url === '')
+    const lines = text.split(/\r?\n/).map((line) => line.trim());
+    const urls = values.cluster ? lines.filter((line) => line !== '') : [lines[0] ?? ''];
+    if (urls.length === 0 || urls[0] === '')
       throw new ConfigError(`--redis-file: ${values['redis-file']} holds no URL on its first line`);
-    return url;
+    return urls;
   }
   const fromEnv = process.env.COGNITO_JWT_REDIS_URL;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') return [fromEnv];
   throw usageError('revoke', 'no Redis given: --redis URL, --redis-file FILE or COGNITO_JWT_REDIS_URL');
 }
 
@@ -165,7 +185,7 @@ export const revokeCommand: Command = {
         `--token ${values.token.length > 40 ? 'holds a token, which it does not take (the token is not shown)' : 'takes only -'}: pipe the token on stdin with --token -`,
       );
     }
-    const url = await redisUrl(values);
+    const urls = await redisUrls(values);
     const chosen = [
       values['origin-jti'] && '--origin-jti',
       values.sub && '--sub',
@@ -191,7 +211,7 @@ export const revokeCommand: Command = {
     await requireRedisPackage(); // a missing `redis` package is named, with npm install redis
     const list = new RevocationList({
       redis: {
-        url,
+        ...(values.cluster ? { cluster: { rootNodes: urls } } : { url: urls[0] as string }),
         connectTimeoutMs: timeoutMs,
         commandTimeoutMs: timeoutMs,
         ...(values['key-prefix'] === undefined ? {} : { keyPrefix: values['key-prefix'] }),
@@ -199,7 +219,9 @@ export const revokeCommand: Command = {
       onUnavailable: 'reject',
       tokenLifetimeSeconds: lifetime,
     });
-    const where = redactedUrl(url);
+    const where = values.cluster
+      ? `the Redis Cluster at ${redactedUrl(urls[0] as string)}${urls.length > 1 ? ` (and ${urls.length - 1} more seed${urls.length > 2 ? 's' : ''})` : ''}`
+      : redactedUrl(urls[0] as string);
     try {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
@@ -208,7 +230,7 @@ export const revokeCommand: Command = {
             reject(
               new CognitoJwtError(
                 'ERR_REVOCATION_UNAVAILABLE',
-                `Redis at ${where} did not answer within ${timeoutMs} ms`,
+                `${values.cluster ? '' : 'Redis at '}${where} did not answer within ${timeoutMs} ms`,
               ),
             ),
           timeoutMs,
