@@ -9,6 +9,9 @@
  * const list = new RevocationList({ redis: { cluster: { rootNodes: cluster.urls } }, onUnavailable: 'reject' });
  * await cluster.killMasterOf('{cognito-jwt:revocation}:entries'); await cluster.waitForOk();
  * ```
+ *
+ * A lost write, forced: `cutReplication(key)` leaves the slot's replica behind its master, so what is
+ * written next is acknowledged by the master alone; a failover then promotes a replica that lacks it.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +38,16 @@ export interface RedisCluster {
   masterOf(key: string): Promise<number>;
   /** SIGKILL the master of `key`'s slot (no shutdown, no final save); returns its port. */
   killMasterOf(key: string): Promise<number>;
+  /** The port of the replica of the master on `port`. */
+  replicaOf(port: number): Promise<number>;
+  /**
+   * Stop the replication of `key`'s slot: the replica is given a wrong `masterauth` (the master has
+   * no password, so AUTH fails and its handshakes keep failing) and the master drops its replica link.
+   * From then on the master alone holds what is written; a failover loses it.
+   */
+  cutReplication(key: string): Promise<{ master: number; replica: number }>;
+  /** A read command on a replica (`READONLY` first, so it answers for its master's slots). */
+  readReplica(port: number, ...args: string[]): Promise<string>;
   /** Wait until every live node reports `cluster_state:ok` and `key`'s slot has a live master. */
   waitForOk(key?: string, timeoutMs?: number): Promise<void>;
   /** Kill every node and remove their directories. */
@@ -176,6 +189,16 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+  const replicaOf = async (port: number) => {
+    // CLUSTER NODES: `id host:port@bus flags master-id …`, one line per node.
+    const lines = (await cli(port, 'CLUSTER', 'NODES')).split('\n').map((line) => line.split(' '));
+    const id = lines.find((fields) => fields[2]?.includes('myself'))?.[0];
+    const replica = lines.find(
+      (fields) => fields[3] === id && fields[2]?.includes('slave') && !fields[2].includes('fail'),
+    );
+    if (replica === undefined) throw new Error(`the master on ${port} has no live replica`);
+    return Number((replica[1] as string).split('@')[0]?.split(':')[1]);
+  };
   await waitForOk();
   return {
     nodes,
@@ -191,6 +214,28 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       });
       return port;
     },
+    replicaOf,
+    cutReplication: async (key) => {
+      const master = await masterOf(key);
+      const replica = await replicaOf(master);
+      await cli(replica, 'CONFIG', 'SET', 'masterauth', 'not-the-password');
+      await cli(master, 'CLIENT', 'KILL', 'TYPE', 'replica');
+      // The replica notices the dropped link and fails its next handshake: wait until it is down.
+      const deadline = Date.now() + 10_000;
+      while (!(await cli(replica, 'INFO', 'replication')).includes('master_link_status:down')) {
+        if (Date.now() > deadline) throw new Error(`the replica on ${replica} still replicates`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return { master, replica };
+    },
+    readReplica: async (port, ...args) =>
+      new Promise<string>((resolve, reject) => {
+        // redis-cli sends each stdin line as a command on one connection: READONLY holds for the next.
+        const child = execFile('redis-cli', ['-p', String(port)], { timeout: 10_000 }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout.trim().split('\n').slice(1).join('\n')),
+        );
+        child.stdin?.end(`READONLY\n${args.join(' ')}\n`);
+      }),
     waitForOk,
     stop,
   };
