@@ -1,7 +1,8 @@
 /**
  * Runs a real Redis Cluster on loopback from Debian's `redis-server` and `redis-cli`: three masters
  * and three replicas on free ports, `cluster-node-timeout` 1 000 ms so a failover takes seconds,
- * each node in its own temporary directory, no persistence. Stop it after the test.
+ * each node in its own temporary directory, no persistence; ready once every replica has synced.
+ * Stop it after the test.
  *
  * ```ts
  * const cluster = await startRedisCluster();
@@ -200,6 +201,17 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     return Number((replica[1] as string).split('@')[0]?.split(':')[1]);
   };
   await waitForOk();
+  // A replica still in its first sync counts as disconnected since it started: it would refuse to
+  // take over from a master killed now ("data age" too old), and the cluster would stay down.
+  const syncDeadline = Date.now() + 30_000;
+  for (const node of nodes) {
+    for (;;) {
+      const info = await cli(node.port, 'INFO', 'replication');
+      if (info.includes('role:master') || info.includes('master_link_status:up')) break;
+      if (Date.now() > syncDeadline) throw new Error(`the replica on ${node.port} did not sync`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   return {
     nodes,
     urls: nodes.map((node) => node.url),
