@@ -726,8 +726,9 @@ function repeatsAtTop(page: readonly Buffer[], previousLast: Buffer): number {
  * and MemoryDB announce their nodes by host name, and a TLS-only service refuses a plain connection.
  * After a node stops answering, the client reads the topology again within `topologyRefreshMs`
  * (node-redis waits 5 s by default), so the first write after a failover finds the promoted replica.
+ * (Exported for bench/cluster-failover.ts, which times this client's sharded subscription.)
  */
-function createRedisCluster(
+export function createRedisCluster(
   settings: ResolvedRedisSettings,
   socket: { connectTimeout: number; reconnectStrategy: (retries: number) => number },
 ): Cluster {

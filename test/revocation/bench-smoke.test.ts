@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { measureFailover } from '../../bench/cluster-failover.ts';
 import { REVOCATION_SETTINGS } from '../../bench/revocation.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,5 +33,13 @@ test('the revocation benchmark runs with --quick and reports every measure', asy
     assert.ok(Number.isFinite(report.large.reconcileMs) && Number.isFinite(report.large.rssMb));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The same for the cluster failover benchmark: one round must see every milestone it times.
+test('the cluster failover benchmark sees the cluster recover, a write, a sharded message and the mirror catch up', async () => {
+  const round = await measureFailover(500);
+  for (const milestone of ['ok', 'write', 'message', 'mirror'] as const) {
+    assert.ok(Number.isFinite(round[milestone]), `${milestone} not seen: ${JSON.stringify(round)}`);
   }
 });
