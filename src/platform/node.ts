@@ -178,7 +178,8 @@ export function openAesGcm(
   decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
   try {
     const head = decipher.update(sealed.subarray(0, sealed.byteLength - 16));
-    return Buffer.concat([head, decipher.final()]);
+    const tail = decipher.final(); // checks the tag; GCM has no bytes left here, so no copy
+    return tail.byteLength === 0 ? head : Buffer.concat([head, tail]);
   } catch {
     return undefined; // the tag does not match: tampered, truncated, or another key
   }

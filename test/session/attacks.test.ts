@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { RevocationList } from '../../src/revocation/index.ts';
 import { CognitoSession, type SessionOptions } from '../../src/session/index.ts';
 import { SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
@@ -99,6 +100,28 @@ describe('the session cookie', () => {
     );
     const rotated = otherSession({ secrets: ['the-new-secret-of-more-than-32-characters', SECRET] });
     assert.equal((await rotated.read(reading(cookie))).claims.sub.startsWith('user-'), true);
+  });
+
+  test('a repeated read, cached by the cookie, still asks the revocation list every time, and never serves an altered header', async () => {
+    const b = await signedIn();
+    const cookie = b.cookieHeader();
+    const revocations = new RevocationList({});
+    const session = otherSession({ revocationList: revocations });
+    const first = await session.read(reading(cookie));
+    // The same header again, then the same session among other cookies.
+    assert.deepEqual((await session.read(reading(cookie))).claims, first.claims);
+    assert.deepEqual((await session.read(reading(`theme=dark; ${cookie}`))).claims, first.claims);
+    const chunk0 = b.jar(fixture.appOrigin).get('session.0') as string;
+    const at = chunk0.length - 20; // past the part that keys the cache
+    const altered = cookie.replace(
+      chunk0,
+      `${chunk0.slice(0, at)}${chunk0[at] === 'A' ? 'B' : 'A'}${chunk0.slice(at + 1)}`,
+    );
+    await assert.rejects(session.read(reading(altered)), { code: 'ERR_SESSION_INVALID' });
+    await revocations.revokeSession(first.claims.origin_jti as string);
+    for (const header of [cookie, `theme=dark; ${cookie}`])
+      await assert.rejects(session.read(reading(header)), { code: 'ERR_TOKEN_REVOKED' });
+    await revocations.close();
   });
 
   test('chunks mixed from two sessions are refused', async () => {
