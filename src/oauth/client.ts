@@ -1,5 +1,6 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkOptions, optionKeys } from '../options.ts';
+import { checkSessionOwner } from '../revocation/entries.ts';
 import type { RevocationList } from '../revocation/list.ts';
 import { isRevocationList } from '../revocation/shape.ts';
 import { type ClientConfig, resolveClientConfig, type TokenEndpointClientOptions } from './config.ts';
@@ -64,6 +65,16 @@ export interface RevokeOptions {
   revocationList?: RevocationList;
   /** The session's `origin_jti`, from its verified ID or access token; required with `revocationList`. */
   originJti?: string;
+  /**
+   * The session's pool (the last segment of its verified token's `iss`): the entry then lives for
+   * that pool's token lifetime and counts towards its `maxEntriesPerPool`.
+   */
+  userPoolId?: string;
+  /**
+   * The session's user (its verified token's `sub`; needs `userPoolId`): at the cap the list can then
+   * fold the user's sessions into one cut-off instead of filling the pool.
+   */
+  sub?: string;
 }
 
 const CLIENT_CREDENTIALS_KEYS = optionKeys<ClientCredentialsOptions>(
@@ -76,7 +87,12 @@ const CODE_EXCHANGE_KEYS = optionKeys<CodeExchange>('exchangeCode argument', {
   redirectUri: true,
   codeVerifier: true,
 });
-const REVOKE_KEYS = optionKeys<RevokeOptions>('revoke options', { revocationList: true, originJti: true });
+const REVOKE_KEYS = optionKeys<RevokeOptions>('revoke options', {
+  revocationList: true,
+  originJti: true,
+  userPoolId: true,
+  sub: true,
+});
 
 /** The endpoint's JSON answer to a successful grant. */
 interface TokenAnswer {
@@ -219,13 +235,19 @@ export class TokenEndpointClient {
    *
    * ```ts
    * await client.revoke(refreshToken); // on sign-out
-   * await client.revoke(refreshToken, { revocationList, originJti: claims.origin_jti }); // and refused everywhere
+   * // and refused everywhere; the pool and user let the list fold a user's sessions at its cap
+   * await client.revoke(refreshToken, {
+   *   revocationList,
+   *   originJti: claims.origin_jti,
+   *   userPoolId: 'eu-west-1_AbC123',
+   *   sub: claims.sub,
+   * });
    * ```
    */
   async revoke(refreshToken: string, options: RevokeOptions = {}): Promise<void> {
     checkTokenArgument(refreshToken, 'revoke');
     checkOptions(REVOKE_KEYS, options);
-    const { revocationList, originJti } = options;
+    const { revocationList, originJti, userPoolId, sub } = options;
     if (revocationList !== undefined && !isRevocationList(revocationList)) {
       throw new ConfigError(`revocationList must be a RevocationList, got ${describeValue(revocationList)}`);
     }
@@ -235,6 +257,11 @@ export class TokenEndpointClient {
         "revoke with a revocationList needs the session's originJti (the origin_jti claim of its ID or access token); tokens without one can only be revoked with revokeUser",
       );
     }
+    if (revocationList === undefined && (userPoolId !== undefined || sub !== undefined)) {
+      throw new ConfigError('revoke: userPoolId and sub go with a revocationList');
+    }
+    // The pool and user are checked here too, for the same reason (a malformed one throws in revokeSession).
+    const owner = revocationList === undefined ? {} : checkSessionOwner(userPoolId, sub);
     const { revocationEndpoint } = this.#config;
     if (revocationEndpoint === undefined) {
       throw new ConfigError('no revocation endpoint: pass revocationEndpoint, or a domain');
@@ -246,7 +273,7 @@ export class TokenEndpointClient {
       { fetch: this.#config.fetch, timeoutMs: this.#config.timeoutMs, headers: this.#config.headers, what },
     );
     if (answer.status !== 200) throw errorFromAnswer(what, answer.status, answer.body);
-    await revocationList?.revokeSession(originJti as string);
+    await revocationList?.revokeSession(originJti as string, owner);
   }
 
   async #issueClientCredentials(scopes: readonly string[]): Promise<IssuedToken> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkFunction, checkOptions, optionKeys } from '../options.ts';
+import { isStorableId, poolIdOfIssuer } from '../revocation/entries.ts';
 import type { RevocationList } from '../revocation/list.ts';
 import { isRevocationList } from '../revocation/shape.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
@@ -43,9 +44,21 @@ export interface TokenSessionOptions {
   verifier?: SessionTokenVerifier;
 }
 
-/** What {@link TokenSessionOptions.verifier} must do: verify a token into its claims (a `CognitoVerifier` does). */
+/**
+ * What {@link TokenSessionOptions.verifier} must do: verify a token into its claims (a `CognitoVerifier`
+ * does). `iss` and `sub`, when given, tell the revocation list the session's pool and user.
+ */
 export interface SessionTokenVerifier {
-  verify(token: string): Promise<{ readonly origin_jti?: unknown }>;
+  verify(
+    token: string,
+  ): Promise<{ readonly origin_jti?: unknown; readonly iss?: unknown; readonly sub?: unknown }>;
+}
+
+/** The session a revocation names: its `origin_jti`, and its pool and user when the claims give them. */
+interface VerifiedSession {
+  originJti: string;
+  userPoolId?: string;
+  sub?: string;
 }
 
 // The keys of the tokens and of the options, checked at run time; the compiler keeps them complete.
@@ -200,17 +213,17 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
    * Revoke the refresh token at the endpoint (sign-out) and end the session. With a
    * `revocationList`, the session's `origin_jti`, read from its current tokens once `verifier`
    * verified them (refreshed first when they are within the margin of expiring), is then added to
-   * it, so verifiers using the list refuse its tokens at once.
+   * it, with the pool and `sub` of those verified claims (so the list can fold the user's sessions at
+   * its cap), and verifiers using the list refuse its tokens at once.
    */
   async revoke(): Promise<void> {
     this.#throwIfEnded();
     if (this.#revocationList === undefined) await this.#client.revoke(this.#refreshToken);
     else {
-      const originJti = await this.#verifiedOriginJti();
-      if (originJti === undefined) await this.#client.revoke(this.#refreshToken);
-      else {
-        await this.#client.revoke(this.#refreshToken, { revocationList: this.#revocationList, originJti });
-      }
+      const session = await this.#verifiedSession();
+      if (session === undefined) await this.#client.revoke(this.#refreshToken);
+      else
+        await this.#client.revoke(this.#refreshToken, { revocationList: this.#revocationList, ...session });
     }
     this.#end(new TokenEndpointError('ERR_OAUTH_INVALID_GRANT', 'the session was revoked (signed out)'));
   }
@@ -287,16 +300,17 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
   }
 
   /**
-   * The session's `origin_jti`, from the first of its current tokens that `verifier` accepts (a
-   * token passed in by the caller is not trusted until then); `undefined` when a token is refused
-   * as already revoked (the list holds the session). Throws the first refusal otherwise.
+   * The session's `origin_jti` (with its pool and `sub`), from the first of its current tokens that
+   * `verifier` accepts (a token passed in by the caller is not trusted until then); `undefined` when
+   * a token is refused as already revoked (the list holds the session). Throws the first refusal
+   * otherwise.
    */
-  async #verifiedOriginJti(): Promise<string | undefined> {
+  async #verifiedSession(): Promise<VerifiedSession | undefined> {
     const tokens = await this.getTokens();
     let refusal: unknown;
     for (const token of [tokens.accessToken, tokens.idToken]) {
       if (token === undefined) continue;
-      let claims: { readonly origin_jti?: unknown };
+      let claims: Awaited<ReturnType<SessionTokenVerifier['verify']>>;
       try {
         claims = await (this.#verifier as SessionTokenVerifier).verify(token);
       } catch (error) {
@@ -305,7 +319,7 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
         continue;
       }
       const value = claims.origin_jti;
-      if (typeof value === 'string' && value.length > 0) return value;
+      if (typeof value === 'string' && value.length > 0) return { originJti: value, ...ownerOf(claims) };
       throw new ConfigError(
         'the session tokens carry no origin_jti (token revocation is off for the app client): use RevocationList.revokeUser instead',
       );
@@ -316,4 +330,18 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
   #throwIfEnded(): void {
     if (this.#endedBy) throw this.#endedBy;
   }
+}
+
+/**
+ * The pool (from `iss`) and user of verified claims, as the revocation list takes them; nothing when
+ * they are not a Cognito pool's (a session is then revoked by its `origin_jti` alone).
+ */
+function ownerOf(claims: { readonly iss?: unknown; readonly sub?: unknown }): {
+  userPoolId?: string;
+  sub?: string;
+} {
+  const userPoolId = poolIdOfIssuer(claims.iss);
+  if (userPoolId === undefined) return {};
+  // A sub the list cannot store (over 512 characters, control characters): the session still counts.
+  return isStorableId(claims.sub) ? { userPoolId, sub: claims.sub } : { userPoolId };
 }

@@ -37,14 +37,16 @@ export const MAX_ID_LENGTH = 512;
 // Members are tab-separated: a tab or any other control character in an id is refused on input.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** `value` when it is a usable identifier (non-empty, at most 512 characters, no control characters). */
+/** Whether `value` is a usable identifier: a non-empty string of at most 512 characters, no control characters. */
+export function isStorableId(value: unknown): value is string {
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !CONTROL.test(value)
+  );
+}
+
+/** `value` when it is a usable identifier ({@link isStorableId}). */
 export function checkId(name: string, value: unknown): string {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > MAX_ID_LENGTH ||
-    CONTROL.test(value)
-  ) {
+  if (!isStorableId(value)) {
     throw new ConfigError(
       `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters without control characters, got ${describeValue(value)}`,
     );
@@ -58,6 +60,21 @@ export function checkUserPoolId(value: unknown): string {
     throw new ConfigError(`userPoolId must look like "eu-west-1_AbC123", got ${describeValue(value)}`);
   }
   return value;
+}
+
+/**
+ * A session's pool and user as a revocation takes them (`revokeSession`'s options), checked: each may
+ * be left out, but a `sub` needs its `userPoolId`.
+ *
+ * ```ts
+ * checkSessionOwner('eu-west-1_AbC123', claims.sub); // { userPoolId: 'eu-west-1_AbC123', sub: claims.sub }
+ * ```
+ */
+export function checkSessionOwner(userPoolId: unknown, sub: unknown): { userPoolId?: string; sub?: string } {
+  const pool = userPoolId === undefined ? undefined : checkUserPoolId(userPoolId);
+  if (sub === undefined) return pool === undefined ? {} : { userPoolId: pool };
+  if (pool === undefined) throw new ConfigError('a session revocation with sub needs userPoolId');
+  return { userPoolId: pool, sub: checkId('sub', sub) };
 }
 
 /**

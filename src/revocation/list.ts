@@ -7,7 +7,7 @@ import {
   optionKeys,
   typeName,
 } from '../options.ts';
-import { checkId, checkUserPoolId, type RevocationEntry } from './entries.ts';
+import { checkId, checkSessionOwner, checkUserPoolId, type RevocationEntry } from './entries.ts';
 import { publish } from './events.ts';
 import { type CapacityLevel, type RevocationClaims, RevocationMirror } from './mirror.ts';
 import type { ResolvedRedisSettings } from './redis-store.ts';
@@ -447,9 +447,7 @@ export class RevocationList {
   async revokeSession(originJti: string, options: RevokeSessionOptions = {}): Promise<RevocationWrite> {
     checkId('originJti', originJti);
     checkOptions(SESSION_KEYS, options);
-    const pool = options.userPoolId === undefined ? undefined : checkUserPoolId(options.userPoolId);
-    const sub = options.sub === undefined ? undefined : checkId('sub', options.sub);
-    if (sub !== undefined && pool === undefined) throw new ConfigError('revokeSession: sub needs userPoolId');
+    const { userPoolId: pool, sub } = checkSessionOwner(options.userPoolId, options.sub);
     const now = this.#clock();
     const lifetimeMs = this.#entryLifetimeMs(pool);
     return this.#add(

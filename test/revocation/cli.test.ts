@@ -121,6 +121,18 @@ test('cognito-jwt revoke: the URL from COGNITO_JWT_REDIS_URL or --redis-file; a 
   const token = mintAccessToken({ key, issuer, clientId: 'c', sub: 'user-from-token' });
   const session = await revoke(['--token', '-'], `Bearer ${token}\n`);
   assert.equal(session.code, 0, session.stderr);
+  const claims = decodeUnverified(token).payload;
+  // The session is stored with the pool and user its token names: lists can fold it at their cap.
+  const reader = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  await reader.ready;
+  const held = reader
+    .entries()
+    .find((entry) => entry.kind === 'session' && entry.originJti === claims.origin_jti);
+  await reader.close();
+  assert.deepEqual(held?.kind === 'session' ? held.owner : held, {
+    userPoolId: 'eu-west-1_AbC123',
+    sub: 'user-from-token',
+  });
   const userRun = await revoke(['--token', '-', '--user', '--json'], token);
   assert.equal(userRun.code, 0, userRun.stderr);
   for (const run of [session, userRun]) {
@@ -129,8 +141,16 @@ test('cognito-jwt revoke: the URL from COGNITO_JWT_REDIS_URL or --redis-file; a 
   const watcher = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
   t.after(() => watcher.close());
   await watcher.ready;
-  const claims = decodeUnverified(token).payload;
-  assert.equal(watcher.isRevoked({ origin_jti: claims.origin_jti }), true);
+  // The user's cut-off now covers the session too (the mirror folds the user's sessions into it).
+  assert.equal(
+    watcher.isRevoked({
+      origin_jti: claims.origin_jti,
+      iss: issuer,
+      sub: 'user-from-token',
+      iat: claims.iat,
+    }),
+    true,
+  );
   assert.equal(watcher.isRevoked({ iss: issuer, sub: 'user-from-token', iat: claims.iat }), true);
   assert.equal((await revoke(['--token', token])).code, 2, 'a token on the command line is refused');
   const noOrigin = mintAccessToken({ key, issuer, clientId: 'c', claims: { origin_jti: undefined } });

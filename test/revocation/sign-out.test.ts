@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createClient } from 'redis';
 import { CognitoVerifier, decodeUnverified } from '../../src/index.ts';
 import { TokenEndpointClient, TokenSession } from '../../src/oauth/index.ts';
 import { RevocationList } from '../../src/revocation/index.ts';
@@ -10,6 +11,7 @@ import {
   mintIdToken,
   mintRefreshToken,
 } from '../../src/testing/index.ts';
+import { startRedisServer } from '../helpers/redis-server.ts';
 import { startScriptedServer } from '../oauth/fixtures.ts';
 
 const key = generateKeyPair();
@@ -102,4 +104,88 @@ test('a session whose tokens carry no origin_jti is refused before signing out, 
   );
   await assert.rejects(session.revoke(), { code: 'ERR_CONFIG_INVALID', message: /revokeUser/ });
   assert.equal(bodies.length, 0);
+});
+
+test('sign-outs through TokenSession and client.revoke name the session pool and user in Redis, so a full list folds them into one cut-off', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const { client, bodies } = await revokeEndpoint(t);
+  const revoker = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => revoker.close());
+  await revoker.ready;
+  const verifier = new CognitoVerifier(
+    { userPoolId: POOL, clientId: CLIENT, tokenUse: 'access', jwks: buildJwks(key) },
+    { isRevoked: revoker.isRevoked },
+  );
+  const first = mintAccessToken({ key, issuer, clientId: CLIENT, sub: 'user-a' });
+  await new TokenSession(
+    client,
+    { accessToken: first, refreshToken: mintRefreshToken() },
+    { revocationList: revoker, verifier },
+  ).revoke();
+  // The caller of client.revoke passes what its verified claims say.
+  const second = mintAccessToken({ key, issuer, clientId: CLIENT, sub: 'user-a' });
+  const claims = verifier.verifySync(second);
+  await client.revoke(mintRefreshToken(), {
+    revocationList: revoker,
+    originJti: claims.origin_jti as string,
+    userPoolId: POOL,
+    sub: claims.sub,
+  });
+  assert.equal(bodies.length, 2);
+
+  const raw = createClient({ url: redis.url });
+  await raw.connect();
+  const members = await raw.zRange('cognito-jwt:revocation:entries', 0, -1);
+  await raw.close();
+  for (const token of [first, second]) {
+    const originJti = decodeUnverified(token).payload.origin_jti as string;
+    assert.ok(
+      members.some((member) => member.startsWith(`o\t${POOL}\tuser-a\t${originJti}\t`)),
+      `the store holds ${originJti} with its pool and user: ${members.join(' | ')}`,
+    );
+  }
+
+  // A process started later with room for one entry per pool: the user's two sessions become one
+  // cut-off (one entry, both sessions folded into it), and both stay refused.
+  const small = new RevocationList({
+    redis: { url: redis.url },
+    onUnavailable: 'reject',
+    maxEntriesPerPool: 1,
+  });
+  t.after(() => small.close());
+  await small.ready;
+  const pool = small.status.pools.find((one) => one.userPoolId === POOL);
+  assert.deepEqual({ entries: pool?.entries, folded: pool?.folded }, { entries: 1, folded: 2 });
+  assert.equal(small.status.pools.find((one) => one.userPoolId === '')?.entries ?? 0, 0);
+  for (const token of [first, second]) {
+    assert.equal(small.isRevoked(decodeUnverified(token).payload), true);
+  }
+  assert.equal(
+    small.isRevoked({ iss: issuer, sub: 'user-b', iat: claims.iat, origin_jti: 'another-session' }),
+    false,
+    'another user of the pool is not touched',
+  );
+});
+
+test('client.revoke checks the pool and user before anything is sent', async (t) => {
+  const { client, bodies } = await revokeEndpoint(t);
+  const list = new RevocationList({ store: 'memory' });
+  await assert.rejects(
+    client.revoke(mintRefreshToken(), { revocationList: list, originJti: 'o', sub: 'u' }),
+    {
+      code: 'ERR_CONFIG_INVALID',
+      message: /sub needs userPoolId/,
+    },
+  );
+  await assert.rejects(
+    client.revoke(mintRefreshToken(), { revocationList: list, originJti: 'o', userPoolId: 'not a pool' }),
+    { code: 'ERR_CONFIG_INVALID', message: /userPoolId must look like/ },
+  );
+  await assert.rejects(client.revoke(mintRefreshToken(), { userPoolId: POOL, sub: 'u' }), {
+    code: 'ERR_CONFIG_INVALID',
+    message: /go with a revocationList/,
+  });
+  assert.equal(bodies.length, 0, 'refused before anything was sent');
+  assert.equal(list.size, 0);
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CognitoJwtError, ConfigError } from '../../errors.ts';
-import { poolIdOfIssuer, type RevocationEntry } from '../../revocation/entries.ts';
+import { isStorableId, poolIdOfIssuer, type RevocationEntry } from '../../revocation/entries.ts';
 import { RevocationList, requireRedisPackage } from '../../revocation/list.ts';
 import { decodeUnverified } from '../../token/decode.ts';
 import { parseCommand, usageError } from '../args.ts';
@@ -24,9 +24,10 @@ every process refuses the tokens within milliseconds, without waiting for them t
   --sub SUB          every token of this user in --user-pool-id issued at or before --cutoff
                      (what GlobalSignOut / AdminUserGlobalSignOut mean; also catches tokens
                      without origin_jti)
-  --token -          read a token on stdin and revoke its session (its origin_jti, in the pool
-                     of its issuer); with --user, every token of its user (its sub) issued until
-                     now. The token is decoded, not verified, and never printed
+  --token -          read a token on stdin and revoke its session (its origin_jti, with the pool
+                     of its issuer and its sub, so verifiers can fold a user's sessions at their
+                     cap); with --user, every token of its user (its sub) issued until now. The
+                     token is decoded, not verified, and never printed
   --list             print the entries the list holds now
 
 Options:
@@ -133,7 +134,15 @@ function redactedUrl(url: string): string {
   }
 }
 
-/** What `--token -` revokes: its session, or with `--user` its user. Never echoes the token. */
+/**
+ * What `--token -` revokes: its session (with its pool and `sub`, so the verifiers' lists can fold the
+ * user's sessions at their cap), or with `--user` its user. Never echoes the token.
+ *
+ * The token is decoded, not verified (the CLI holds no keys), and that is safe here: whoever runs it
+ * already holds the Redis credentials and can revoke any session or user by name; the token only
+ * spares them copying its claims out. Its `sub` is read from the same payload as its `origin_jti`,
+ * so it is trusted no more than the `origin_jti` already is.
+ */
 function tokenTarget(
   token: string,
   user: boolean,
@@ -152,7 +161,10 @@ function tokenTarget(
       'the token has no origin_jti (token revocation is off for its app client): revoke its user with --token - --user',
     );
   }
-  return userPoolId === undefined ? { originJti } : { originJti, userPoolId };
+  if (userPoolId === undefined) return { originJti };
+  // A sub the list cannot store (too long, control characters) is left out: the session still counts.
+  const sub = isStorableId(payload.sub) ? payload.sub : undefined;
+  return sub === undefined ? { originJti, userPoolId } : { originJti, userPoolId, sub };
 }
 
 function describeEntry(entry: RevocationEntry): [string, string] {
@@ -258,7 +270,12 @@ export const revokeCommand: Command = {
       let written: { createdStore: boolean };
       const originJti = fromToken === undefined ? values['origin-jti'] : fromToken.originJti;
       if (originJti !== undefined) {
-        written = await list.revokeSession(originJti, pool === undefined ? {} : { userPoolId: pool });
+        written = await list.revokeSession(
+          originJti,
+          pool === undefined
+            ? {}
+            : { userPoolId: pool, ...(fromToken?.sub === undefined ? {} : { sub: fromToken.sub }) },
+        );
         done = list.entries().find((entry) => entry.kind === 'session' && entry.originJti === originJti);
       } else {
         const sub = (fromToken?.sub ?? values.sub) as string;
