@@ -167,18 +167,20 @@ export function decodeMember(member: Buffer, visit: MemberVisitor): void {
     if (entry) visit.other(entry);
     return;
   }
-  // `s\t{originJti}\t{expiresAt}`: the expiry is the digits after the last tab.
-  let tab = end - 1;
+  // `s\t{originJti}\t{expiresAt}`: the id runs to the first tab, and only digits may follow it (so
+  // that tab is also the last). Scanned here, not with indexOf: a native call per member costs more
+  // than the id's few dozen bytes.
+  let tab = 2;
+  let high = 0;
+  while (tab < end && member[tab] !== TAB) high |= member[tab++] as number;
+  if (tab === 2 || tab >= end - 1) return;
   let expiresAt = 0;
-  let scale = 1;
-  while (tab > 1 && member[tab] !== TAB) {
-    const digit = (member[tab] as number) - DIGIT_0;
+  for (let i = tab + 1; i < end; i++) {
+    const digit = (member[i] as number) - DIGIT_0;
     if (digit < 0 || digit > 9) return;
-    expiresAt += digit * scale;
-    scale *= 10;
-    tab--;
+    expiresAt = expiresAt * 10 + digit;
   }
-  if (tab > 2 && tab < end - 1 && Number.isSafeInteger(expiresAt) && member.indexOf(TAB, 2) === tab) {
-    visit.session(member.toString('utf8', 2, tab), expiresAt);
-  }
+  if (!Number.isSafeInteger(expiresAt)) return;
+  // An ASCII id (every Cognito origin_jti) reads the same as latin1, which copies without decoding.
+  visit.session(member.toString(high < 0x80 ? 'latin1' : 'utf8', 2, tab), expiresAt);
 }

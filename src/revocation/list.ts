@@ -339,7 +339,7 @@ export class RevocationList {
     const sink: MirrorSink = {
       now: this.#clock,
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
-      applySession: (originJti, expiresAt) => this.#mirror.applySession(originJti, expiresAt, this.#clock()),
+      applySession: (originJti, expiresAt, now) => this.#mirror.applySession(originJti, expiresAt, now),
       entries: () => this.#mirror.entries(),
       size: () => this.#mirror.size,
       sweep: (at) => this.#mirror.sweep(at),

@@ -515,7 +515,7 @@ export class RedisStore implements RevocationStore {
     const visit: MemberVisitor = {
       session: (originJti, expiresAt) => {
         if (expiresAt <= now) return;
-        if (this.#sink.applySession(originJti, expiresAt) && countable) covered++;
+        if (this.#sink.applySession(originJti, expiresAt, now) && countable) covered++;
         live++;
       },
       other: (entry) => {

@@ -9,8 +9,11 @@ export interface MirrorSink {
    * exactly as given (not a later expiry or cut-off): how a full read counts what the store covers.
    */
   apply(entry: RevocationEntry): boolean;
-  /** The same for a revoked session, without an entry object (a full read passes a million). */
-  applySession(originJti: string, expiresAt: number): boolean;
+  /**
+   * The same for a revoked session, without an entry object (a full read passes a million), at `now`
+   * (the reader's clock, read once a page rather than once a member).
+   */
+  applySession(originJti: string, expiresAt: number, now: number): boolean;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
   /** How many entries the mirror holds. */

@@ -28,6 +28,7 @@ test('the revocation benchmark runs with --quick and reports every measure', asy
     assert.equal(report.propagation.revocations, quick.revocations);
     assert.ok(report.propagation.p50Ms > 0 && report.propagation.p99Ms >= report.propagation.p50Ms);
     assert.ok(report.isRevoked.nsPerCall > 0 && report.isRevoked.mirrorEntries >= quick.mirrorEntries);
+    assert.ok(report.isRevoked.mapHasNsPerCall > 0, 'the plain Map baseline is measured in the same run');
     assert.ok(report.verification.onOpsPerSec > 0 && report.verification.offOpsPerSec > 0);
     assert.equal(report.large.entries, quick.largeEntries);
     assert.ok(Number.isFinite(report.large.reconcileMs) && Number.isFinite(report.large.rssMb));
