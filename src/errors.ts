@@ -10,95 +10,6 @@
  * ```
  */
 
-/** Suggested HTTP status for each error code; adapters use this table and nothing else. */
-export const ERROR_STATUS = {
-  // The token itself: 401.
-  ERR_TOKEN_MALFORMED: 401,
-  ERR_REFRESH_TOKEN_PRESENTED: 401,
-  ERR_ALG_UNSUPPORTED: 401,
-  ERR_HEADER_UNSUPPORTED: 401,
-  ERR_KEY_NOT_FOUND: 401,
-  ERR_KID_COOLDOWN: 401,
-  ERR_KEY_INVALID: 401,
-  ERR_SIGNATURE_INVALID: 401,
-  ERR_TOKEN_EXPIRED: 401,
-  ERR_TOKEN_NOT_YET_VALID: 401,
-  ERR_TOKEN_ISSUED_IN_FUTURE: 401,
-  ERR_CLAIM_INVALID: 401,
-  ERR_ISSUER_MISMATCH: 401,
-  ERR_CLIENT_MISMATCH: 401,
-  /** An access token not bound (by `aud`, RFC 8707) to a resource the verifier's `audience` names. */
-  ERR_AUDIENCE_MISMATCH: 401,
-  ERR_TOKEN_USE_MISMATCH: 401,
-  ERR_TOKEN_REVOKED: 401,
-  ERR_TOKEN_MISSING: 401,
-  /** More than one token: two `Authorization` headers, or two cookies with the token's name. */
-  ERR_TOKEN_AMBIGUOUS: 401,
-  /**
-   * A valid token whose sign-in is too weak (`acr`, `amr`) or too old (`auth_time`) for this
-   * request: 401 with the RFC 9470 challenge `error="insufficient_user_authentication"`.
-   */
-  ERR_STEP_UP_REQUIRED: 401,
-  // Behind an Application Load Balancer (cognito-jwt/alb).
-  ERR_ALB_DATA_MISSING: 401,
-  ERR_ALB_SIGNER_MISMATCH: 401,
-  ERR_ALB_IDENTITY_MISMATCH: 401,
-  ERR_ALB_ACCESS_TOKEN_MISMATCH: 401,
-  // Identity pools: a guest (unauthenticated) identity where a signed-in one is required.
-  ERR_IDENTITY_UNAUTHENTICATED: 401,
-  // A valid token that is not allowed to do this: 403.
-  ERR_GROUP_MISSING: 403,
-  ERR_SCOPE_MISSING: 403,
-  ERR_FORBIDDEN: 403,
-  // A request that carries an X-Auth-Request-* header (in any spelling) itself: the proxy's to set (the service).
-  ERR_IDENTITY_HEADER_SENT: 400,
-  // Keys we cannot get right now: 503.
-  ERR_JWKS_FETCH_FAILED: 503,
-  ERR_JWKS_INVALID: 503,
-  ERR_KEYS_NOT_LOADED: 503,
-  // The revocation list cannot be trusted right now (cognito-jwt/revocation): 503.
-  ERR_REVOCATION_UNAVAILABLE: 503,
-  // The caller's own mistake: 500.
-  ERR_CONFIG_INVALID: 500,
-  /** `verifySync()` (or another synchronous check) where only Web Crypto's asynchronous one exists. */
-  ERR_SYNC_UNSUPPORTED: 500,
-  // The token endpoint (cognito-jwt/oauth).
-  ERR_OAUTH_INVALID_GRANT: 400,
-  ERR_OAUTH_INVALID_CLIENT: 401,
-  ERR_OAUTH_INVALID_REQUEST: 400,
-  ERR_OAUTH_UNAUTHORIZED_CLIENT: 400,
-  ERR_OAUTH_UNSUPPORTED_GRANT_TYPE: 400,
-  ERR_OAUTH_UNSUPPORTED_TOKEN_TYPE: 400,
-  ERR_OAUTH_INVALID_SCOPE: 400,
-  ERR_OAUTH_SERVER_ERROR: 502,
-  ERR_OAUTH_NETWORK: 503,
-  ERR_OAUTH_TIMEOUT: 504,
-  // Browser sign-in and cookie sessions (cognito-jwt/session).
-  /** No session cookie (and no bearer token): a page redirects to sign-in, an API answers 401. */
-  ERR_SESSION_MISSING: 401,
-  /** The session cookie cannot be opened: tampered, truncated, another secret, mixed or too many chunks. */
-  ERR_SESSION_INVALID: 401,
-  /** The session passed its absolute or idle lifetime. */
-  ERR_SESSION_EXPIRED: 401,
-  /** The session was signed out, or Cognito rejected its refresh token (`invalid_grant`). */
-  ERR_SESSION_ENDED: 401,
-  /** The session would not fit in the cookies allowed for it (the stated bound). */
-  ERR_SESSION_TOO_LARGE: 500,
-  /** The sign-in callback's `state` has no pre-sign-in cookie, is reused, expired or does not match. */
-  ERR_SIGN_IN_STATE_INVALID: 400,
-  /** The ID token's `nonce` is not the one this sign-in sent. */
-  ERR_SIGN_IN_NONCE_MISMATCH: 401,
-  /** The authorization server answered the sign-in with an error (`access_denied`, ...). */
-  ERR_SIGN_IN_FAILED: 400,
-  /** A return-to URL outside the app's own origin and paths. */
-  ERR_REDIRECT_INVALID: 400,
-  /** An unsafe method authenticated by the session cookie came from another site (CSRF). */
-  ERR_CROSS_SITE_REQUEST: 403,
-} as const;
-
-/** Stable string code of every error; `switch (err.code)` narrows on it. */
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
 /**
  * What a client may be told for each code: a fixed sentence that names no configuration (issuers,
  * pool or client ids, groups, scopes, key URLs) and repeats nothing from the token. Adapters and
@@ -119,11 +30,17 @@ export const CLIENT_MESSAGES = {
   ERR_CLAIM_INVALID: 'the token has an invalid claim',
   ERR_ISSUER_MISMATCH: 'the token was not issued for this API',
   ERR_CLIENT_MISMATCH: 'the token was not issued for this API',
+  /** An access token not bound (by `aud`, RFC 8707) to a resource the verifier's `audience` names. */
   ERR_AUDIENCE_MISMATCH: 'the token was not issued for this API',
   ERR_TOKEN_USE_MISMATCH: 'the token is of the wrong kind for this API',
   ERR_TOKEN_REVOKED: 'the token has been revoked',
   ERR_TOKEN_MISSING: 'a "Bearer <token>" Authorization header is expected',
+  /** More than one token: two `Authorization` headers, or two cookies with the token's name. */
   ERR_TOKEN_AMBIGUOUS: 'the request carries more than one token',
+  /**
+   * A valid token whose sign-in is too weak (`acr`, `amr`) or too old (`auth_time`) for this
+   * request: 401 with the RFC 9470 challenge `error="insufficient_user_authentication"`.
+   */
   ERR_STEP_UP_REQUIRED: 'this request needs a stronger or more recent sign-in',
   ERR_ALB_DATA_MISSING: 'the request did not pass the load balancer authentication',
   ERR_ALB_SIGNER_MISMATCH: 'the token was not issued for this API',
@@ -139,6 +56,7 @@ export const CLIENT_MESSAGES = {
   ERR_KEYS_NOT_LOADED: 'the service cannot check tokens right now',
   ERR_REVOCATION_UNAVAILABLE: 'the service cannot check tokens right now',
   ERR_CONFIG_INVALID: 'the service is misconfigured',
+  /** `verifySync()` (or another synchronous check) where only Web Crypto's asynchronous one exists. */
   ERR_SYNC_UNSUPPORTED: 'the service is misconfigured',
   ERR_OAUTH_INVALID_GRANT: 'the grant is invalid or expired',
   ERR_OAUTH_INVALID_CLIENT: 'client authentication failed',
@@ -150,17 +68,89 @@ export const CLIENT_MESSAGES = {
   ERR_OAUTH_SERVER_ERROR: 'the token endpoint failed',
   ERR_OAUTH_NETWORK: 'the token endpoint cannot be reached',
   ERR_OAUTH_TIMEOUT: 'the token endpoint did not answer in time',
+  /** No session cookie (and no bearer token): a page redirects to sign-in, an API answers 401. */
   ERR_SESSION_MISSING: 'sign in first',
+  /** The session cookie cannot be opened: tampered, truncated, another secret, mixed or too many chunks. */
   ERR_SESSION_INVALID: 'the session cookie is invalid; sign in again',
+  /** The session passed its absolute or idle lifetime. */
   ERR_SESSION_EXPIRED: 'the session has expired; sign in again',
+  /** The session was signed out, or Cognito rejected its refresh token (`invalid_grant`). */
   ERR_SESSION_ENDED: 'the session has ended; sign in again',
+  /** The session would not fit in the cookies allowed for it (the stated bound). */
   ERR_SESSION_TOO_LARGE: 'the session is too large to keep in a cookie',
+  /** The sign-in callback's `state` has no pre-sign-in cookie, is reused, expired or does not match. */
   ERR_SIGN_IN_STATE_INVALID: 'the sign-in could not be matched to this browser; start it again',
+  /** The ID token's `nonce` is not the one this sign-in sent. */
   ERR_SIGN_IN_NONCE_MISMATCH: 'the sign-in could not be matched to this browser; start it again',
+  /** The authorization server answered the sign-in with an error (`access_denied`, ...). */
   ERR_SIGN_IN_FAILED: 'the sign-in did not complete',
+  /** A return-to URL outside the app's own origin and paths. */
   ERR_REDIRECT_INVALID: 'the return address is not part of this site',
+  /** An unsafe method authenticated by the session cookie came from another site (CSRF). */
   ERR_CROSS_SITE_REQUEST: 'the request came from another site',
-} as const satisfies Record<ErrorCode, string>;
+} as const;
+
+/** The stable `code` of every {@link CognitoJwtError}: one per way a token, request or setting can be wrong. */
+export type ErrorCode = keyof typeof CLIENT_MESSAGES;
+
+/**
+ * The codes whose suggested status is not 401 (a token that does not verify). A table of the
+ * exceptions rather than of every code, so a bundle with only the verifier carries no door's codes.
+ */
+const STATUS_OTHER_THAN_401 = {
+  // A valid token that is not allowed to do this.
+  ERR_GROUP_MISSING: 403,
+  ERR_SCOPE_MISSING: 403,
+  ERR_FORBIDDEN: 403,
+  ERR_CROSS_SITE_REQUEST: 403,
+  // A request that carries an X-Auth-Request-* header (in any spelling) itself: the proxy's to set.
+  ERR_IDENTITY_HEADER_SENT: 400,
+  // Keys, or a revocation list, that cannot be had or trusted right now.
+  ERR_JWKS_FETCH_FAILED: 503,
+  ERR_JWKS_INVALID: 503,
+  ERR_KEYS_NOT_LOADED: 503,
+  ERR_REVOCATION_UNAVAILABLE: 503,
+  // The caller's own mistake.
+  ERR_CONFIG_INVALID: 500,
+  ERR_SYNC_UNSUPPORTED: 500,
+  ERR_SESSION_TOO_LARGE: 500,
+  // The token endpoint (cognito-jwt/oauth).
+  ERR_OAUTH_INVALID_GRANT: 400,
+  ERR_OAUTH_INVALID_REQUEST: 400,
+  ERR_OAUTH_UNAUTHORIZED_CLIENT: 400,
+  ERR_OAUTH_UNSUPPORTED_GRANT_TYPE: 400,
+  ERR_OAUTH_UNSUPPORTED_TOKEN_TYPE: 400,
+  ERR_OAUTH_INVALID_SCOPE: 400,
+  ERR_OAUTH_SERVER_ERROR: 502,
+  ERR_OAUTH_NETWORK: 503,
+  ERR_OAUTH_TIMEOUT: 504,
+  // Browser sign-in (cognito-jwt/session).
+  ERR_SIGN_IN_STATE_INVALID: 400,
+  ERR_SIGN_IN_FAILED: 400,
+  ERR_REDIRECT_INVALID: 400,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+
+type StatusOf<Code extends ErrorCode> = Code extends keyof typeof STATUS_OTHER_THAN_401
+  ? (typeof STATUS_OTHER_THAN_401)[Code]
+  : 401;
+
+function statusOf(code: ErrorCode): number {
+  return (STATUS_OTHER_THAN_401 as Partial<Record<ErrorCode, number>>)[code] ?? 401;
+}
+
+/**
+ * Suggested HTTP status for each error code; adapters use this table and nothing else. 401 for a
+ * token that does not verify, 403 for a valid token lacking a right, 503 when keys are unavailable,
+ * 500 for a configuration mistake, 400 for a malformed request.
+ *
+ * ```ts
+ * ERROR_STATUS.ERR_GROUP_MISSING; // 403
+ * ```
+ */
+export const ERROR_STATUS: { readonly [Code in ErrorCode]: StatusOf<Code> } = /* @__PURE__ */ (() =>
+  Object.fromEntries(Object.keys(CLIENT_MESSAGES).map((code) => [code, statusOf(code as ErrorCode)])) as {
+    readonly [Code in ErrorCode]: StatusOf<Code>;
+  })();
 
 /** The fixed, configuration-free sentence a client may be shown for `code`. */
 export function clientMessage(code: ErrorCode): string {
@@ -184,7 +174,7 @@ export class CognitoJwtError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = ERROR_STATUS[code];
+    this.status = statusOf(code);
     this.claim = options.claim;
   }
 }
@@ -249,6 +239,14 @@ export class ConfigError extends CognitoJwtError {
   constructor(message: string, options: CognitoJwtErrorOptions = {}) {
     super('ERR_CONFIG_INVALID', message, options);
   }
+}
+
+/** `verifySync()` (or another synchronous check) where signatures are checked asynchronously only (Web Crypto). */
+export function syncUnsupported(): CognitoJwtError {
+  return new CognitoJwtError(
+    'ERR_SYNC_UNSUPPORTED',
+    'this runtime checks signatures with Web Crypto, which is asynchronous only: use verify() instead of verifySync()',
+  );
 }
 
 /** Describe an untrusted value for an error message without echoing it at length. */

@@ -40,22 +40,22 @@ export interface VerificationKey {
 export interface KeyProfile {
   readonly name: string;
   readonly alg: 'RS256' | 'RS512';
-  /** Accept `n` in standard base64 as well as base64url (leading zero bytes are always allowed). */
-  readonly standardBase64Modulus: boolean;
+  /**
+   * Reads an `n` that is not base64url as canonical base64url, or `undefined` when it is not a
+   * spelling the profile accepts; absent: base64url only. A function rather than a flag, so a
+   * bundle without identity pools leaves the conversion out.
+   */
+  readonly otherModulus?: (n: string) => string | undefined;
 }
 
 /** The keys of a user pool: RS256, base64url. */
-export const USER_POOL_KEYS: KeyProfile = Object.freeze({
-  name: 'user pool',
-  alg: 'RS256',
-  standardBase64Modulus: false,
-});
+export const USER_POOL_KEYS: KeyProfile = Object.freeze({ name: 'user pool', alg: 'RS256' });
 
 /** The keys of Cognito identity pools' OpenID tokens: RS512, `n` in standard base64 accepted. */
-export const IDENTITY_POOL_KEYS: KeyProfile = Object.freeze({
+export const IDENTITY_POOL_KEYS: KeyProfile = /* @__PURE__ */ Object.freeze({
   name: 'identity pool',
   alg: 'RS512',
-  standardBase64Modulus: true,
+  otherModulus: standardBase64Modulus,
 });
 
 export const MIN_RSA_BITS = 2048;
@@ -80,13 +80,9 @@ function toBase64url(bytes: Uint8Array): string {
   return out;
 }
 
-/**
- * The modulus as canonical base64url (no leading zero byte), from what the profile allows;
- * `undefined` when it is not a spelling the profile accepts.
- */
-function canonicalModulus(n: string, profile: KeyProfile): string | undefined {
-  if (BASE64URL.test(n)) return n;
-  if (!profile.standardBase64Modulus || n.length === 0 || !BASE64.test(n)) return undefined;
+/** A standard base64 modulus as canonical base64url (no leading zero byte). */
+function standardBase64Modulus(n: string): string | undefined {
+  if (n.length === 0 || !BASE64.test(n)) return undefined;
   const bytes = base64urlBytes(n); // the platform decoder reads '+' and '/' as '-' and '_', stops at '='
   let first = 0;
   while (first < bytes.length - 1 && bytes[first] === 0) first++;
@@ -139,11 +135,11 @@ export function importJwk(jwk: unknown, profile: KeyProfile = USER_POOL_KEYS): V
     if (member in jwk)
       throw invalidKey(kid, `it carries the private member "${member}": a JWKS must hold public keys only`);
   }
-  const modulus = typeof n === 'string' ? canonicalModulus(n, profile) : undefined;
+  const modulus = typeof n !== 'string' ? undefined : BASE64URL.test(n) ? n : profile.otherModulus?.(n);
   if (modulus === undefined || typeof e !== 'string' || !BASE64URL.test(e)) {
     throw invalidKey(
       kid,
-      profile.standardBase64Modulus
+      profile.otherModulus
         ? 'n must be base64 or base64url, e base64url'
         : 'n and e must be base64url strings',
     );

@@ -10,7 +10,7 @@
  * const valid = await verifyRs256(signingInput, signature, key);
  * ```
  */
-import { CognitoJwtError, ConfigError } from '../errors.ts';
+import { ConfigError, syncUnsupported } from '../errors.ts';
 import type { EventChannel, EventListener } from './types.ts';
 
 export type { EventChannel, EventListener } from './types.ts';
@@ -111,13 +111,6 @@ export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8A
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
-}
-
-function syncUnsupported(): CognitoJwtError {
-  return new CognitoJwtError(
-    'ERR_SYNC_UNSUPPORTED',
-    'Web Crypto verifies signatures asynchronously only: use verify() instead of verifySync() in this runtime',
-  );
 }
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };

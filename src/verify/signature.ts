@@ -36,14 +36,6 @@ export function checkHeader(header: Record<string, unknown>, alg: 'RS256' | 'RS5
   return header.kid;
 }
 
-/** `verifySync()` where signatures can only be checked asynchronously (Web Crypto). */
-export function syncUnsupported(): CognitoJwtError {
-  return new CognitoJwtError(
-    'ERR_SYNC_UNSUPPORTED',
-    'this runtime checks signatures with Web Crypto, which is asynchronous only: use verify() instead of verifySync()',
-  );
-}
-
 function invalidSignature(): CognitoJwtError {
   return new CognitoJwtError('ERR_SIGNATURE_INVALID', 'the signature does not match the token');
 }

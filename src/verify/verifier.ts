@@ -1,5 +1,5 @@
 import { SYNC_SIGNATURES } from '#platform';
-import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
+import { CognitoJwtError, ConfigError, describeValue, syncUnsupported } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
 import {
   JWKS_CACHE_OPTION_NAMES,
@@ -22,7 +22,7 @@ import {
   type VerifierConfig,
 } from './config.ts';
 import { DEFAULT_ACR_LEVELS, recordFacts, type VerificationFacts } from './facts.ts';
-import { checkHeader, syncUnsupported, verifySignature, verifySignatureShared } from './signature.ts';
+import { checkHeader, verifySignature, verifySignatureShared } from './signature.ts';
 import { freezeClaims, type TokenCacheView, tokenCacheSize, VerifiedTokenCache } from './token-cache.ts';
 import { type TokenCacheSetting, VERIFIER_OPTION_NAMES, type VerifierOptions } from './verifier-options.ts';
 
