@@ -9,17 +9,7 @@
  * verifyRs256Sync(signingInput, signature, key); // true or false
  * ```
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createPublicKey,
-  createSecretKey,
-  verify as cryptoVerify,
-  hkdfSync,
-  type KeyObject,
-  randomBytes as nodeRandomBytes,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   channel as diagnosticsChannel,
   subscribe as diagnosticsSubscribe,
@@ -36,6 +26,16 @@ export type EcKey = KeyObject;
 
 export const PLATFORM = 'node';
 export const SYNC_SIGNATURES = true;
+
+/**
+ * node:crypto at first use, not at import: it loads some forty internal modules, a few ms of every
+ * cold start, and importing the package (or a verifier given no keys yet) does not need it.
+ */
+let cryptoModule: typeof import('node:crypto') | undefined;
+function nodeCrypto(): typeof import('node:crypto') {
+  cryptoModule ??= builtin<typeof import('node:crypto')>('node:crypto');
+  return cryptoModule;
+}
 
 export function base64urlBytes(text: string): Uint8Array {
   return Buffer.from(text, 'base64url');
@@ -55,10 +55,10 @@ export function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8A
 
 // Node's KeyObject is not bound to a hash: the algorithm is chosen at each verification.
 export function importRsaKey(n: string, e: string, _alg: 'RS256' | 'RS512' = 'RS256'): RsaKey {
-  const fromJwk = createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
+  const fromJwk = nodeCrypto().createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
   // Re-read from its DER form, the key is native to OpenSSL 3's provider; built from JWK members
   // it is converted on every use, making each verification ~3 % slower. Costs ~0.1 ms per key, once.
-  return createPublicKey({
+  return nodeCrypto().createPublicKey({
     key: fromJwk.export({ format: 'der', type: 'spki' }),
     format: 'der',
     type: 'spki',
@@ -66,7 +66,7 @@ export function importRsaKey(n: string, e: string, _alg: 'RS256' | 'RS512' = 'RS
 }
 
 export function verifyRs256Sync(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean {
-  return cryptoVerify('sha256', data, key, signature);
+  return nodeCrypto().verify('sha256', data, key, signature);
 }
 
 /** Signatures being checked on libuv's thread pool right now, by every verifier in the process. */
@@ -81,7 +81,7 @@ const endBurst = (): void => {
 function verifyOnPool(data: Uint8Array, signature: Uint8Array, key: RsaKey): Promise<boolean> {
   pooled++;
   return new Promise((resolve) => {
-    cryptoVerify('sha256', data, key, signature, (error, valid) => {
+    nodeCrypto().verify('sha256', data, key, signature, (error, valid) => {
       pooled--;
       resolve(!error && valid);
     });
@@ -100,15 +100,15 @@ export function verifyRs256(
   if (pooled > 0 || burst) return verifyOnPool(data, signature, key);
   burst = true;
   queueMicrotask(endBurst);
-  return cryptoVerify('sha256', data, key, signature);
+  return nodeCrypto().verify('sha256', data, key, signature);
 }
 
 export function verifyRs512(data: Uint8Array, signature: Uint8Array, key: RsaKey): boolean {
-  return cryptoVerify('sha512', data, key, signature);
+  return nodeCrypto().verify('sha512', data, key, signature);
 }
 
 export function importEcP256Spki(der: Uint8Array): EcKey {
-  const key = createPublicKey({
+  const key = nodeCrypto().createPublicKey({
     key: Buffer.from(der.buffer, der.byteOffset, der.byteLength),
     format: 'der',
     type: 'spki',
@@ -124,12 +124,12 @@ export function importEcP256Spki(der: Uint8Array): EcKey {
 }
 
 export function verifyEs256Sync(data: Uint8Array, signature: Uint8Array, key: EcKey): boolean {
-  return cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return nodeCrypto().verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
 export function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey): Promise<boolean> {
   return new Promise((resolve) => {
-    cryptoVerify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature, (error, valid) =>
+    nodeCrypto().verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature, (error, valid) =>
       resolve(!error && valid),
     );
   });
@@ -139,7 +139,7 @@ export function verifyEs256(data: Uint8Array, signature: Uint8Array, key: EcKey)
 export type AesKey = KeyObject;
 
 export function randomBytes(size: number): Uint8Array {
-  return nodeRandomBytes(size);
+  return nodeCrypto().randomBytes(size);
 }
 
 export function base64urlText(bytes: Uint8Array): string {
@@ -147,19 +147,19 @@ export function base64urlText(bytes: Uint8Array): string {
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest();
+  return nodeCrypto().createHash('sha256').update(data).digest();
 }
 
 export function hkdfSha256(secret: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', secret, salt, info, 32));
+  return new Uint8Array(nodeCrypto().hkdfSync('sha256', secret, salt, info, 32));
 }
 
 export function importAesKey(raw: Uint8Array): AesKey {
-  return createSecretKey(raw);
+  return nodeCrypto().createSecretKey(raw);
 }
 
 export function sealAesGcm(key: AesKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = nodeCrypto().createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const head = cipher.update(plaintext);
   const tail = cipher.final();
@@ -173,7 +173,7 @@ export function openAesGcm(
   aad: Uint8Array,
 ): Uint8Array | undefined {
   if (sealed.byteLength < 16) return undefined;
-  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.byteLength - 16));
   try {

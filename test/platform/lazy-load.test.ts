@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { buildPlainJs, moduleUrl } from '../../bench/build.ts';
 
 const run = promisify(execFile);
 
@@ -40,4 +41,26 @@ test('importing the package root loads no HTTP client, TLS or fs/promises; verif
   );
   assert.equal(result.hydrated, 'c', 'verifySync works once hydrate() loaded the keys');
   assert.equal(result.afterFetch, true, 'the transport (node:https) loaded at the first fetch');
+});
+
+// The plain-JS build, as the published package runs: under tsx, the loader itself loads node:crypto.
+// The keys are imported (and signatures checked) with it, so verifySync still works once they load.
+test('importing the package root, or creating a verifier, does not load node:crypto', async (t) => {
+  const build = buildPlainJs();
+  t.after(() => build.remove());
+  const script = `
+    const loaded = () => process.moduleLoadList.includes('NativeModule crypto');
+    const before = loaded();
+    const { CognitoVerifier } = await import(${JSON.stringify(moduleUrl(build, 'index.js'))});
+    const afterImport = loaded();
+    const verifier = new CognitoVerifier({ userPoolId: 'eu-west-1_AbC123', clientId: 'c', tokenUse: 'access' });
+    const afterVerifier = loaded();
+    const { generateKeyPair, mintAccessToken, buildJwks } = await import(${JSON.stringify(moduleUrl(build, 'testing/index.js'))});
+    const key = generateKeyPair();
+    verifier.jwksCache.loadSnapshot(verifier.issuers[0].jwksUri, buildJwks(key));
+    const claims = verifier.verifySync(mintAccessToken({ key, userPoolId: 'eu-west-1_AbC123', clientId: 'c' }));
+    console.log(JSON.stringify({ before, afterImport, afterVerifier, clientId: claims.client_id }));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+  assert.deepEqual(result, { before: false, afterImport: false, afterVerifier: false, clientId: 'c' });
 });
