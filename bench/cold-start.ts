@@ -23,6 +23,9 @@ export interface ColdStart {
   readonly importToVerifiedMs: number;
   /** Median, from the process start (Node's own boot included) to the first verified token. */
   readonly processStartToVerifiedMs: number;
+  /** Fastest and slowest run of `importMs`, and of `importToVerifiedMs`: how far one run can be off. */
+  readonly importRangeMs: readonly [number, number];
+  readonly importToVerifiedRangeMs: readonly [number, number];
   readonly runs: number;
 }
 
@@ -65,6 +68,8 @@ export async function measureColdStarts(build: Build, fixture: Fixture, runs: nu
       importMs: median(importMs),
       importToVerifiedMs: median(verifiedMs),
       processStartToVerifiedMs: median(processMs),
+      importRangeMs: [Math.min(...importMs), Math.max(...importMs)],
+      importToVerifiedRangeMs: [Math.min(...verifiedMs), Math.max(...verifiedMs)],
       runs,
     };
   });

@@ -129,19 +129,23 @@ export function formatWorkload(
   );
 }
 
+const range = ([low, high]: readonly [number, number]) => `${fixed(low, 1)}–${fixed(high, 1)}`;
+
 export function formatColdStarts(coldStarts: readonly ColdStart[], style: Style = 'text'): string {
   const rows = coldStarts.map((row) => [
     row.variant,
     fixed(row.importMs, 1),
+    range(row.importRangeMs),
     fixed(row.importToVerifiedMs, 1),
+    range(row.importToVerifiedRangeMs),
     fixed(row.processStartToVerifiedMs, 1),
     String(row.runs),
   ]);
   return table(
-    'Cold start: fresh process, import → verifier → first token verified, JWKS over loopback HTTP (medians)',
-    ['variant', 'import ms', 'import→verified ms', 'process start→verified ms', 'runs'],
+    'Cold start: fresh process, import → verifier → first token verified, JWKS over loopback HTTP (medians, and the fastest–slowest run)',
+    ['variant', 'import ms', 'min–max', 'import→verified ms', 'min–max', 'process start→verified ms', 'runs'],
     rows,
-    'lrrrr',
+    'lrrrrrr',
     style,
   );
 }

@@ -94,16 +94,16 @@ export interface JwksEventMessages {
   storeFailure: { jwksUri: string; operation: 'load' | 'save'; error: unknown };
 }
 
-const channels = Object.fromEntries(
-  Object.entries(JWKS_EVENTS).map(([event, name]) => [event, channel(name)]),
-) as Record<JwksEventName, EventChannel>;
+// Each channel is made at its event's first publish: importing the package creates none.
+const channels: Partial<Record<JwksEventName, EventChannel>> = {};
 
 /** Publish only when someone listens, so an unobserved cache does not even build the message. */
 export function publish<Event extends JwksEventName>(
   event: Event,
   message: () => JwksEventMessages[Event],
 ): void {
-  const target = channels[event];
+  const target = channels[event] ?? channel(JWKS_EVENTS[event]);
+  channels[event] = target;
   if (target.hasSubscribers) target.publish(message());
 }
 
