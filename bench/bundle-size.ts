@@ -24,11 +24,11 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** The most the web bundle of `CognitoVerifier` alone may weigh, gzipped: 14 KB (issue 28's budget). */
 export const WEB_BUNDLE_BUDGET_GZIP_BYTES = 14 * 1024;
 /**
- * What CI holds the bundle to until the budget is met: its size when the step-up, resource-binding,
- * groups-claim and claims-schema checks landed (16.5 KB), so it cannot grow further unnoticed.
- * Lower it as the bundle shrinks; remove it when the budget holds.
+ * What CI holds the bundle to until the budget is met: its size once the door codes, the
+ * identity-pool modulus reader and the eager event channels left it (16 489 bytes), so it cannot
+ * grow further unnoticed. Lower it as the bundle shrinks; remove it when the budget holds.
  */
-export const WEB_BUNDLE_CEILING_GZIP_BYTES = 17_000;
+export const WEB_BUNDLE_CEILING_GZIP_BYTES = 16_600;
 
 /** One measured bundle. */
 export interface BundleSize {
