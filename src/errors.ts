@@ -130,6 +130,7 @@ const STATUS_OTHER_THAN_401 = {
   ERR_REDIRECT_INVALID: 400,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 
+/** The suggested status of one error code, as a literal type. */
 type StatusOf<Code extends ErrorCode> = Code extends keyof typeof STATUS_OTHER_THAN_401
   ? (typeof STATUS_OTHER_THAN_401)[Code]
   : 401;
@@ -141,7 +142,8 @@ function statusOf(code: ErrorCode): number {
 /**
  * Suggested HTTP status for each error code; adapters use this table and nothing else. 401 for a
  * token that does not verify, 403 for a valid token lacking a right, 503 when keys are unavailable,
- * 500 for a configuration mistake, 400 for a malformed request.
+ * 500 for a configuration mistake, 400 for a malformed request; the README's table of error codes
+ * lists each. Its type carries each code's status, so `ERROR_STATUS.ERR_GROUP_MISSING` is `403`.
  *
  * ```ts
  * ERROR_STATUS.ERR_GROUP_MISSING; // 403
