@@ -111,9 +111,7 @@ export function nodeFetch(
         if (agent !== undefined) {
           request.once('proxyConnect', (connect: IncomingMessage) => {
             if (connect.statusCode === 200) return;
-            refusedBy =
-              `the proxy ${redactUrl(route && 'proxy' in route ? route.proxy.href : '')} refused to open a tunnel to ` +
-              `${url.host} (HTTP ${connect.statusCode} ${connect.statusMessage ?? ''})`.trimEnd();
+            refusedBy = tunnelRefused(connect.statusCode ?? 0, connect.statusMessage ?? '');
           });
         }
         signal?.addEventListener('abort', onAbort, { once: true });
@@ -133,10 +131,15 @@ export function nodeFetch(
             attempt(true);
             return;
           }
+          // Node's own proxy support (22.21+, 24.5+) fails a refused CONNECT with ERR_PROXY_TUNNEL and
+          // the proxy's status; it is told the same way as https-proxy-agent's replayed answer.
+          const refused = error.code === 'ERR_PROXY_TUNNEL' && proxyStatus(error);
           reject(
             signal?.aborted
               ? signal.reason
-              : new TypeError(`fetch failed: ${error.message}`, { cause: error }),
+              : new TypeError(`fetch failed: ${refused ? tunnelRefused(...refused) : error.message}`, {
+                  cause: error,
+                }),
           );
         });
         request.end(body);
@@ -144,6 +147,23 @@ export function nodeFetch(
       attempt(true);
     });
   }
+
+  /** What a proxy's refused CONNECT is told as; the proxy's credentials are hidden. */
+  function tunnelRefused(status: number, statusMessage: string): string {
+    const proxy = route && 'proxy' in route ? route.proxy.href : '';
+    return `the proxy ${redactUrl(proxy)} refused to open a tunnel to ${url.host} (HTTP ${status} ${statusMessage})`.trimEnd();
+  }
+}
+
+/**
+ * The proxy's answer in Node's ERR_PROXY_TUNNEL error (`statusCode`, and the status line in the
+ * message: "… via http://proxy:3128/: HTTP/1.1 403 Access violation"); `undefined` when the
+ * tunnel failed for another reason (the proxy closed, timed out).
+ */
+function proxyStatus(error: NodeJS.ErrnoException & { statusCode?: unknown }): [number, string] | undefined {
+  if (typeof error.statusCode !== 'number') return undefined;
+  const line = /HTTP\/\d(?:\.\d)? \d{3} ?(.*)$/.exec(error.message);
+  return [error.statusCode, line?.[1]?.trim() ?? ''];
 }
 
 /** `ca` replaces Node's roots for a request; extra roots are added to them instead. */

@@ -272,9 +272,10 @@ describe('httpsFetch on a kept-alive socket the server closed while this process
       (response) => response,
       (error: unknown) => error,
     );
-    if (outcome instanceof Response) {
-      assert.equal(outcome.status, 200);
-      assert.equal(outcome.headers.get('x-count'), '2', 'the server saw the POST once');
+    // httpsFetch answers with a Response-shaped object, not an instance of the global Response.
+    if (!(outcome instanceof Error)) {
+      assert.equal((outcome as Response).status, 200);
+      assert.equal((outcome as Response).headers.get('x-count'), '2', 'the server saw the POST once');
       assert.ok(Number(process.versions.node.split('.')[0]) >= 22, 'Node 20 writes it on the dead socket');
     } else {
       assert.ok(outcome instanceof TypeError, String(outcome));
