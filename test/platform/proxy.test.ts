@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -71,7 +71,11 @@ describe('which proxy applies', () => {
   });
 });
 
-describe('through a real forward proxy (tinyproxy) on loopback', () => {
+// Node 22.21+ / 24.5+ tunnel through Node's own agent (`proxyEnv`); Node 20 through the optional
+// peer https-proxy-agent. The Node-majors run (scripts/node-majors.mjs) runs this file on both.
+const path = hasNativeProxySupport() ? "Node's own proxyEnv agent" : 'https-proxy-agent';
+
+describe(`through a real forward proxy (tinyproxy) on loopback, by ${path}`, () => {
   const key = generateKeyPair({ kid: 'proxied' });
   let certs: TestCertificates;
   let server: SkewedJwksServer;
@@ -154,6 +158,59 @@ describe('through a real forward proxy (tinyproxy) on loopback', () => {
       );
       assert.equal(stdout.trim(), 'c');
       assert.match(proxy.output().slice(before), /CONNECT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The published package in a folder with no node_modules above it: `https-proxy-agent` cannot
+  // be resolved, as for a user who did not install the optional peer.
+  test(`without the optional peer installed: ${hasNativeProxySupport() ? 'the proxy is used all the same' : 'the error says to install https-proxy-agent'}, credentials never printed`, async () => {
+    const root = new URL('../../', import.meta.url);
+    const dist = new URL('dist/index.js', root);
+    assert.ok(existsSync(dist), 'dist/ is built (npm run build; npm test builds it first)');
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-no-peer-'));
+    try {
+      cpSync(new URL('dist', root), join(dir, 'dist'), { recursive: true });
+      cpSync(new URL('package.json', root), join(dir, 'package.json'));
+      const caFile = join(dir, 'ca.pem');
+      writeFileSync(caFile, certs.caPem);
+      const issuer = server.issuer('no_peer');
+      const token = mintAccessToken({ key, issuer, clientId: 'c' });
+      const script = `
+        const { CognitoVerifier } = await import('./dist/index.js');
+        const verifier = new CognitoVerifier({ userPoolId: 'no_peer', issuer: ${JSON.stringify(issuer)}, clientId: 'c', tokenUse: 'access' });
+        try {
+          console.log(JSON.stringify({ clientId: (await verifier.verify(${JSON.stringify(token)})).client_id }));
+        } catch (error) {
+          console.error(error);
+          console.log(JSON.stringify({ code: error.code, message: error.message, cause: String(error.cause?.message) }));
+        }`;
+      const before = proxy.output().length;
+      const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        env: {
+          ...process.env,
+          HTTPS_PROXY: proxy.url.replace('http://', 'http://alice:s3cret@'),
+          NO_PROXY: '',
+          NODE_EXTRA_CA_CERTS: caFile,
+        },
+        timeout: 60_000,
+      });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      assert.doesNotMatch(`${stdout}\n${stderr}`, /s3cret/);
+      if (hasNativeProxySupport()) {
+        assert.deepEqual(result, { clientId: 'c' }, stderr);
+        assert.match(proxy.output().slice(before), new RegExp(`CONNECT.*127\\.0\\.0\\.1:${server.port}`));
+      } else {
+        assert.equal(result.code, 'ERR_JWKS_FETCH_FAILED', stderr);
+        assert.match(
+          result.message,
+          /HTTPS_PROXY is set \(http:\/\/\*\*\*@127\.0\.0\.1:\d+\/\) but Node [\d.]+ cannot use a proxy by itself: install the optional peer dependency https-proxy-agent \(npm install https-proxy-agent\)/,
+        );
+        assert.match(result.cause, /https-proxy-agent/);
+        assert.equal(proxy.output().slice(before), '', 'nothing reached the proxy');
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
