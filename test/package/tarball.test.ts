@@ -1,7 +1,7 @@
 /**
  * The packed tarball, installed as a user would get it: every subpath of the exports map imports
  * from ESM and `require()`s from CommonJS (Node ≥ 20.19 loads ES modules through require), its
- * declarations type-check in a strict consumer, it ships dist, docs, README, LICENSE and package.json only,
+ * declarations type-check in a strict consumer with TypeScript 6 and with TypeScript 7, it ships dist, docs, README, LICENSE and package.json only,
  * and the two linters of published packages agree: publint (the manifest and the files it names) and
  * Are the Types Wrong (`attw`, ESM-only profile: every subpath's types resolve under node16 ESM and
  * bundlers), so a broken exports map fails CI.
@@ -277,7 +277,11 @@ test('the core and the test kit work together from the installed package', async
   assert.equal(stdout.trim(), 'access c');
 });
 
-test('the published declarations type-check in strict ESM and CommonJS consumers for every subpath', async () => {
+/**
+ * A strict ESM consumer (`.mts`) and a strict CommonJS one (`.cts`) that import every subpath,
+ * type-checked (declarations included: no `skipLibCheck`) by the `tsc` script given.
+ */
+async function typeCheckConsumers(tsc: string): Promise<void> {
   const modules = subpaths.filter((subpath) => !subpath.endsWith('.json')).map(specifier);
   const esmConsumer = modules.map(
     (name, index) => `import * as m${index} from '${name}';\nexport { m${index} };`,
@@ -300,9 +304,18 @@ test('the published declarations type-check in strict ESM and CommonJS consumers
     join(consumerDir, 'tsconfig.json'),
     JSON.stringify({ compilerOptions, files: ['consumer.mts', 'consumer.cts'] }),
   );
-  await run(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'],
-    consumerDir,
-  );
+  await run(process.execPath, [tsc, '-p', '.'], consumerDir);
+}
+
+test('the published declarations type-check in strict ESM and CommonJS consumers for every subpath', async () => {
+  await typeCheckConsumers(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'));
+});
+
+// TypeScript 7 (the native compiler) is the devDependency `typescript7`, pinned beside the
+// TypeScript 6 the project builds with.
+test('the same consumers type-check with TypeScript 7', async () => {
+  const tsc = join(ROOT, 'node_modules', 'typescript7', 'bin', 'tsc');
+  const { stdout } = await run(process.execPath, [tsc, '--version'], consumerDir);
+  assert.match(stdout, /^Version 7\./);
+  await typeCheckConsumers(tsc);
 });
