@@ -24,6 +24,12 @@ const SUBSET = [
   'test/package/tarball.test.ts',
 ];
 
+/** Files of the subset left out: what they check does not depend on the Node running them. */
+const LEFT_OUT = new Set([
+  // Type-level tests: TypeScript compiles snippets in memory; its verdict is the same on every Node.
+  'test/adapters/types.test.ts',
+]);
+
 const root = join(import.meta.dirname, '..');
 const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cognito-jwt', 'node');
 const ownMajor = Number(process.versions.node.split('.')[0]);
@@ -70,7 +76,8 @@ const files = SUBSET.flatMap((entry) =>
     : readdirSync(join(root, entry))
         .filter((file) => file.endsWith('.test.ts'))
         .sort()
-        .map((file) => join(entry, file)),
+        .map((file) => join(entry, file))
+        .filter((file) => !LEFT_OUT.has(file)),
 );
 let failed = false;
 for (const major of wanted) {
