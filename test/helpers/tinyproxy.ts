@@ -2,6 +2,7 @@
  * Debian's tinyproxy as a real forward proxy on loopback: a generated config on a free port, in a
  * temporary directory, stopped (and the directory removed) by `stop()`.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,8 @@ export async function startTinyproxy(options: { connectPorts?: readonly number[]
   ];
   const config = join(dir, 'tinyproxy.conf');
   await writeFile(config, `${lines.join('\n')}\n`);
-  const binary = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy'].find((path) => path) ?? 'tinyproxy';
+  const binary =
+    ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy'].find((path) => existsSync(path)) ?? 'tinyproxy';
   const process = await startProxyProcess('tinyproxy', binary, ['-d', '-c', config], port);
   return {
     url: `http://127.0.0.1:${port}`,
