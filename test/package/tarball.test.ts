@@ -1,74 +1,18 @@
 /**
- * The packed tarball, installed as a user would get it: every subpath of the exports map imports
- * from ESM and `require()`s from CommonJS (Node ≥ 20.19 loads ES modules through require), its
- * declarations type-check in a strict consumer with TypeScript 6 and with TypeScript 7, it ships dist, docs, README, LICENSE and package.json only,
- * and the two linters of published packages agree: publint (the manifest and the files it names) and
- * Are the Types Wrong (`attw`, ESM-only profile: every subpath's types resolve under node16 ESM and
- * bundlers), so a broken exports map fails CI.
- *
- * The consumer folder sits under the project (test/.tmp-pack-*) so that the optional peers
- * (express, fastify, fastify-plugin, hono) resolve from the project's node_modules.
+ * The packed tarball, installed as a user would get it (test/helpers/packed-package.ts): every
+ * subpath of the exports map imports from ESM and `require()`s from CommonJS (Node ≥ 20.19 loads
+ * ES modules through require), it ships dist, docs, README, LICENSE and package.json only, and the
+ * core and the test kit work together from it. Its types and manifest are checked by
+ * test/package/types.test.ts. This file is in the Node-majors subset (scripts/node-majors.mjs).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const PACKAGE_NAME = 'cognito-jwt';
-
-interface PackageJson {
-  name: string;
-  version: string;
-  exports: Record<string, string | { types?: string; default?: string }>;
-  bin?: Record<string, string>;
-}
-
-interface PackResult {
-  filename: string;
-  files: { path: string }[];
-}
+import { installPackedPackage, type PackedPackage, ROOT, run, specifier } from '../helpers/packed-package.ts';
 
 /** What a consumer script saw for one subpath. */
 type LoadReport = Record<string, { keys: string[] } | { error: string }>;
-
-function run(command: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    execFile(
-      command,
-      args,
-      { cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        if (error)
-          fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-        else done({ stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Like `run`, but resolves with the exit code instead of rejecting on a non-zero one. */
-function runStatus(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      command,
-      args,
-      { cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const specifier = (subpath: string) =>
-  subpath === '.' ? PACKAGE_NAME : `${PACKAGE_NAME}/${subpath.slice(2)}`;
 
 const ESM_CHECK = `
 const report = {};
@@ -112,41 +56,17 @@ try {
 }
 `;
 
-let manifest: PackageJson;
+let installed: PackedPackage;
+let manifest: PackedPackage['manifest'];
 let subpaths: string[];
-let packed: PackResult;
-let packDir: string;
+let packed: PackedPackage['packed'];
 let consumerDir: string;
 let esm: LoadReport;
 let cjs: LoadReport;
 
 before(async () => {
-  manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
-  subpaths = Object.keys(manifest.exports);
-  if (!existsSync(join(ROOT, 'dist'))) await run('npm', ['run', 'build'], ROOT);
-
-  packDir = await mkdtemp(join(tmpdir(), 'cognito-jwt-pack-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packDir], ROOT);
-  [packed] = JSON.parse(stdout) as [PackResult];
-
-  consumerDir = join(ROOT, 'test', `.tmp-pack-${process.pid}-${Date.now().toString(36)}`);
-  await mkdir(consumerDir);
-  await writeFile(join(consumerDir, 'package.json'), '{ "name": "pack-consumer", "private": true }\n');
-  await run(
-    'npm',
-    [
-      'install',
-      '--offline',
-      '--no-save',
-      '--no-package-lock',
-      '--ignore-scripts',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-      join(packDir, packed.filename),
-    ],
-    consumerDir,
-  );
+  installed = await installPackedPackage();
+  ({ manifest, subpaths, packed, consumerDir } = installed);
   const specifiers = JSON.stringify(subpaths.map(specifier));
   const [esmRun, cjsRun] = await Promise.all([
     run(process.execPath, ['--input-type=module', '-e', ESM_CHECK, specifiers], consumerDir),
@@ -156,11 +76,7 @@ before(async () => {
   cjs = JSON.parse(cjsRun.stdout) as LoadReport;
 });
 
-after(async () => {
-  await Promise.all(
-    [consumerDir, packDir].filter(Boolean).map((dir) => rm(dir, { recursive: true, force: true })),
-  );
-});
+after(() => installed?.remove());
 
 test('the tarball holds dist, docs, schema, README.md, LICENSE and package.json only', () => {
   const paths = packed.files.map((file) => file.path);
@@ -193,45 +109,6 @@ test("the README's relative links resolve inside the tarball (the registry page 
     targets.filter((target) => !paths.has(target.replace(/^\.\//, ''))),
     [],
   );
-});
-
-test('publint finds nothing wrong with the packed tarball', async () => {
-  const result = await runStatus(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'publint', 'src', 'cli.js'),
-      'run',
-      join(packDir, packed.filename),
-      '--strict',
-    ],
-    ROOT,
-  );
-  assert.equal(result.code, 0, `publint:\n${result.stdout}\n${result.stderr}`);
-});
-
-test('Are the Types Wrong (attw, ESM-only profile) finds no problem in the packed tarball', async () => {
-  const result = await runStatus(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js'),
-      join(packDir, packed.filename),
-      '--profile',
-      'esm-only',
-      '--no-definitely-typed', // no registry look-up: the package ships its own types
-      '--format',
-      'json',
-    ],
-    ROOT,
-  );
-  const report = JSON.parse(result.stdout) as {
-    analysis: { problems?: { kind: string; entrypoint: string; resolutionKind: string }[] };
-  };
-  // The ESM-only profile ignores node10 and node16-cjs resolution (there is no CommonJS build).
-  const problems = (report.analysis.problems ?? [])
-    .filter((problem) => problem.resolutionKind !== 'node10' && problem.resolutionKind !== 'node16-cjs')
-    .map((problem) => `${problem.entrypoint} (${problem.resolutionKind}): ${problem.kind}`);
-  assert.deepEqual(problems, []);
-  assert.equal(result.code, 0, result.stderr);
 });
 
 test('every file the exports map and bin point to is in the tarball', () => {
@@ -275,47 +152,4 @@ test('every subpath of the exports map imports from ESM and requires from Common
 test('the core and the test kit work together from the installed package', async () => {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', USAGE_CHECK], consumerDir);
   assert.equal(stdout.trim(), 'access c');
-});
-
-/**
- * A strict ESM consumer (`.mts`) and a strict CommonJS one (`.cts`) that import every subpath,
- * type-checked (declarations included: no `skipLibCheck`) by the `tsc` script given.
- */
-async function typeCheckConsumers(tsc: string): Promise<void> {
-  const modules = subpaths.filter((subpath) => !subpath.endsWith('.json')).map(specifier);
-  const esmConsumer = modules.map(
-    (name, index) => `import * as m${index} from '${name}';\nexport { m${index} };`,
-  );
-  const cjsConsumer = modules.map(
-    (name, index) => `import m${index} = require('${name}');\nexport { m${index} };`,
-  );
-  await writeFile(join(consumerDir, 'consumer.mts'), `${esmConsumer.join('\n')}\n`);
-  await writeFile(join(consumerDir, 'consumer.cts'), `${cjsConsumer.join('\n')}\n`);
-  const compilerOptions = {
-    strict: true,
-    exactOptionalPropertyTypes: true,
-    module: 'nodenext',
-    moduleResolution: 'nodenext',
-    target: 'es2023',
-    types: ['node'],
-    noEmit: true,
-  };
-  await writeFile(
-    join(consumerDir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions, files: ['consumer.mts', 'consumer.cts'] }),
-  );
-  await run(process.execPath, [tsc, '-p', '.'], consumerDir);
-}
-
-test('the published declarations type-check in strict ESM and CommonJS consumers for every subpath', async () => {
-  await typeCheckConsumers(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'));
-});
-
-// TypeScript 7 (the native compiler) is the devDependency `typescript7`, pinned beside the
-// TypeScript 6 the project builds with.
-test('the same consumers type-check with TypeScript 7', async () => {
-  const tsc = join(ROOT, 'node_modules', 'typescript7', 'bin', 'tsc');
-  const { stdout } = await run(process.execPath, [tsc, '--version'], consumerDir);
-  assert.match(stdout, /^Version 7\./);
-  await typeCheckConsumers(tsc);
 });
