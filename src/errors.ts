@@ -88,6 +88,8 @@ export const CLIENT_MESSAGES = {
   ERR_REDIRECT_INVALID: 'the return address is not part of this site',
   /** An unsafe method authenticated by the session cookie came from another site (CSRF). */
   ERR_CROSS_SITE_REQUEST: 'the request came from another site',
+  /** The server-side session store (Redis) cannot be reached: the session can be neither read nor ended. */
+  ERR_SESSION_STORE_UNAVAILABLE: 'the service cannot check sessions right now',
 } as const;
 
 /** The stable `code` of every {@link CognitoJwtError}: one per way a token, request or setting can be wrong. */
@@ -103,6 +105,8 @@ const STATUS_OTHER_THAN_401 = {
   ERR_SCOPE_MISSING: 403,
   ERR_FORBIDDEN: 403,
   ERR_CROSS_SITE_REQUEST: 403,
+  // The server-side session store cannot be reached.
+  ERR_SESSION_STORE_UNAVAILABLE: 503,
   // A request that carries an X-Auth-Request-* header (in any spelling) itself: the proxy's to set.
   ERR_IDENTITY_HEADER_SENT: 400,
   // Keys, or a revocation list, that cannot be had or trusted right now.

@@ -51,6 +51,7 @@ describe('the error codes', () => {
       'ERR_JWKS_INVALID',
       'ERR_KEYS_NOT_LOADED',
       'ERR_REVOCATION_UNAVAILABLE',
+      'ERR_SESSION_STORE_UNAVAILABLE',
     ]);
     assert.deepEqual(byStatus(500), ['ERR_CONFIG_INVALID', 'ERR_SESSION_TOO_LARGE', 'ERR_SYNC_UNSUPPORTED']);
     for (const code of [

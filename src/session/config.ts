@@ -12,6 +12,7 @@ import { isRevocationList } from '../revocation/shape.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import type { VerifierConfig } from '../verify/config.ts';
 import { CognitoVerifier } from '../verify/verifier.ts';
+import { isSessionStore, type SessionStore } from './store.ts';
 
 /** Anything that verifies a token into claims; a `CognitoVerifier` is one. */
 export interface SessionVerifier<Claims = CognitoClaims> {
@@ -91,6 +92,12 @@ export interface SessionOptions {
   refreshMarginSeconds?: number;
   /** Sign-out adds the session's `origin_jti` values here; reads check it too. */
   revocationList?: RevocationList;
+  /**
+   * Keep sessions server-side (`await openRedisSessionStore({ url })`): the cookie then holds only
+   * a sealed session id and never changes; tokens stay in the store, refreshed once per session
+   * across processes; sessions can be listed and ended per user. Default: none (tokens in the cookie).
+   */
+  store?: SessionStore;
   /** Reads remembered by cookie value (a repeat read skips decryption and the signature). Default 10 000; 0 turns it off. */
   readCacheSize?: number;
   /**
@@ -129,6 +136,7 @@ export const SESSION_OPTION_KEYS = optionKeys<SessionOptions>(
     signInLifetimeSeconds: true,
     refreshMarginSeconds: true,
     revocationList: true,
+    store: true,
     readCacheSize: true,
     insecureLocalhost: true,
     timeoutMs: true,
@@ -166,6 +174,9 @@ export interface SessionConfig {
   readonly signInLifetimeSeconds: number;
   readonly refreshMarginSeconds: number;
   readonly revocationList: RevocationList | undefined;
+  readonly store: SessionStore | undefined;
+  /** How long one process may hold a session's refresh lock (the token endpoint's deadline, and some). */
+  readonly refreshLockMs: number;
   readonly readCacheSize: number;
   readonly clock: () => number;
 }
@@ -322,6 +333,13 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
       `revocationList must be a RevocationList, got ${describeValue(options.revocationList)}`,
     );
   }
+  if (options.store !== undefined && !isSessionStore(options.store)) {
+    throw new ConfigError(
+      `store must be a session store (await openRedisSessionStore({ url })), got ${describeValue(options.store)}`,
+    );
+  }
+  // The token endpoint client checks timeoutMs itself.
+  const timeoutMs = typeof options.timeoutMs === 'number' ? options.timeoutMs : 10_000;
   return {
     appOrigin,
     verifier,
@@ -342,6 +360,8 @@ export function resolveSessionConfig(options: SessionOptions): SessionConfig {
     signInLifetimeSeconds: seconds('signInLifetimeSeconds', options.signInLifetimeSeconds, 600, 60, 3600),
     refreshMarginSeconds: seconds('refreshMarginSeconds', options.refreshMarginSeconds, 60, 0, 3600),
     revocationList: options.revocationList,
+    store: options.store,
+    refreshLockMs: timeoutMs + 5_000,
     readCacheSize: seconds('readCacheSize', options.readCacheSize, 10_000, 0, 1_000_000),
     clock: options.clock ?? Date.now,
   };

@@ -20,6 +20,11 @@
 export type { SessionOptions, SessionPaths, SessionVerifier } from './config.ts';
 export { CHUNK_VALUE_LENGTH, MAX_COOKIE_BYTES } from './cookies.ts';
 export { SessionError } from './errors.ts';
+export {
+  openRedisSessionStore,
+  type RedisSessionStoreOptions,
+  SESSION_REDIS_PACKAGE_MISSING,
+} from './redis.ts';
 export { MIN_SECRET_LENGTH } from './seal.ts';
 export {
   CognitoSession,
@@ -28,3 +33,4 @@ export {
   type SessionRequest,
   type SignInOptions,
 } from './session.ts';
+export type { SessionStore, StoredSession, StoredSessionSummary } from './store.ts';

@@ -13,6 +13,7 @@ import {
 import { chunk, clearCookie, MAX_COOKIE_BYTES, readCookies, setCookie } from './cookies.ts';
 import { SessionError } from './errors.ts';
 import { Sealer } from './seal.ts';
+import type { StoredSession, StoredSessionSummary } from './store.ts';
 
 /** The parts of an HTTP request the door reads; every adapter builds one from its framework's request. */
 export interface SessionRequest {
@@ -102,6 +103,13 @@ interface SessionState {
   oj: string[];
 }
 
+/** What the session cookie holds, sealed, when sessions are kept in a store: which session, whose. */
+interface SessionRef {
+  sid: string;
+  /** The user's `sub`: the store's keys are per user. */
+  u: string;
+}
+
 /** What the pre-sign-in cookie holds, sealed; its name carries the start of `state`. */
 interface SignInState {
   st: string;
@@ -115,7 +123,7 @@ interface CacheEntry {
   /** The last `Cookie` header these chunks came in: the same header again skips parsing. */
   header: string | undefined;
   readonly chunks: readonly string[];
-  readonly state: SessionState;
+  readonly state: SessionState | SessionRef;
 }
 
 /**
@@ -385,7 +393,21 @@ export class CognitoSession {
       s: now,
       oj: verified.originJtis,
     };
-    const cookies = [...clear, ...(await this.#write(state0, request))];
+    const store = this.#config.store;
+    let written: string[];
+    if (store === undefined) written = await this.#write(state0, request);
+    else {
+      const sub = verified.id.sub;
+      if (typeof sub !== 'string' || sub.length === 0)
+        throw new SessionError('ERR_SIGN_IN_FAILED', 'the ID token carries no sub', clear);
+      try {
+        await store.create(sub, state0.sid, this.#stored(state0), now, this.#endsAt(state0));
+      } catch (cause) {
+        throw this.#storeError(cause);
+      }
+      written = await this.#writeRef({ sid: state0.sid, u: sub }, request);
+    }
+    const cookies = [...clear, ...written];
     return { status: 303, headers: { location: saved.r, ...NO_STORE }, cookies };
   }
 
@@ -398,7 +420,7 @@ export class CognitoSession {
   async read<Claims = CognitoClaims>(request: SessionRequest): Promise<SessionRead<Claims>> {
     const unsafe = !SAFE_METHODS.has(request.method.toUpperCase());
     const header = request.header('cookie');
-    let state = this.#cachedByHeader(header);
+    let state = this.#cachedByHeader(header) as SessionState | undefined;
     if (state !== undefined) {
       if (unsafe) this.checkSameOrigin(request);
     } else {
@@ -413,7 +435,7 @@ export class CognitoSession {
         cached.chunks.length === chunks.length &&
         cached.chunks.every((value, i) => value === chunks[i])
       ) {
-        state = cached.state;
+        state = cached.state as SessionState;
         cached.header = header; // the same session among other cookies: the next read takes the short way
       } else {
         state = await this.#open(chunks, request);
@@ -424,6 +446,8 @@ export class CognitoSession {
         }
       }
     }
+    if (this.#config.store !== undefined)
+      return this.#readStored<Claims>(state as unknown as SessionRef, request);
     const now = this.#now();
     if (this.#ended.size > 0 && this.#ended.has(state.sid)) {
       throw new SessionError('ERR_SESSION_ENDED', 'the session was signed out', this.#clearSession(request));
@@ -480,6 +504,19 @@ export class CognitoSession {
     if (chunks !== undefined) {
       try {
         state = await this.#open(chunks, request);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    const store = this.#config.store;
+    if (state !== undefined && store !== undefined) {
+      // The cookie names the session; its tokens are in the store, which forgets them now.
+      const ref = state as unknown as SessionRef;
+      state = undefined;
+      try {
+        const stored = await store.get(ref.u, ref.sid);
+        if (stored !== undefined) state = this.#fromStored(stored);
+        await store.end(ref.u, ref.sid);
       } catch (error) {
         errors.push(error);
       }
@@ -582,6 +619,201 @@ export class CognitoSession {
     return (readCookies(request.header('cookie'), `${this.#config.sessionCookie}.`)?.size ?? 0) > 0;
   }
 
+  /**
+   * The live sessions of a user (`sub`), from the session store: when each began, was last used
+   * and will end. Needs `store`.
+   *
+   * ```ts
+   * for (const { sid, lastSeenAt } of await session.listSessions(claims.sub)) console.log(sid, lastSeenAt);
+   * ```
+   */
+  async listSessions(sub: string): Promise<StoredSessionSummary[]> {
+    return this.#requireStore('listSessions').list(sub);
+  }
+
+  /**
+   * End one session of a user (`sid` from {@link listSessions}), or all of them: every browser
+   * holding one is refused at its next request, on every process. Their refresh tokens are
+   * revoked at Cognito. Returns how many sessions ended. Needs `store`.
+   *
+   * ```ts
+   * await session.endSessions(claims.sub); // "sign out everywhere"
+   * ```
+   */
+  async endSessions(sub: string, sid?: string): Promise<number> {
+    const store = this.#requireStore('endSessions');
+    const ids = sid === undefined ? (await store.list(sub)).map((one) => one.sid) : [sid];
+    let ended = 0;
+    for (const id of ids) {
+      const stored = await store.get(sub, id);
+      if (await store.end(sub, id)) ended++;
+      if (stored !== undefined) {
+        remember(this.#ended, id, this.#now() + this.#config.absoluteLifetimeSeconds);
+        await this.#client.revoke(this.#fromStored(stored).rt).catch(() => {});
+      }
+    }
+    if (sid === undefined) ended += await store.endAll(sub);
+    return ended;
+  }
+
+  #requireStore(method: string) {
+    const store = this.#config.store;
+    if (store === undefined)
+      throw new ConfigError(`${method} needs sessions kept in a store (the store option)`);
+    return store;
+  }
+
+  /** When a session ends unless used again: the earlier of its idle and absolute ends (epoch s). */
+  #endsAt(state: SessionState): number {
+    return Math.min(
+      state.c + this.#config.absoluteLifetimeSeconds,
+      state.s + this.#config.idleLifetimeSeconds,
+    );
+  }
+
+  #stored(state: SessionState): StoredSession {
+    return { state: JSON.stringify(state), generation: state.g, lastSeenAt: state.s };
+  }
+
+  #fromStored(stored: StoredSession): SessionState {
+    const state = JSON.parse(stored.state) as SessionState;
+    return { ...state, g: stored.generation, s: Math.max(state.s, stored.lastSeenAt) };
+  }
+
+  /** A store that cannot be reached keeps the cookie: the session may well live on once it is back. */
+  #storeError(cause: unknown): unknown {
+    if (cause instanceof SessionError || !(cause instanceof CognitoJwtError)) return cause;
+    return new SessionError(cause.code, cause.message, [], { cause });
+  }
+
+  /** The store mode's cookie: a sealed reference, set once, for the absolute lifetime. */
+  async #writeRef(ref: SessionRef, request: SessionRequest): Promise<string[]> {
+    const name = this.#config.sessionCookie;
+    const sealed = await this.#sessionSealer.seal(JSON.stringify(ref), name);
+    const cookies = [
+      setCookie(`${name}.0`, sealed, this.#config.absoluteLifetimeSeconds, this.#attributes()),
+    ];
+    const had = readCookies(request.header('cookie'), `${name}.`);
+    for (let i = 1; i < this.#config.maxCookieChunks; i++) {
+      if (had?.has(`${name}.${i}`)) cookies.push(clearCookie(`${name}.${i}`, this.#attributes()));
+    }
+    return cookies;
+  }
+
+  /** A read in store mode: the session from the store, refreshed there; the cookie never changes. */
+  async #readStored<Claims>(ref: SessionRef, request: SessionRequest): Promise<SessionRead<Claims>> {
+    const store = this.#config.store!;
+    const ended = () =>
+      new SessionError(
+        'ERR_SESSION_ENDED',
+        'the session was signed out or ended',
+        this.#clearSession(request),
+      );
+    if (this.#ended.size > 0 && this.#ended.has(ref.sid)) throw ended();
+    let state: SessionState;
+    try {
+      const stored = await store.get(ref.u, ref.sid);
+      if (stored === undefined) throw ended();
+      state = this.#fromStored(stored);
+      const now = this.#now();
+      if (now >= this.#endsAt(state)) {
+        await store.end(ref.u, ref.sid);
+        throw new SessionError(
+          'ERR_SESSION_EXPIRED',
+          'the session passed its absolute or idle lifetime',
+          this.#clearSession(request),
+        );
+      }
+      if (now >= state.renew) state = await this.#refreshStored(state, ref, request);
+      else if (now - state.s >= this.#touchInterval()) {
+        state = { ...state, s: now };
+        await store.touch(ref.u, ref.sid, now, this.#endsAt(state));
+      }
+    } catch (cause) {
+      throw this.#storeError(cause);
+    }
+    const token = this.#config.sessionToken === 'id' ? (state.it as string) : state.at;
+    const claims = (await this.#config.verifier.verify(token)) as Claims;
+    const list = this.#config.revocationList;
+    if (list?.isRevoked(claims as CognitoClaims)) {
+      // A revoked user's session ends in the store too: no process serves it again.
+      await store.end(ref.u, ref.sid).catch(() => {});
+      throw new SessionError(
+        'ERR_TOKEN_REVOKED',
+        'the session was revoked (the revocation list holds it)',
+        this.#clearSession(request),
+      );
+    }
+    return { claims, cookies: [], accessToken: state.at, idToken: state.it };
+  }
+
+  /** One refresh per session in this process, and across processes by the store's lock. */
+  #refreshStored(state: SessionState, ref: SessionRef, request: SessionRequest): Promise<SessionState> {
+    let running = this.#refreshing.get(state.sid);
+    if (running === undefined) {
+      running = this.#doRefreshStored(state, ref, request).finally(() => this.#refreshing.delete(state.sid));
+      this.#refreshing.set(state.sid, running);
+    }
+    return running;
+  }
+
+  async #doRefreshStored(
+    state: SessionState,
+    ref: SessionRef,
+    request: SessionRequest,
+  ): Promise<SessionState> {
+    const store = this.#config.store!;
+    const ended = () =>
+      new SessionError(
+        'ERR_SESSION_ENDED',
+        'the session was signed out or ended',
+        this.#clearSession(request),
+      );
+    const lockMs = this.#config.refreshLockMs;
+    const token = await store.lock(ref.u, ref.sid, lockMs);
+    if (token === undefined) {
+      // Another process refreshes this session: wait for its new generation.
+      const deadline = Date.now() + lockMs;
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const stored = await store.get(ref.u, ref.sid);
+        if (stored === undefined) throw ended();
+        if (stored.generation > state.g) return this.#fromStored(stored);
+      }
+      if (this.#now() < state.exp) return state; // its tokens still live; the next request refreshes
+      throw new SessionError(
+        'ERR_SESSION_STORE_UNAVAILABLE',
+        'another process held the refresh lock of this session past its deadline',
+        [],
+      );
+    }
+    try {
+      // Refreshed by another process between this read and the lock: use its tokens.
+      const stored = await store.get(ref.u, ref.sid);
+      if (stored === undefined) throw ended();
+      const current = this.#fromStored(stored);
+      if (current.g > state.g) return current;
+      let next: SessionState;
+      try {
+        next = await this.#doRefresh(current, request);
+      } catch (error) {
+        if (error instanceof SessionError && error.code === 'ERR_SESSION_ENDED')
+          await store.end(ref.u, ref.sid).catch(() => {});
+        throw error;
+      }
+      this.#latest.delete(state.sid); // the store holds the newest state; nothing to remember here
+      const outcome = await store.replace(ref.u, ref.sid, current.g, this.#stored(next), this.#endsAt(next));
+      if (outcome === 'ended') {
+        // Signed out during the refresh: the new refresh token must not outlive the session.
+        await this.#client.revoke(next.rt).catch(() => {});
+        throw ended();
+      }
+      return next;
+    } finally {
+      await store.unlock(ref.u, ref.sid, token).catch(() => {});
+    }
+  }
+
   #now(): number {
     return Math.floor(this.#config.clock() / 1000);
   }
@@ -610,7 +842,7 @@ export class CognitoSession {
    * header, so the same header gives the same chunks. Skips the cookie parser on repeat reads, a
    * large part of their cost (a Cognito-sized session is a 5-6 KB header).
    */
-  #cachedByHeader(header: string | undefined): SessionState | undefined {
+  #cachedByHeader(header: string | undefined): SessionState | SessionRef | undefined {
     if (header === undefined || this.#cache.size === 0) return undefined;
     const at = header.indexOf(this.#firstChunkName);
     if (at === -1) return undefined;
@@ -670,19 +902,21 @@ export class CognitoSession {
     } catch {
       state = undefined;
     }
-    if (
-      state === undefined ||
-      typeof state.sid !== 'string' ||
-      typeof state.at !== 'string' ||
-      typeof state.rt !== 'string'
-    ) {
+    // A cookie of the other mode (tokens in the cookie, or a reference into the store) is no session here.
+    const shaped =
+      state !== undefined &&
+      typeof state.sid === 'string' &&
+      (this.#config.store === undefined
+        ? typeof state.at === 'string' && typeof state.rt === 'string'
+        : typeof (state as unknown as SessionRef).u === 'string' && state.at === undefined);
+    if (!shaped) {
       throw new SessionError(
         'ERR_SESSION_INVALID',
         'the session cookie cannot be opened (tampered, truncated, mixed chunks, or sealed with a secret not configured)',
         this.#clearSession(request),
       );
     }
-    return state;
+    return state as SessionState;
   }
 
   /** Set-Cookie values that remove every session chunk the request carries (or could). */
