@@ -24,6 +24,9 @@ import {
   typeName,
 } from '../options.ts';
 import type { RevocationListOptions } from '../revocation/list.ts';
+import type { SessionOptions } from '../session/config.ts';
+import { type RedisSessionStoreOptions, resolveRedisSessionStore } from '../session/redis.ts';
+import { CognitoSession } from '../session/session.ts';
 import { duplicateMember } from '../token/json.ts';
 import { resolveConfig, VERIFIER_CONFIG_KEYS, type VerifierConfig } from '../verify/config.ts';
 import { type ClaimHeaderMap, checkClaimHeaders } from './identity-headers.ts';
@@ -121,6 +124,58 @@ export interface ServiceConfig {
    * 401 and 403 challenges name the document; `authorizationServers` defaults to the pools' issuers.
    */
   protectedResource?: ProtectedResourceOptions;
+  /**
+   * Browser sign-in through the service, as oauth2-proxy does it: `/oauth2/start?rd=/path`,
+   * `/oauth2/callback` and `/oauth2/sign_out` (POST, same-origin), and the auth endpoints accept
+   * the session cookie as well as a bearer token. `clientId` must be one of a pool's clients.
+   */
+  session?: ServiceSessionConfig;
+}
+
+/**
+ * The `session` block: the options of `cognito-jwt/session`'s `CognitoSession` that JSON can say
+ * (the verifier is the service's own, the routes are oauth2-proxy's), and `store` to keep sessions
+ * in Redis. `secrets` may come from `COGNITO_JWT_SESSION_SECRETS` (comma-separated) instead.
+ */
+export interface ServiceSessionConfig
+  extends Pick<
+    SessionOptions,
+    | 'domain'
+    | 'clientId'
+    | 'clientSecret'
+    | 'appOrigin'
+    | 'returnToPaths'
+    | 'logoutUri'
+    | 'scopes'
+    | 'cookieName'
+    | 'cookieDomain'
+    | 'maxCookieChunks'
+    | 'absoluteLifetimeSeconds'
+    | 'idleLifetimeSeconds'
+    | 'signInLifetimeSeconds'
+    | 'refreshMarginSeconds'
+    | 'insecureLocalhost'
+    | 'timeoutMs'
+  > {
+  secrets?: string[];
+  /** Keep sessions in Redis: the cookie holds only a sealed id and never changes (every proxy carries it). */
+  store?: { redis: RedisSessionStoreOptions };
+}
+
+/** The service's sign-in routes: oauth2-proxy's, so nginx configs written for it carry over. */
+export const SIGN_IN_PATHS = {
+  signIn: '/oauth2/start',
+  callback: '/oauth2/callback',
+  signOut: '/oauth2/sign_out',
+} as const;
+
+/** The checked `session` block. */
+export interface ServiceSessionSettings {
+  /** Session options without the verifiers, the revocation list and the store (built at start). */
+  readonly options: Omit<SessionOptions, 'verifier' | 'idTokenVerifier' | 'store' | 'revocationList'>;
+  /** The pool whose client signs users in: its ID tokens are verified at sign-in. */
+  readonly pool: VerifierConfig;
+  readonly store: RedisSessionStoreOptions | undefined;
 }
 
 /** `listen`: the address and the limits of the auth listener. */
@@ -164,6 +219,8 @@ export interface ServiceSettings {
   readonly shutdownTimeoutMs: number;
   /** The protected-resource metadata to serve, when configured. */
   readonly protectedResource: ProtectedResource | undefined;
+  /** Browser sign-in, when configured. */
+  readonly session: ServiceSessionSettings | undefined;
 }
 
 export const DEFAULT_PORT = 9180;
@@ -195,6 +252,7 @@ const CONFIG_KEYS = optionKeys<ServiceConfig>(
     metrics: true,
     shutdownTimeoutMs: true,
     protectedResource: true,
+    session: true,
   },
   {
     userPoolId: 'put it in an entry of "pools"',
@@ -255,6 +313,12 @@ export const SERVICE_CONFIG_KEY_LISTS = {
   get adminListen() {
     return ADMIN_LISTEN_KEYS;
   },
+  get session() {
+    return SESSION_KEYS;
+  },
+  get sessionStore() {
+    return SESSION_STORE_KEYS;
+  },
 };
 
 /** `"$schema"` points editors at the JSON Schema; the checker accepts it and ignores it. */
@@ -266,6 +330,38 @@ function withoutSchemaKey(raw: unknown): unknown {
   return rest;
 }
 
+const SESSION_KEYS = optionKeys<ServiceSessionConfig>(
+  'session',
+  {
+    domain: true,
+    clientId: true,
+    clientSecret: true,
+    appOrigin: true,
+    secrets: true,
+    returnToPaths: true,
+    logoutUri: true,
+    scopes: true,
+    cookieName: true,
+    cookieDomain: true,
+    maxCookieChunks: true,
+    absoluteLifetimeSeconds: true,
+    idleLifetimeSeconds: true,
+    signInLifetimeSeconds: true,
+    refreshMarginSeconds: true,
+    insecureLocalhost: true,
+    timeoutMs: true,
+    store: true,
+  },
+  {
+    paths: 'the routes are /oauth2/start, /oauth2/callback and /oauth2/sign_out',
+    verifier: 'sessions are verified by the "pools" (and the "routes")',
+    redis: 'set it as "store": { "redis": { "url": … } }',
+    secret: '"secrets" takes a list (or set COGNITO_JWT_SESSION_SECRETS)',
+  },
+);
+const SESSION_STORE_KEYS = optionKeys<NonNullable<ServiceSessionConfig['store']>>('session.store', {
+  redis: true,
+});
 const TOKEN_KEYS = optionKeys<NonNullable<ServiceConfig['token']>>('token', { cookie: true });
 const LOG_KEYS = optionKeys<NonNullable<ServiceConfig['log']>>('log', { level: true, decisions: true });
 // A pool is a verifier config: its keys, under the service's own name and advice.
@@ -301,6 +397,7 @@ export const ENVIRONMENT = {
   COGNITO_JWT_JWKS: 'pools[0].jwks (a snapshot file)',
   COGNITO_JWT_TOKEN_COOKIE: 'token.cookie',
   COGNITO_JWT_REDIS_URL: 'revocation.redis.url (onUnavailable defaults to "reject")',
+  COGNITO_JWT_SESSION_SECRETS: 'session.secrets (comma-separated)',
 } as const;
 
 function oneOfWords<const Word extends string>(name: string, value: unknown, words: readonly Word[]): Word {
@@ -404,6 +501,62 @@ function checkAdmin(raw: unknown, auth: { host: string; port: number }): Service
     throw new ConfigError(`admin.listen.port must differ from listen.port (both ${port})`);
   }
   return { host, port };
+}
+
+/** Whether a pool accepts tokens of `clientId` (a pool with `clientId: null` accepts any). */
+function poolHasClient(pool: VerifierConfig, clientId: string): boolean {
+  const ids = pool.clientId;
+  return ids === null || ids === clientId || (Array.isArray(ids) && ids.includes(clientId));
+}
+
+function checkSession(
+  raw: unknown,
+  pools: readonly VerifierConfig[],
+  env: NodeJS.ProcessEnv,
+  alb: boolean,
+): ServiceSessionSettings | undefined {
+  if (raw === undefined) return undefined;
+  checkOptions(SESSION_KEYS, raw, '');
+  if (raw === undefined) return undefined;
+  if (alb) throw new ConfigError('session signs users in; in ALB mode the load balancer does');
+  const { store, secrets: fileSecrets, ...rest } = raw;
+  const envSecrets = env.COGNITO_JWT_SESSION_SECRETS?.split(',').map((secret) => secret.trim());
+  const secrets = envSecrets ?? fileSecrets;
+  if (secrets === undefined) {
+    throw new ConfigError(
+      'session needs "secrets" (or COGNITO_JWT_SESSION_SECRETS): openssl rand -base64 32',
+    );
+  }
+  const clientId = text('session.clientId', rest.clientId);
+  const pool = pools.find((each) => poolHasClient(each, clientId));
+  if (pool === undefined) {
+    throw new ConfigError(
+      `session.clientId ${JSON.stringify(clientId)} is not a client of any entry of "pools"`,
+    );
+  }
+  const { groups: _groups, scopes: _scopes, ...poolOnly } = pool;
+  let resolvedStore: RedisSessionStoreOptions | undefined;
+  if (store !== undefined) {
+    checkOptions(SESSION_STORE_KEYS, store, '');
+    if (store?.redis === undefined) throw new ConfigError('session.store needs "redis": { "url": … }');
+    try {
+      resolveRedisSessionStore(store.redis);
+    } catch (error) {
+      throw new ConfigError(`session.store.redis: ${(error as Error).message}`, { cause: error });
+    }
+    resolvedStore = store.redis;
+  }
+  const options = { ...rest, secrets, paths: { ...SIGN_IN_PATHS } };
+  try {
+    // The session's own checks, now (nothing is fetched): a mistake stops --check and the start.
+    new CognitoSession({
+      ...options,
+      verifier: { ...poolOnly, clientId, tokenUse: pool.tokenUse === 'id' ? 'id' : 'access' },
+    });
+  } catch (error) {
+    throw new ConfigError(`session: ${(error as Error).message}`, { cause: error });
+  }
+  return { options, pool, store: resolvedStore };
 }
 
 function checkRevocation(raw: unknown, redisUrl: string | undefined): RevocationConfig | undefined {
@@ -531,6 +684,8 @@ export function checkServiceConfig(
           'service config',
         );
 
+  const session = checkSession(config.session, pools, env, alb !== undefined);
+
   return {
     host,
     port,
@@ -560,6 +715,7 @@ export function checkServiceConfig(
     metrics: config.metrics === undefined ? undefined : checkBoolean('metrics', config.metrics),
     shutdownTimeoutMs: checkNumber('shutdownTimeoutMs', config.shutdownTimeoutMs ?? 10_000, { min: 0 }),
     protectedResource: described,
+    session,
   };
 }
 

@@ -24,7 +24,17 @@ import { matchRoute, type Route } from './routes.ts';
 export type Authenticate = (
   headers: IncomingHttpHeaders,
   rawHeaders: readonly string[],
+  context?: AuthContext,
 ) => CognitoClaims | Promise<CognitoClaims>;
+
+/** The original request an authenticator may need (a session's CSRF check), and cookies to set on the answer. */
+export interface AuthContext {
+  /** The original method and URI, as the proxy reported them. */
+  readonly method: string;
+  readonly uri: string;
+  /** `Set-Cookie` values for the answer (a session refreshed in cookie mode). */
+  readonly cookies: string[];
+}
 
 /**
  * Verifies one token: the claims at once when the keys are loaded (no promise to wait for), or a
@@ -51,6 +61,8 @@ export interface Decision {
   readonly claims: CognitoClaims | undefined;
   /** The detailed reason of a refusal, for the server's log only. */
   readonly detail: string | undefined;
+  /** `Set-Cookie` values to send with the answer (a refreshed browser session); most often none. */
+  readonly cookies: readonly string[];
 }
 
 /** What {@link decide} needs besides the request. */
@@ -186,6 +198,7 @@ function decision(
   body: string,
   claims: CognitoClaims | undefined,
   detail: string | undefined,
+  cookies: readonly string[] = NO_COOKIES,
 ): Decision {
   return {
     status,
@@ -199,8 +212,11 @@ function decision(
     route: where.route,
     claims,
     detail,
+    cookies,
   };
 }
+
+const NO_COOKIES: readonly string[] = Object.freeze([]);
 
 function refusal(
   error: CognitoJwtError,
@@ -300,14 +316,25 @@ export async function decide(
     options.claimHeaders === undefined
       ? { claimsHeader: options.claimsHeader }
       : { claimsHeader: options.claimsHeader, claimHeaders: options.claimHeaders };
+  const context: AuthContext = { method, uri: original.uri, cookies: [] };
   const allow = (claims: CognitoClaims | undefined): Decision =>
-    decision(where, 200, 'allow', 'OK', identityHeaders(claims, headerOptions), '', claims, undefined);
+    decision(
+      where,
+      200,
+      'allow',
+      'OK',
+      identityHeaders(claims, headerOptions),
+      '',
+      claims,
+      undefined,
+      context.cookies.length === 0 ? NO_COOKIES : context.cookies,
+    );
   // An anonymous route does not look at the token: its answer carries empty identity headers.
   if (route.anonymous) return allow(undefined);
   let claims: CognitoClaims | undefined;
   try {
     // Most tokens are verified synchronously: wait only when a key had to be fetched.
-    const authenticated = options.authenticate(request.headers, request.rawHeaders);
+    const authenticated = options.authenticate(request.headers, request.rawHeaders, context);
     claims = authenticated instanceof Promise ? await authenticated : authenticated;
     if (route.rules.length > 0) await authorize(claims, route.rules);
     return allow(claims);

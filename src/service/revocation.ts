@@ -23,6 +23,8 @@ export interface RevocationCheck {
   /** Entries per pool (`''`: sessions revoked without their pool), for the entries gauge. */
   pools(): { userPoolId: string; entries: number }[];
   close(): Promise<void>;
+  /** The list itself: browser sign-out adds the session's `origin_jti` values to it. */
+  readonly list: RevocationList;
 }
 
 /**
@@ -61,6 +63,7 @@ export function openRevocation(config: RevocationConfig, logger: Logger): Revoca
     (error: Error) => logger.log('error', 'revocation list cannot start', { detail: error.message }),
   );
   return {
+    list,
     isRevoked: list.isRevoked,
     fresh: () => list.status.state === 'current',
     size: () => list.size,

@@ -11,6 +11,7 @@ import { PROTECTED_RESOURCE_OPTION_KEYS } from '../adapters/protected-resource.t
 import { ALB_CONFIG_KEYS } from '../alb/verifier.ts';
 import type { OptionKeys } from '../options.ts';
 import { REDIS_OPTION_KEYS, REVOCATION_OPTION_KEYS } from '../revocation/list.ts';
+import { REDIS_SESSION_STORE_KEYS } from '../session/redis.ts';
 import { LOG_LEVELS, SERVICE_CONFIG_KEY_LISTS } from './config.ts';
 import { REQUIREMENT_KEYS, ROUTE_KEYS } from './routes.ts';
 
@@ -206,6 +207,49 @@ export function buildServiceSchema(): Schema {
       required: ['resource'],
     },
     shutdownTimeoutMs: nonNegative,
+    session: {
+      ...objectOf(
+        lists.session,
+        {
+          domain: { ...string, description: 'the user pool domain (managed login)' },
+          clientId: string,
+          clientSecret: string,
+          appOrigin: {
+            ...string,
+            description: 'https://app.example.com: the redirect_uri is appOrigin + /oauth2/callback',
+          },
+          secrets: { ...strings, minItems: 1, description: 'or COGNITO_JWT_SESSION_SECRETS' },
+          returnToPaths: strings,
+          logoutUri: string,
+          scopes: strings,
+          cookieName: string,
+          cookieDomain: string,
+          maxCookieChunks: integer(1, 4),
+          absoluteLifetimeSeconds: integer(60),
+          idleLifetimeSeconds: integer(60),
+          signInLifetimeSeconds: integer(60, 3600),
+          refreshMarginSeconds: integer(0, 3600),
+          insecureLocalhost: { type: 'boolean' },
+          timeoutMs: nonNegative,
+          store: {
+            ...objectOf(lists.sessionStore, {
+              redis: {
+                ...objectOf(REDIS_SESSION_STORE_KEYS, {
+                  url: string,
+                  keyPrefix: string,
+                  connectTimeoutMs: nonNegative,
+                  commandTimeoutMs: nonNegative,
+                }),
+                required: ['url'],
+              },
+            }),
+            required: ['redis'],
+          },
+        },
+        'browser sign-in through the service (/oauth2/start, /oauth2/callback, /oauth2/sign_out)',
+      ),
+      required: ['domain', 'clientId', 'appOrigin'],
+    },
   });
   const properties = root.properties as Record<string, Schema>;
   return {

@@ -21,6 +21,7 @@ import {
 import { createLogger, type Logger } from './log.ts';
 import { createMetrics, type ServiceMetrics } from './metrics.ts';
 import { openRevocation, type RevocationCheck } from './revocation.ts';
+import { openSignIn, type ServiceSignIn, sessionAuthenticator } from './sign-in.ts';
 
 /** What `verifySync` throws where `verify` would fetch a key (or, on Web Crypto, check asynchronously). */
 const NEEDS_FETCH: ReadonlySet<ErrorCode> = new Set([
@@ -115,6 +116,11 @@ export async function startService(
       return verifier.verify(token).then(countCacheLookup);
     },
   };
+  const signIn: ServiceSignIn | undefined =
+    settings.session === undefined
+      ? undefined
+      : await openSignIn(settings.session, countingVerifier, revocation?.list, logger, options.fetch);
+  const bearer = tokenAuthenticator(countingVerifier, settings.tokenCookie);
   const decideOptions: DecideOptions = {
     routes: settings.routes,
     caseSensitivePaths: settings.caseSensitivePaths,
@@ -123,12 +129,14 @@ export async function startService(
     realm: settings.realm,
     resourceMetadata: settings.protectedResource?.url,
     authenticate:
-      settings.alb === undefined
-        ? tokenAuthenticator(countingVerifier, settings.tokenCookie)
-        : albAuthenticator(
+      settings.alb !== undefined
+        ? albAuthenticator(
             new AlbVerifier(settings.alb, options.fetch === undefined ? {} : { fetch: options.fetch }),
             countingVerifier,
-          ),
+          )
+        : signIn === undefined
+          ? bearer
+          : sessionAuthenticator(signIn.session, bearer),
   };
 
   let lastHydrate = 0;
@@ -177,7 +185,12 @@ export async function startService(
     const original = originalRequest(method, url, request, settings.envoyPathPrefix);
     if (original) {
       const decision = await decide(original, request, decideOptions);
-      response.writeHead(decision.status, decision.headers);
+      response.writeHead(
+        decision.status,
+        decision.cookies.length === 0
+          ? decision.headers
+          : { ...decision.headers, 'set-cookie': [...decision.cookies] },
+      );
       if (decision.body === '') response.end();
       else response.end(decision.body);
       const seconds = (performance.now() - started) / 1000;
@@ -185,6 +198,8 @@ export async function startService(
       logger.decision(decision, seconds * 1000, undefined);
       return;
     }
+    // The browser's sign-in routes, which the proxy sends here past its auth.
+    if (signIn !== undefined && (await signIn.handle(request, response))) return;
     // The protected-resource metadata is public and the proxy sends it here, to the auth port:
     // the document only, what clients must know to get a token, nothing else of the config.
     const described = settings.protectedResource;
@@ -264,6 +279,7 @@ export async function startService(
         await done;
         clearTimeout(timer);
         metrics?.close();
+        await signIn?.close();
         await revocation?.close();
         logger.log('info', 'stopped');
       })();

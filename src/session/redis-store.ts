@@ -214,11 +214,19 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    // A client still trying to connect (Redis away) never settles `connect()`: destroy it instead.
+    if (this.#client.isReady) {
+      try {
+        await this.#client.close();
+        return;
+      } catch {
+        // fall through: destroy it
+      }
+    }
     try {
-      await this.#connected;
-      await this.#client.close();
-    } catch {
       this.#client.destroy();
+    } catch {
+      // already closed
     }
   }
 }

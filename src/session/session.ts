@@ -733,7 +733,15 @@ export class CognitoSession {
       throw this.#storeError(cause);
     }
     const token = this.#config.sessionToken === 'id' ? (state.it as string) : state.at;
-    const claims = (await this.#config.verifier.verify(token)) as Claims;
+    let claims: Claims;
+    try {
+      claims = (await this.#config.verifier.verify(token)) as Claims;
+    } catch (error) {
+      // A verifier with its own revocation check (the service's) refuses a revoked user: end the session too.
+      if (error instanceof CognitoJwtError && error.code === 'ERR_TOKEN_REVOKED')
+        await store.end(ref.u, ref.sid).catch(() => {});
+      throw error;
+    }
     const list = this.#config.revocationList;
     if (list?.isRevoked(claims as CognitoClaims)) {
       // A revoked user's session ends in the store too: no process serves it again.

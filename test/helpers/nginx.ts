@@ -26,6 +26,10 @@ export interface NginxOptions {
    * put them (the `error_page 403` snippets under "A 403 behind nginx").
    */
   inServer?: string;
+  /** Listen on this port (default: a free one). */
+  port?: number;
+  /** The blocks inside `http { }` (default: the documented nginx server block). */
+  block?: (port: number) => string;
 }
 
 export interface Nginx {
@@ -56,7 +60,7 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), 'cognito-jwt-nginx-'));
   // Workers may run as another user (nobody, when started as root): let them into the temp paths.
   await chmod(dir, 0o755);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = `
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -69,7 +73,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-${nginxServerBlock({ ...options, port })}
+${options.block ? options.block(port) : nginxServerBlock({ ...options, port })}
 }
 `;
   const file = join(dir, 'nginx.conf');
