@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { checkBoolean, checkFunction, checkOptions, optionKeys } from '../options.ts';
-import { isStorableId, poolIdOfIssuer } from '../revocation/entries.ts';
+import { sessionOwnerOf } from '../revocation/entries.ts';
 import type { RevocationList } from '../revocation/list.ts';
 import { isRevocationList } from '../revocation/shape.ts';
 import { type RefreshedTokens, TokenEndpointClient } from './client.ts';
@@ -319,7 +319,8 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
         continue;
       }
       const value = claims.origin_jti;
-      if (typeof value === 'string' && value.length > 0) return { originJti: value, ...ownerOf(claims) };
+      if (typeof value === 'string' && value.length > 0)
+        return { originJti: value, ...sessionOwnerOf(claims) };
       throw new ConfigError(
         'the session tokens carry no origin_jti (token revocation is off for the app client): use RevocationList.revokeUser instead',
       );
@@ -330,18 +331,4 @@ export class TokenSession extends EventEmitter<TokenSessionEvents> {
   #throwIfEnded(): void {
     if (this.#endedBy) throw this.#endedBy;
   }
-}
-
-/**
- * The pool (from `iss`) and user of verified claims, as the revocation list takes them; nothing when
- * they are not a Cognito pool's (a session is then revoked by its `origin_jti` alone).
- */
-function ownerOf(claims: { readonly iss?: unknown; readonly sub?: unknown }): {
-  userPoolId?: string;
-  sub?: string;
-} {
-  const userPoolId = poolIdOfIssuer(claims.iss);
-  if (userPoolId === undefined) return {};
-  // A sub the list cannot store (over 512 characters, control characters): the session still counts.
-  return isStorableId(claims.sub) ? { userPoolId, sub: claims.sub } : { userPoolId };
 }

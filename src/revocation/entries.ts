@@ -94,6 +94,24 @@ export function poolIdOfIssuer(issuer: unknown): string | undefined {
 }
 
 /**
+ * The pool (from `iss`) and user of verified claims, as `revokeSession` takes them; nothing when they
+ * are not a Cognito pool's (the session is then revoked by its `origin_jti` alone).
+ *
+ * ```ts
+ * await revocations.revokeSession(claims.origin_jti, sessionOwnerOf(claims));
+ * ```
+ */
+export function sessionOwnerOf(claims: { readonly iss?: unknown; readonly sub?: unknown }): {
+  userPoolId?: string;
+  sub?: string;
+} {
+  const userPoolId = poolIdOfIssuer(claims.iss);
+  if (userPoolId === undefined) return {};
+  // A sub the list cannot store (over 512 characters, control characters): the session still counts.
+  return isStorableId(claims.sub) ? { userPoolId, sub: claims.sub } : { userPoolId };
+}
+
+/**
  * The store's spelling of an entry, its expiry included (so a full read needs no scores, which
  * Redis would have to format): `s\t{originJti}\t{expiresAt}`, with its owner
  * `o\t{pool}\t{sub}\t{originJti}\t{expiresAt}`, or `u\t{pool}\t{sub}\t{cutoffSeconds}\t{expiresAt}`.

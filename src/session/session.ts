@@ -3,7 +3,9 @@ import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { TokenEndpointClient } from '../oauth/client.ts';
 import { TokenEndpointError } from '../oauth/errors.ts';
 import { checkOptions, optionKeys } from '../options.ts';
+import { sessionOwnerOf } from '../revocation/entries.ts';
 import type { CognitoClaims } from '../token/claims.ts';
+import { decodeUnverified } from '../token/decode.ts';
 import {
   resolveSessionConfig,
   type SessionConfig,
@@ -534,9 +536,17 @@ export class CognitoSession {
       }
       const list = this.#config.revocationList;
       if (list !== undefined) {
+        // The session token was verified before it was sealed into the state: its pool and sub name
+        // the owner, so the list can fold this user's sessions when a pool fills up.
+        let owner: ReturnType<typeof sessionOwnerOf> = {};
+        try {
+          owner = sessionOwnerOf(decodeUnverified(state.at).payload);
+        } catch {
+          // Not a JWT (it was one when sealed): revoke by origin_jti alone.
+        }
         for (const originJti of state.oj) {
           try {
-            await list.revokeSession(originJti);
+            await list.revokeSession(originJti, owner);
           } catch (error) {
             errors.push(error);
           }

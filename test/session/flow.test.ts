@@ -77,6 +77,13 @@ for (const newOriginJtiOnRefresh of [false, true])
       assert.equal(logout.searchParams.get('client_id'), fixture.op.clientId);
       assert.equal(logout.searchParams.get('logout_uri'), `${fixture.appOrigin}/`);
       assert.equal(fixture.op.count('revoke'), 1);
+      // The list learns whose session it was, so it can fold a user's sessions when a pool fills up.
+      const revoked = fixture.revocations.entries().filter((entry) => entry.kind === 'session');
+      assert.ok(revoked.length > 0);
+      for (const entry of revoked) {
+        assert.equal(entry.kind === 'session' && entry.owner?.userPoolId, fixture.op.userPoolId);
+        assert.match(String(entry.kind === 'session' && entry.owner?.sub), /^[\w-]+$/);
+      }
       const afterLogout = await b.follow(logout.href);
       assert.equal(
         afterLogout.visited[1],
