@@ -7,17 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RevocationList } from '../../src/revocation/index.ts';
-import { checkServiceConfig } from '../../src/service/config.ts';
-import { createLogger } from '../../src/service/log.ts';
-import { type RunningService, startService } from '../../src/service/server.ts';
-import { type EchoedRequest, type EchoUpstream, startEchoUpstream } from '../helpers/echo-upstream.ts';
+import type { EchoedRequest, EchoUpstream } from '../helpers/echo-upstream.ts';
 import { type Nginx, startNginx } from '../helpers/nginx.ts';
-import { startCognitoProvider, type TestCognitoProvider } from '../helpers/oidc-provider.ts';
+import type { TestCognitoProvider } from '../helpers/oidc-provider.ts';
 import { freePort } from '../helpers/proxy-process.ts';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
 import { serviceDocBlock, substitute } from '../helpers/service-doc.ts';
-import { SECRET } from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
+import { type SignInService, startSignInService } from '../helpers/sign-in-service.ts';
 
 /** The documented block on the test's ports; the cookie has no `__Host-` prefix on http://localhost. */
 function signInBlock(port: number, servicePort: number, upstreamPort: number): string {
@@ -35,68 +32,30 @@ for (const mode of ['redis', 'cookie'] as const)
   describe(`sign-in through nginx and serve, sessions in the ${mode}`, () => {
     let redis: RedisServer;
     let op: TestCognitoProvider;
-    let service: RunningService;
+    let fleet: SignInService;
     let upstream: EchoUpstream;
     let nginx: Nginx;
     let revocations: RevocationList;
     let appOrigin: string;
-    const logLines: string[] = [];
 
     before(async () => {
       redis = await startRedisServer();
       const port = await freePort();
-      appOrigin = `http://localhost:${port}`;
-      op = await startCognitoProvider({
-        callbackUrls: [`${appOrigin}/oauth2/callback`],
-        signOutUrls: [`${appOrigin}/`],
-        tokenTtlSeconds: TOKEN_TTL,
-      });
-      const settings = checkServiceConfig(
-        {
-          listen: { host: '127.0.0.1', port: 0 },
-          workers: 1,
-          metrics: false,
-          pools: [
-            { userPoolId: op.userPoolId, issuer: op.issuer, clientId: [op.clientId], tokenUse: 'access' },
-          ],
-          routes: [
-            { path: '/admin/**', require: { groups: ['admins'] } },
-            { path: '/**', require: 'authenticated' },
-          ],
-          revocation: { redis: { url: redis.url }, onUnavailable: 'reject' },
-          session: {
-            domain: op.origin,
-            clientId: op.clientId,
-            clientSecret: op.clientSecret,
-            appOrigin,
-            secrets: [SECRET],
-            insecureLocalhost: true,
-            refreshMarginSeconds: 60,
-            ...(mode === 'redis' ? { store: { redis: { url: redis.url } } } : {}),
-          },
-        },
-        { baseDir: process.cwd(), env: {} },
-      );
-      service = await startService(settings, {
-        logger: createLogger({ level: 'debug', decisions: 'info', write: (line) => logLines.push(line) }),
-      });
-      upstream = await startEchoUpstream();
-      const servicePort = Number(new URL(service.url).port);
+      fleet = await startSignInService({ port, mode, redisUrl: redis.url, tokenTtlSeconds: TOKEN_TTL });
+      ({ op, upstream, appOrigin } = fleet);
       nginx = await startNginx({
-        servicePort,
+        servicePort: fleet.servicePort,
         upstreamPort: upstream.port,
         port,
-        block: (listen) => signInBlock(listen, servicePort, upstream.port),
+        block: (listen) => signInBlock(listen, fleet.servicePort, upstream.port),
       });
       revocations = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
       await revocations.ready;
     });
     after(async () => {
       await nginx?.stop();
-      await upstream?.close();
-      await service?.close();
+      await fleet?.close();
       await revocations?.close();
-      await op?.close();
       await redis?.stop();
     });
 
