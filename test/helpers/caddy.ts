@@ -19,6 +19,10 @@ export const CADDY = '/usr/bin/caddy';
 export interface CaddyOptions {
   servicePort: number;
   upstreamPort: number;
+  /** Listen on this port (default: a free one). */
+  port?: number;
+  /** The site block (default: the documented one under "Caddy"). */
+  block?: (port: number) => string;
 }
 
 export interface Caddy {
@@ -41,13 +45,13 @@ export function caddySiteBlock(options: CaddyOptions & { port: number }): string
 /** Start Caddy with the documented site block. */
 export async function startCaddy(options: CaddyOptions): Promise<Caddy> {
   const dir = await mkdtemp(join(tmpdir(), 'cognito-jwt-caddy-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const caddyfile = `{
   admin off
   auto_https off
 }
 
-${caddySiteBlock({ ...options, port })}
+${options.block ? options.block(port) : caddySiteBlock({ ...options, port })}
 `;
   const file = join(dir, 'Caddyfile');
   await writeFile(file, caddyfile);
