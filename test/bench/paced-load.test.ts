@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { pacedLoad, quantile } from '../../bench/paced-load.ts';
+import { answerEnd, pacedLoad, quantile } from '../../bench/paced-load.ts';
 
 test('quantile takes the nearest rank', () => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -11,6 +11,18 @@ test('quantile takes the nearest rank', () => {
   assert.equal(quantile(values, 1), 100);
   assert.equal(quantile([7], 0.99), 7);
   assert.ok(Number.isNaN(quantile([], 0.5)));
+});
+
+test('answerEnd finds where an answer ends: by Content-Length, by the last chunk, or not yet', () => {
+  const sized = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 401';
+  assert.deepEqual(answerEnd(sized), { end: sized.indexOf('HTTP/1.1 401'), status: '200' });
+  assert.equal(answerEnd('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok'), undefined);
+  assert.equal(answerEnd('HTTP/1.1 200 OK\r\nContent-Le'), undefined);
+  const chunked =
+    'HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n1\r\n}\r\n0\r\n\r\n';
+  assert.deepEqual(answerEnd(`${chunked}HTTP`), { end: chunked.length, status: '401' });
+  assert.equal(answerEnd(chunked.slice(0, -2)), undefined);
+  assert.deepEqual(answerEnd('HTTP/1.1 204 No Content\r\n\r\n'), { end: 27, status: '204' });
 });
 
 // The two properties that make the latency figure honest, each with a server that shows it.
