@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -17,19 +17,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import express from 'express';
-import { chromium } from 'playwright-core';
 import { cognitoSignIn } from '../../src/adapters/express.ts';
 import { RevocationList } from '../../src/revocation/index.ts';
 import { CognitoSession, type SessionOptions } from '../../src/session/index.ts';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.ts';
 import { startCognitoProvider, type TestCognitoProvider } from '../helpers/oidc-provider.ts';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
 import { type SessionProcess, startSessionProcess } from '../helpers/session-process.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'browser-test-secret-of-more-than-32-characters';
 const TOKEN_TTL = 8;
 
-const available = existsSync(CHROMIUM) && existsSync('/usr/bin/certutil') && existsSync('/usr/bin/openssl');
+const available = chromiumAvailable;
 const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-browser-'));
 let redis: RedisServer;
 let op: TestCognitoProvider;
@@ -176,37 +175,7 @@ test('chromium signs in over TLS, reads a page and the API, lives past token exp
   skip: !available && 'chromium, certutil or openssl missing',
   timeout: 60_000,
 }, async () => {
-  // The browser's own HOME holds an NSS database that trusts the test CA.
-  const home = join(dir, 'home');
-  const nss = join(home, '.pki', 'nssdb');
-  mkdirSync(nss, { recursive: true });
-  execFileSync('certutil', ['-d', `sql:${nss}`, '-N', '--empty-password']);
-  execFileSync('certutil', [
-    '-d',
-    `sql:${nss}`,
-    '-A',
-    '-t',
-    'C,,',
-    '-n',
-    'cognito-jwt-test-ca',
-    '-i',
-    join(dir, 'ca.crt'),
-  ]);
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    env: { ...process.env, HOME: home },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const context = await launchChromium(dir, join(dir, 'ca.crt'));
   try {
     const page = await context.newPage();
     op.signInAs({ sub: 'browser-user', groups: ['users'], email: 'b@example.com' });
