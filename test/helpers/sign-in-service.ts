@@ -1,8 +1,8 @@
 /**
  * The parts behind a proxy in the sign-in tests through `serve`: the Cognito-like provider, the
  * service with a `session` block (sessions in Redis or in the cookie), and an echo upstream. The
- * app's public origin is `http://localhost:<port>`, the port the proxy (or the service itself)
- * answers on; the provider knows its callback and sign-out URLs.
+ * app's public origin is `http://localhost:<port>` (or `https://` behind a TLS proxy), the port
+ * the proxy (or the service itself) answers on; the provider knows its callback and sign-out URLs.
  *
  * ```ts
  * const fleet = await startSignInService({ port, mode: 'redis', redisUrl: redis.url });
@@ -19,6 +19,11 @@ import { SECRET } from './session-app.ts';
 export interface SignInServiceOptions {
   /** The port of the app's public origin, `http://localhost:<port>`. */
   port: number;
+  /**
+   * The proxy answers over TLS: the origin is `https://localhost:<port>`, without the development
+   * switch, so the cookie is `__Host-session` with `Secure`, as shipped.
+   */
+  https?: boolean;
   /** Sessions in Redis (`store`) or in the sealed cookie. */
   mode: 'redis' | 'cookie';
   /** The Redis of the revocation list (and of the session store in `redis` mode). */
@@ -41,7 +46,7 @@ export interface SignInService {
 
 /** `/admin/**` asks for the `admins` group; every other path a signed-in user. */
 export async function startSignInService(options: SignInServiceOptions): Promise<SignInService> {
-  const appOrigin = `http://localhost:${options.port}`;
+  const appOrigin = `${options.https === true ? 'https' : 'http'}://localhost:${options.port}`;
   const logLines: string[] = [];
   const op = await startCognitoProvider({
     callbackUrls: [`${appOrigin}/oauth2/callback`],
@@ -70,7 +75,7 @@ export async function startSignInService(options: SignInServiceOptions): Promise
           clientSecret: op.clientSecret,
           appOrigin,
           secrets: [SECRET],
-          insecureLocalhost: true,
+          insecureLocalhost: options.https !== true,
           refreshMarginSeconds: 60,
           ...(options.mode === 'redis' ? { store: { redis: { url: options.redisUrl } } } : {}),
         },
