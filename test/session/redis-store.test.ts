@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createClient } from 'redis';
 import { ConfigError } from '../../src/errors.ts';
 import {
   CognitoSession,
@@ -179,6 +182,37 @@ describe('sessions kept in Redis: two processes share them', () => {
     }
     assert.equal(answer.status, 401);
     assert.equal(((await answer.json()) as { code: string }).code, 'ERR_SESSION_ENDED');
+  });
+
+  // The durability rule the revocation list keeps: a sign-out is never undone by Redis losing
+  // writes. Here Redis comes back from a snapshot taken before the sign-out, so the ended session
+  // is in the store again; the revocation list (whose mirrors restore what a store forgot) still
+  // refuses its tokens in a process that never saw the sign-out.
+  test('a signed-out session that Redis brings back from an older snapshot stays refused', async () => {
+    const b = await signIn('store-user-8');
+    const old = asRequest(b);
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      await raw.sendCommand(['SAVE']); // dump.rdb now holds the live session
+    } finally {
+      await raw.quit();
+    }
+    await b.request('/auth/sign-out', { method: 'POST', headers: { origin: fixture.appOrigin } });
+    assert.deepEqual(await other.listSessions('store-user-8'), []);
+    await redis.kill();
+    await redis.restart(); // loads dump.rdb: the session is back
+    try {
+      let listed = await other.listSessions('store-user-8').catch(() => undefined);
+      for (let i = 0; i < 100 && listed === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        listed = await other.listSessions('store-user-8').catch(() => undefined);
+      }
+      assert.equal(listed?.length, 1, 'the snapshot brought the ended session back');
+      await rejectsCode(other.read(old), 'ERR_TOKEN_REVOKED');
+    } finally {
+      await rm(join(redis.dir, 'dump.rdb'), { force: true });
+    }
   });
 });
 
