@@ -16,14 +16,20 @@ import { type SignInService, startSignInService } from '../helpers/sign-in-servi
 
 /** The documented site block on the test's ports; the cookie has no `__Host-` prefix on http://localhost. */
 function signInBlock(port: number, servicePort: number, upstreamPort: number): string {
-  return substitute(serviceDocBlock('Sign-in with Caddy', 'caddyfile'), [
-    ['app.example.com {', `http://127.0.0.1:${port} {`],
-    ['reverse_proxy /oauth2/* 127.0.0.1:9180', `reverse_proxy /oauth2/* 127.0.0.1:${servicePort}`],
-    ['forward_auth 127.0.0.1:9180 {', `forward_auth 127.0.0.1:${servicePort} {`],
-    ['reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${upstreamPort}`],
-    ['__Host-session', 'session'],
-  ]);
+  // Every session-cookie name loses its `__Host-` prefix.
+  return substitute(
+    serviceDocBlock('Sign-in with Caddy', 'caddyfile').replaceAll('__Host-session', 'session'),
+    [
+      ['app.example.com {', `http://127.0.0.1:${port} {`],
+      ['reverse_proxy /oauth2/* 127.0.0.1:9180', `reverse_proxy /oauth2/* 127.0.0.1:${servicePort}`],
+      ['forward_auth 127.0.0.1:9180 {', `forward_auth 127.0.0.1:${servicePort} {`],
+      ['reverse_proxy 127.0.0.1:8080', `reverse_proxy 127.0.0.1:${upstreamPort}`],
+    ],
+  );
 }
+
+/** Enough groups in both tokens to make a session in the cookie two chunks. */
+const MANY_GROUPS = Array.from({ length: 25 }, (_, i) => `a-rather-long-group-name-${i}`);
 
 for (const mode of ['redis', 'cookie'] as const)
   describe(`sign-in through Caddy and serve, sessions in the ${mode}`, () => {
@@ -50,10 +56,10 @@ for (const mode of ['redis', 'cookie'] as const)
 
     const browser = () => new ScriptedBrowser(fleet.appOrigin, caddy.origin);
     const lastSeen = (): EchoedRequest => fleet.upstream.requests.at(-1) as EchoedRequest;
-    const signIn = async (sub: string) => {
+    const signIn = async (sub: string, groups: string[] = ['users']) => {
       const b = browser();
       b.jar(fleet.appOrigin).set('theme', 'dark');
-      fleet.op.signInAs({ sub, groups: ['users'], email: `${sub}@example.com` });
+      fleet.op.signInAs({ sub, groups, email: `${sub}@example.com` });
       const first = await b.request('/page?x=1&y=2');
       assert.equal(first.status, 302, caddy.output());
       assert.equal(first.headers.get('location'), '/oauth2/start?rd=/page?x=1&y=2');
@@ -74,6 +80,16 @@ for (const mode of ['redis', 'cookie'] as const)
       assert.doesNotMatch(String(seen.headers.cookie ?? ''), /session/);
       assert.match(String(seen.headers.cookie ?? ''), /theme=dark/);
     });
+
+    if (mode === 'cookie')
+      test('a session cut into two cookies: the upstream gets neither chunk', async () => {
+        const b = await signIn(`${mode}-user-chunks`, MANY_GROUPS);
+        const chunks = [...b.jar(fleet.appOrigin).keys()].filter((name) => name.startsWith('session.'));
+        assert.deepEqual(chunks.sort(), ['session.0', 'session.1']);
+        const seen = lastSeen();
+        assert.doesNotMatch(String(seen.headers.cookie ?? ''), /session/);
+        assert.match(String(seen.headers.cookie ?? ''), /theme=dark/);
+      });
 
     test('a route rule refuses a signed-in user without the group: 403, and the upstream is not asked', async () => {
       const b = await signIn(`${mode}-user-2`);

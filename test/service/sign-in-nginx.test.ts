@@ -18,15 +18,17 @@ import { type SignInService, startSignInService } from '../helpers/sign-in-servi
 
 /** The documented block on the test's ports; the cookie has no `__Host-` prefix on http://localhost. */
 function signInBlock(port: number, servicePort: number, upstreamPort: number): string {
-  return substitute(serviceDocBlock('Sign-in with nginx', 'nginx'), [
+  // Every session-cookie name loses its `__Host-` prefix.
+  return substitute(serviceDocBlock('Sign-in with nginx', 'nginx').replaceAll('__Host-session', 'session'), [
     ['server 127.0.0.1:9180;', `server 127.0.0.1:${servicePort};`],
     ['listen 80;', `listen 127.0.0.1:${port};`],
     ['proxy_pass http://127.0.0.1:8080;', `proxy_pass http://127.0.0.1:${upstreamPort};`],
-    ['__Host-session', 'session'],
   ]);
 }
 
 const TOKEN_TTL = 4;
+/** Enough groups in both tokens to make a session in the cookie two chunks. */
+const MANY_GROUPS = Array.from({ length: 25 }, (_, i) => `a-rather-long-group-name-${i}`);
 
 for (const mode of ['redis', 'cookie'] as const)
   describe(`sign-in through nginx and serve, sessions in the ${mode}`, () => {
@@ -90,6 +92,16 @@ for (const mode of ['redis', 'cookie'] as const)
         assert.deepEqual(names, ['session.0']);
       }
     });
+
+    if (mode === 'cookie')
+      test('a session cut into two cookies: the upstream gets neither chunk', async () => {
+        const b = await signIn(`${mode}-user-chunks`, MANY_GROUPS);
+        const chunks = [...b.jar(appOrigin).keys()].filter((name) => name.startsWith('session.'));
+        assert.deepEqual(chunks.sort(), ['session.0', 'session.1']);
+        const seen = lastSeen();
+        assert.doesNotMatch(String(seen.headers.cookie ?? ''), /session\./);
+        assert.match(String(seen.headers.cookie ?? ''), /theme=dark/);
+      });
 
     test('the session lives past the access token expiry (a refresh in the auth request)', async () => {
       const b = await signIn(`${mode}-user-2`);
