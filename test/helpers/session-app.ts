@@ -30,6 +30,27 @@ export interface SessionFixture {
   close(): Promise<void>;
 }
 
+/** The options of a session of this provider and app (what another process would configure). */
+function sessionOptionsFor(op: TestCognitoProvider, appOrigin: string): SessionOptions {
+  return {
+    domain: op.origin,
+    clientId: op.clientId,
+    clientSecret: op.clientSecret,
+    verifier: { userPoolId: op.userPoolId, clientId: op.clientId, tokenUse: 'access', issuer: op.issuer },
+    appOrigin,
+    secrets: [SECRET],
+    insecureLocalhost: true,
+  };
+}
+
+/** Another process's session for the fixture's provider and app: shares nothing unless told (`overrides`). */
+export function otherSession(
+  fixture: SessionFixture,
+  overrides: Partial<SessionOptions> = {},
+): CognitoSession {
+  return new CognitoSession({ ...sessionOptionsFor(fixture.op, fixture.appOrigin), ...overrides });
+}
+
 /** Start the provider and an Express app: `/` and `/page` are pages, `/api/*` the API, `/health` public. */
 export async function startSessionApp(
   options: {
@@ -53,13 +74,7 @@ export async function startSessionApp(
   let offset = 0;
   const revocations = new RevocationList({ store: 'memory' });
   const session = new CognitoSession({
-    domain: op.origin,
-    clientId: op.clientId,
-    clientSecret: op.clientSecret,
-    verifier: { userPoolId: op.userPoolId, clientId: op.clientId, tokenUse: 'access', issuer: op.issuer },
-    appOrigin,
-    secrets: [SECRET],
-    insecureLocalhost: true,
+    ...sessionOptionsFor(op, appOrigin),
     revocationList: revocations,
     clock: () => Date.now() + offset * 1000,
     ...options.session,

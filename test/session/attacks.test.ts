@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RevocationList } from '../../src/revocation/index.ts';
 import { CognitoSession, type SessionOptions } from '../../src/session/index.ts';
-import { SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
+import {
+  SECRET,
+  type SessionFixture,
+  otherSession as sharedOtherSession,
+  startSessionApp,
+} from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
 
 let fixture: SessionFixture;
@@ -44,23 +49,7 @@ async function code(response: Response): Promise<string> {
   return ((await response.json()) as { code: string }).code;
 }
 
-function otherSession(overrides: Partial<SessionOptions> = {}): CognitoSession {
-  return new CognitoSession({
-    domain: fixture.op.origin,
-    clientId: fixture.op.clientId,
-    clientSecret: fixture.op.clientSecret,
-    verifier: {
-      userPoolId: fixture.op.userPoolId,
-      clientId: fixture.op.clientId,
-      tokenUse: 'access',
-      issuer: fixture.op.issuer,
-    },
-    appOrigin: fixture.appOrigin,
-    secrets: [SECRET],
-    insecureLocalhost: true,
-    ...overrides,
-  });
-}
+const otherSession = (overrides: Partial<SessionOptions> = {}) => sharedOtherSession(fixture, overrides);
 
 const reading = (cookie: string) => ({
   method: 'GET',

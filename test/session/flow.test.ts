@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CognitoSession } from '../../src/session/index.ts';
-import { SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
+import { otherSession, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
 
 for (const newOriginJtiOnRefresh of [false, true])
@@ -101,21 +100,7 @@ for (const newOriginJtiOnRefresh of [false, true])
           'this process knows',
         );
         // Another process (a new session object) shares only the revocation list with this one.
-        const other = new CognitoSession({
-          domain: fixture.op.origin,
-          clientId: fixture.op.clientId,
-          clientSecret: fixture.op.clientSecret,
-          verifier: {
-            userPoolId: fixture.op.userPoolId,
-            clientId: fixture.op.clientId,
-            tokenUse: 'access',
-            issuer: fixture.op.issuer,
-          },
-          appOrigin: fixture.appOrigin,
-          secrets: [SECRET],
-          insecureLocalhost: true,
-          revocationList: fixture.revocations,
-        });
+        const other = otherSession(fixture, { revocationList: fixture.revocations });
         const read = other.read({
           method: 'GET',
           url: '/api/me',

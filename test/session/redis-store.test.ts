@@ -13,7 +13,7 @@ import {
 } from '../../src/session/index.ts';
 import { rejectsCode } from '../helpers/assert-error.ts';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
-import { SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
+import { otherSession, SECRET, type SessionFixture, startSessionApp } from '../helpers/session-app.ts';
 import { ScriptedBrowser } from '../helpers/sign-in-client.ts';
 
 describe('sessions kept in Redis: two processes share them', () => {
@@ -30,19 +30,7 @@ describe('sessions kept in Redis: two processes share them', () => {
     storeA = await openRedisSessionStore({ url: redis.url });
     storeB = await openRedisSessionStore({ url: redis.url });
     fixture = await startSessionApp({ session: { store: storeA } });
-    other = new CognitoSession({
-      domain: fixture.op.origin,
-      clientId: fixture.op.clientId,
-      clientSecret: fixture.op.clientSecret,
-      verifier: {
-        userPoolId: fixture.op.userPoolId,
-        clientId: fixture.op.clientId,
-        tokenUse: 'access',
-        issuer: fixture.op.issuer,
-      },
-      appOrigin: fixture.appOrigin,
-      secrets: [SECRET],
-      insecureLocalhost: true,
+    other = otherSession(fixture, {
       revocationList: fixture.revocations,
       store: storeB,
       clock: () => Date.now() + otherOffset * 1000,
