@@ -9,35 +9,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startFleet } from '../../bench/revocation-fleet.ts';
-import { decodeUnverified } from '../../src/index.ts';
 import { RevocationList } from '../../src/revocation/index.ts';
-import { buildJwks, generateKeyPair, mintAccessToken } from '../../src/testing/index.ts';
+import {
+  clusterFleetSettings,
+  ENTRIES,
+  HEARTBEAT_MS,
+  mint,
+  originJti,
+  REVOKED,
+  sleep,
+} from '../helpers/cluster-fleet.ts';
 import { startRedisCluster } from '../helpers/redis-cluster.ts';
-
-const POOL = 'eu-west-1_ClusterPool';
-const CLIENT = 'client-1';
-const key = generateKeyPair();
-const issuer = `https://cognito-idp.eu-west-1.amazonaws.com/${POOL}`;
-const mint = () => mintAccessToken({ key, issuer, clientId: CLIENT });
-const originJti = (token: string) => decodeUnverified(token).payload.origin_jti as string;
-const REVOKED = 'ERR_TOKEN_REVOKED';
-const ENTRIES = '{cognito-jwt:revocation}:entries';
-const HEARTBEAT_MS = 100;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('Redis Cluster failover: SIGKILL of the slot master just after a revocation; mirrors restore what the replica lacks', async (t) => {
   const cluster = await startRedisCluster();
   t.after(() => cluster.stop());
-  const settings = {
-    redisUrl: cluster.urls[0],
-    redisCluster: cluster.urls,
-    userPoolId: POOL,
-    clientId: CLIENT,
-    jwks: buildJwks(key),
-    onUnavailable: 'reject',
-    heartbeatMs: HEARTBEAT_MS,
-    maxStalenessMs: 1_000,
-  };
+  const settings = clusterFleetSettings(cluster.urls);
+
   const early = await startFleet(3, settings);
   t.after(() => early.stop());
   const revoke = async (token: string) => {
