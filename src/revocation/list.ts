@@ -342,6 +342,7 @@ export class RevocationList {
       applySession: (originJti, expiresAt, now) => this.#mirror.applySession(originJti, expiresAt, now),
       entries: () => this.#mirror.entries(),
       size: () => this.#mirror.size,
+      reserve: (entries) => this.#mirror.reserve(entries),
       sweep: (at) => this.#mirror.sweep(at),
       confirmed: (at) => this.#confirm(at),
       failed: (error) => {

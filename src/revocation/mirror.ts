@@ -1,5 +1,6 @@
 import type { RevocationEntry } from './entries.ts';
 import { poolIdOfIssuer } from './entries.ts';
+import { SessionTable } from './session-table.ts';
 
 /** The claims a revocation check reads; verified `CognitoClaims` have them all. */
 export interface RevocationClaims {
@@ -49,7 +50,7 @@ interface PoolLoad {
 }
 
 /**
- * The in-memory copy of a revocation list that answers every check: two maps, no I/O. Entries are
+ * The in-memory copy of a revocation list that answers every check: a table of sessions and a map of users, no I/O. Entries are
  * only ever added or made longer-lived here, and only {@link sweep} removes them, when they expire:
  * a store that lost its data (a Redis restart without persistence) cannot un-revoke anything.
  *
@@ -60,7 +61,7 @@ interface PoolLoad {
  */
 export class RevocationMirror {
   /** origin_jti → expiry (epoch ms). */
-  readonly #sessions = new Map<string, number>();
+  readonly #sessions = new SessionTable();
   /** pool id → sub → cut-off. Two levels, so a check builds no string. */
   readonly #users = new Map<string, Map<string, Cutoff>>();
   #userCount = 0;
@@ -82,6 +83,11 @@ export class RevocationMirror {
 
   get size(): number {
     return this.#sessions.size + this.#userCount;
+  }
+
+  /** Make room for `entries` sessions at once (a full read knows how many are coming). */
+  reserve(entries: number): void {
+    this.#sessions.reserve(entries);
   }
 
   /** Entries held per pool (`''`: sessions revoked without their pool), and each pool's level. */
@@ -179,14 +185,7 @@ export class RevocationMirror {
 
   /** Drop the entries whose expiry has passed; returns how many. */
   sweep(now: number): number {
-    let dropped = 0;
-    for (const [originJti, expiresAt] of this.#sessions) {
-      if (expiresAt <= now) {
-        this.#sessions.delete(originJti);
-        this.#uncountSession(originJti);
-        dropped++;
-      }
-    }
+    let dropped = this.#sessions.deleteExpired(now, (originJti) => this.#uncountSession(originJti));
     for (const [pool, bySub] of this.#users) {
       for (const [sub, cutoff] of bySub) {
         if (cutoff.expiresAt <= now) {
@@ -223,7 +222,7 @@ export class RevocationMirror {
    * (it stands for entries the store holds), nor is it counted in {@link size}.
    */
   *entries(): IterableIterator<RevocationEntry> {
-    for (const [originJti, expiresAt] of this.#sessions) {
+    for (const [originJti, expiresAt] of this.#sessions.entries()) {
       const owner = this.#owners.get(originJti);
       yield owner === undefined
         ? { kind: 'session', originJti, expiresAt }

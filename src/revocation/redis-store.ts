@@ -499,6 +499,8 @@ export class RedisStore implements RevocationStore {
     const created = await this.#send(['SET', this.#keys.epoch, randomUUID(), 'NX'], { timeout });
     if (created !== null) this.#createdEpoch = true;
     const state = await this.#state();
+    // The digest ends with the member count: room for them all, before the first page arrives.
+    this.#sink.reserve(Number(state.digest.slice(state.digest.indexOf(':') + 1)) || 0);
     // Pages by rank from the latest expiry down. Members are only ever removed from the bottom
     // (expired ones) and new ones mostly land at the top, so a change during the read can make a page
     // repeat a member, never skip one; a member added meanwhile also arrives as a message.

@@ -18,6 +18,8 @@ export interface MirrorSink {
   entries(): Iterable<RevocationEntry>;
   /** How many entries the mirror holds. */
   size(): number;
+  /** About this many entries are coming (a full read): make room for them at once. */
+  reserve(entries: number): void;
   /** Drop the mirror's entries expired at `at` (epoch ms). */
   sweep(at: number): void;
   /** The mirror held every change the store had made as of `at` (epoch ms). */

@@ -1,0 +1,255 @@
+/**
+ * The revoked sessions of a mirror: `origin_jti` → expiry (epoch ms). Cognito's `origin_jti` is a
+ * lowercase UUID, so those are held as 16 bytes in typed arrays (an open-addressing table with
+ * linear probing), not as a string key of a `Map`: a mirror of a million revoked sessions then
+ * costs 32 bytes a slot (two slots an entry at most) instead of a string and a map entry each, fills in a fraction of the time,
+ * and gives the garbage collector nothing to trace. Any other spelling of an id (another issuer's,
+ * upper case) is kept exactly as given in a `Map`, so no two ids are ever confused.
+ */
+
+/** Slots at first; the table doubles when it is half full. */
+const INITIAL_CAPACITY = 1024;
+/**
+ * Numbers per slot: the expiry, then the UUID's 32 hex digits as three integers of 11, 11 and 10
+ * digits (at most 44 bits, exact in a double). One array, 32 bytes a slot: a lookup touches one
+ * cache line.
+ */
+const STRIDE = 4;
+/** A free slot's expiry: an expiry is always a positive time. */
+const EMPTY = 0;
+const DASH = 0x2d;
+/** The most entries {@link SessionTable.reserve} makes room for in one go (256 MB of slots). */
+const MAX_RESERVED = 4_000_000;
+/** Where the hex digits of a lowercase UUID sit, dashes skipped. */
+const DIGITS = [...'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'].flatMap((char, i) => (char === 'x' ? [i] : []));
+
+export class SessionTable {
+  #slots = new Float64Array(INITIAL_CAPACITY * STRIDE);
+  #capacity = INITIAL_CAPACITY;
+  #mask = INITIAL_CAPACITY - 1;
+  #used = 0;
+  /** Ids that are not a lowercase UUID. */
+  readonly #others = new Map<string, number>();
+  /** The key parts of the id last parsed by {@link #parse}: scratch, so a lookup allocates nothing. */
+  #k0 = 0;
+  #k1 = 0;
+  #k2 = 0;
+  /** The id of the last lookup, and its {@link #find} answer, until the table next changes. */
+  #lastId: string | undefined;
+  #lastSlot = -1;
+  /** Per table: slots cannot be chosen from outside by picking ids. */
+  readonly #seed = (Math.random() * 0x1_0000_0000) | 0;
+
+  get size(): number {
+    return this.#used + this.#others.size;
+  }
+
+  /** Make room for `entries` in all without growing again (a full read knows how many are coming). */
+  reserve(entries: number): void {
+    // A count from outside (the store's): beyond a few million, let the entries themselves grow it.
+    const wanted = Math.min(entries, MAX_RESERVED);
+    let capacity = this.#capacity;
+    while (wanted * 2 > capacity) capacity *= 2;
+    if (capacity > this.#capacity) this.#grow(capacity);
+  }
+
+  /** The expiry held for `id`, or `undefined`. */
+  get(id: string): number | undefined {
+    if (!this.#parse(id)) return this.#others.get(id);
+    const slot = this.#lookUp(id);
+    return slot < 0 ? undefined : this.#slots[slot * STRIDE];
+  }
+
+  has(id: string): boolean {
+    if (!this.#parse(id)) return this.#others.has(id);
+    return this.#lookUp(id) >= 0;
+  }
+
+  /** Hold `id` until `expiresAt` (a positive epoch-ms time), replacing what was held. */
+  set(id: string, expiresAt: number): void {
+    // A set right after a get of the same id (the mirror's add) reuses that lookup.
+    let slot = id === this.#lastId ? this.#lastSlot : this.#parse(id) ? this.#lookUp(id) : Number.NaN;
+    this.#lastId = undefined;
+    if (Number.isNaN(slot)) {
+      this.#others.set(id, expiresAt);
+      return;
+    }
+    if (slot < 0 && (this.#used + 1) * 2 > this.#capacity) {
+      this.#grow(this.#capacity * 2);
+      slot = this.#find();
+    }
+    const at = (slot < 0 ? -slot - 1 : slot) * STRIDE;
+    if (slot < 0) {
+      this.#slots[at + 1] = this.#k0;
+      this.#slots[at + 2] = this.#k1;
+      this.#slots[at + 3] = this.#k2;
+      this.#used++;
+    }
+    this.#slots[at] = expiresAt;
+  }
+
+  delete(id: string): boolean {
+    if (!this.#parse(id)) return this.#others.delete(id);
+    const slot = this.#lookUp(id);
+    if (slot < 0) return false;
+    this.#free(slot);
+    return true;
+  }
+
+  /**
+   * Drop every entry that expires at or before `now`, telling `dropped` each id; returns how many.
+   * Walks the slots in place, each cluster from its start, so an entry moved back into a freed slot
+   * is looked at there. Only a dropped entry's id is spelled out.
+   */
+  deleteExpired(now: number, dropped: (id: string) => void): number {
+    let count = 0;
+    for (const [id, expiresAt] of this.#others) {
+      if (expiresAt <= now) {
+        this.#others.delete(id);
+        dropped(id);
+        count++;
+      }
+    }
+    if (this.#used === 0) return count;
+    const slots = this.#slots;
+    // Half full at most, so a free slot exists: start after it, and no cluster wraps past the start.
+    let start = 0;
+    while (slots[start * STRIDE] !== EMPTY) start++;
+    for (let step = 1; step <= this.#capacity; step++) {
+      const slot = (start + step) & this.#mask;
+      const expiresAt = slots[slot * STRIDE] as number;
+      if (expiresAt === EMPTY || expiresAt > now) continue;
+      const id = this.#idAt(slot);
+      this.#free(slot);
+      dropped(id);
+      count++;
+      // The slot may now hold the next entry of its cluster: look at it again.
+      if (slots[slot * STRIDE] !== EMPTY) step--;
+    }
+    return count;
+  }
+
+  /** Every id held, with its expiry. */
+  *entries(): IterableIterator<[id: string, expiresAt: number]> {
+    yield* this.#others;
+    for (let slot = 0; slot < this.#capacity; slot++) {
+      const expiresAt = this.#slots[slot * STRIDE] as number;
+      if (expiresAt !== EMPTY) yield [this.#idAt(slot), expiresAt];
+    }
+  }
+
+  /**
+   * Read a lowercase UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`) into the key parts; `false` for
+   * any other string, which leaves the last id's parts alone.
+   */
+  #parse(id: string): boolean {
+    if (
+      id.length !== 36 ||
+      id.charCodeAt(8) !== DASH ||
+      id.charCodeAt(13) !== DASH ||
+      id.charCodeAt(18) !== DASH ||
+      id.charCodeAt(23) !== DASH
+    ) {
+      return false;
+    }
+    const k0 = hexDigits(id, 0, 11);
+    const k1 = hexDigits(id, 11, 22);
+    const k2 = hexDigits(id, 22, 32);
+    if (k0 < 0 || k1 < 0 || k2 < 0) return false;
+    this.#k0 = k0;
+    this.#k1 = k1;
+    this.#k2 = k2;
+    return true;
+  }
+
+  /** {@link #find}, remembered for `id` (whose parts {@link #parse} just read). */
+  #lookUp(id: string): number {
+    this.#lastId = id;
+    this.#lastSlot = this.#find();
+    return this.#lastSlot;
+  }
+
+  /** The slot holding the parsed id, or `-slot - 1` for the free slot where it would go. */
+  #find(): number {
+    const k0 = this.#k0;
+    const k1 = this.#k1;
+    const k2 = this.#k2;
+    const slots = this.#slots;
+    let slot = this.#home(k0, k1, k2);
+    for (;;) {
+      const at = slot * STRIDE;
+      if (slots[at] === EMPTY) return -slot - 1;
+      if (slots[at + 1] === k0 && slots[at + 2] === k1 && slots[at + 3] === k2) return slot;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  #home(k0: number, k1: number, k2: number): number {
+    // Each part is below 2^44: its low 32 bits (`| 0`) and the rest (`/ 2^32`) both go in.
+    let h = Math.imul((k0 | 0) ^ this.#seed, 0x9e3779b1);
+    h = Math.imul(h ^ (k0 / 0x1_0000_0000) ^ (k1 | 0) ^ (h >>> 15), 0x85ebca77);
+    h = Math.imul(h ^ (k1 / 0x1_0000_0000) ^ (k2 | 0) ^ (h >>> 13), 0xc2b2ae3d);
+    h = Math.imul(h ^ (k2 / 0x1_0000_0000) ^ (h >>> 16), 0x27d4eb2f);
+    return (h ^ (h >>> 15)) & this.#mask;
+  }
+
+  /** Empty `slot`, moving back the later entries of its cluster that would no longer be found. */
+  #free(slot: number): void {
+    this.#lastId = undefined;
+    const slots = this.#slots;
+    let hole = slot;
+    let next = slot;
+    for (;;) {
+      next = (next + 1) & this.#mask;
+      const at = next * STRIDE;
+      if (slots[at] === EMPTY) break;
+      const home = this.#home(slots[at + 1] as number, slots[at + 2] as number, slots[at + 3] as number);
+      // The entry stays when its home lies cyclically in (hole, next]: it is still reachable.
+      const reachable = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+      if (reachable) continue;
+      slots.copyWithin(hole * STRIDE, at, at + STRIDE);
+      hole = next;
+    }
+    slots[hole * STRIDE] = EMPTY;
+    this.#used--;
+  }
+
+  #grow(capacity: number): void {
+    this.#lastId = undefined;
+    const old = this.#slots;
+    const slots = new Float64Array(capacity * STRIDE);
+    this.#slots = slots;
+    this.#capacity = capacity;
+    this.#mask = capacity - 1;
+    for (let at = 0; at < old.length; at += STRIDE) {
+      if (old[at] === EMPTY) continue;
+      let slot = this.#home(old[at + 1] as number, old[at + 2] as number, old[at + 3] as number);
+      while (slots[slot * STRIDE] !== EMPTY) slot = (slot + 1) & this.#mask;
+      slots.set(old.subarray(at, at + STRIDE), slot * STRIDE);
+    }
+  }
+
+  /** The id in `slot`, spelled as it was given. */
+  #idAt(slot: number): string {
+    const at = slot * STRIDE;
+    const digits =
+      (this.#slots[at + 1] as number).toString(16).padStart(11, '0') +
+      (this.#slots[at + 2] as number).toString(16).padStart(11, '0') +
+      (this.#slots[at + 3] as number).toString(16).padStart(10, '0');
+    return `${digits.slice(0, 8)}-${digits.slice(8, 12)}-${digits.slice(12, 16)}-${digits.slice(16, 20)}-${digits.slice(20)}`;
+  }
+}
+
+/** The UUID's hex digits `from` to `to` (dashes skipped) as one integer; -1 when one is not lowercase hex. */
+function hexDigits(id: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const code = id.charCodeAt(DIGITS[i] as number);
+    let digit: number;
+    if (code >= 0x30 && code <= 0x39) digit = code - 0x30;
+    else if (code >= 0x61 && code <= 0x66) digit = code - 0x57;
+    else return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { SessionTable } from '../../src/revocation/session-table.ts';
+
+/** A small deterministic generator, so a failing sequence can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) | 0;
+    return (state >>> 8) / 0x100_0000;
+  };
+}
+
+function sorted(table: SessionTable): [string, number][] {
+  return [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+describe('SessionTable', () => {
+  test('agrees with a Map through a long random sequence of adds, deletes, sweeps and reserves', () => {
+    const next = random(7);
+    const uuids = Array.from({ length: 3_000 }, () => randomUUID());
+    // Ids the table must keep apart from the UUIDs they resemble: held exactly as given.
+    const others = [
+      ...uuids.slice(0, 50).map((id) => id.toUpperCase()),
+      ...uuids.slice(50, 60).map((id) => `${id.slice(0, 8)}_${id.slice(9)}`),
+      ...uuids.slice(60, 70).map((id) => `${id}0`),
+      'not-a-uuid',
+      '',
+      'é'.repeat(36),
+    ];
+    const ids = [...uuids, ...others];
+    const table = new SessionTable();
+    const model = new Map<string, number>();
+    let now = 1_000;
+    for (let step = 0; step < 40_000; step++) {
+      const id = ids[Math.floor(next() * ids.length)] as string;
+      const roll = next();
+      if (roll < 0.55) {
+        const expiresAt = now + 1 + Math.floor(next() * 500);
+        // The mirror's own pattern: a lookup, then a set of the same id.
+        assert.equal(table.get(id), model.get(id));
+        table.set(id, expiresAt);
+        model.set(id, expiresAt);
+      } else if (roll < 0.8) {
+        assert.equal(table.delete(id), model.delete(id));
+      } else if (roll < 0.98) {
+        assert.equal(table.has(id), model.has(id));
+      } else if (roll < 0.995) {
+        now += Math.floor(next() * 200);
+        const dropped: string[] = [];
+        table.deleteExpired(now, (gone) => dropped.push(gone));
+        const expected = [...model].filter(([, expiresAt]) => expiresAt <= now).map(([gone]) => gone);
+        for (const gone of expected) model.delete(gone);
+        assert.deepEqual(dropped.sort(), expected.sort());
+      } else {
+        table.reserve(Math.floor(next() * 8_000));
+      }
+      assert.equal(table.size, model.size);
+      if (step % 5_000 === 0) {
+        assert.deepEqual(sorted(table), [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+    }
+    for (const id of ids) assert.equal(table.get(id), model.get(id), id);
+  });
+
+  test('a full table of one expiry empties in one sweep, and every id comes back spelled as given', () => {
+    const table = new SessionTable();
+    const ids = Array.from({ length: 20_000 }, () => randomUUID());
+    for (const id of ids) table.set(id, 5);
+    assert.deepEqual(
+      sorted(table).map(([id]) => id),
+      [...ids].sort(),
+    );
+    const dropped: string[] = [];
+    assert.equal(
+      table.deleteExpired(5, (id) => dropped.push(id)),
+      20_000,
+    );
+    assert.equal(table.size, 0);
+    assert.deepEqual(dropped.sort(), [...ids].sort());
+  });
+
+  test('a half-full table loses no entry as others leave, whichever clusters (wrapping ones too) they sit in', () => {
+    const next = random(11);
+    for (let table = 0; table < 20; table++) {
+      // 512 ids in the first 1 024 slots: long clusters, some wrapping past the last slot.
+      const sessions = new SessionTable();
+      const ids = Array.from({ length: 512 }, () => randomUUID());
+      for (const id of ids) sessions.set(id, 1);
+      while (ids.length > 0) {
+        const [gone] = ids.splice(Math.floor(next() * ids.length), 1);
+        assert.ok(sessions.delete(gone as string));
+        for (const id of ids) assert.ok(sessions.has(id), 'an entry moved out of reach');
+      }
+      assert.equal(sessions.size, 0);
+    }
+  });
+
+  test('a lookup of a string that is almost a UUID does not disturb the set that follows it', () => {
+    const table = new SessionTable();
+    const id = randomUUID();
+    assert.equal(table.get(id), undefined);
+    // Parsed part of the way, then refused: the words of `id` must survive it.
+    assert.equal(table.has(`${id.slice(0, 35)}G`), false);
+    table.set(id, 10);
+    assert.equal(table.get(id), 10);
+    assert.equal(table.has(`${id.slice(0, 35)}G`), false);
+    assert.deepEqual([...table.entries()], [[id, 10]]);
+  });
+
+  test('any 36-character string is either found exactly or not at all (fast-check)', () => {
+    const table = new SessionTable();
+    const held = randomUUID();
+    table.set(held, 1);
+    fc.assert(
+      fc.property(fc.string({ minLength: 36, maxLength: 36, unit: 'binary' }), (id) => {
+        assert.equal(table.has(id), id === held);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        assert.equal(table.has(id), id === held);
+        table.set(id, 2);
+        assert.equal(table.get(id), 2);
+        assert.ok(table.delete(id));
+      }),
+    );
+    assert.deepEqual([...table.entries()], [[held, 1]]);
+  });
+});
