@@ -35,13 +35,22 @@ export interface CapacityReport {
   folded: number;
 }
 
+/** The sessions held of one user, with their owner: the session table keeps its `index` beside each. */
+interface UserSessions {
+  readonly index: number;
+  readonly pool: string;
+  readonly sub: string;
+  /** Their origin_jti: one string for the usual one session, a set for more. */
+  ids: string | Set<string>;
+}
+
 /** One pool's entries: its count, and its users' sessions (to fold them). */
 interface PoolLoad {
   entries: number;
   level: CapacityLevel;
   folded: number;
-  /** sub → the origin_jti of each of the user's sessions held. */
-  sessionsBySub: Map<string, Set<string>>;
+  /** sub → the user's sessions held. */
+  sessionsBySub: Map<string, UserSessions>;
   /**
    * Overflow: every token of the pool issued at or before `seconds` is refused, until `expiresAt`
    * (the latest expiry of an entry the mirror could not hold).
@@ -69,8 +78,12 @@ export class RevocationMirror {
   readonly #subsByIssuer = new Map<string, Map<string, Cutoff> | null>();
   /** pool id (or {@link NO_POOL}) → its load against the cap. */
   readonly #pools = new Map<string, PoolLoad>();
-  /** origin_jti → its pool and sub, for owned sessions (to uncount them when they expire or fold). */
-  readonly #owners = new Map<string, { pool: string; sub: string }>();
+  /**
+   * The owned sessions' users, by the index the table keeps beside each session (to uncount a
+   * session when it expires or folds); freed indexes are reused.
+   */
+  readonly #owners: (UserSessions | undefined)[] = [undefined];
+  readonly #freeOwners: number[] = [];
   /** Pools in overflow: their pool-wide cut-offs (checked only while there is one). */
   readonly #overflows = new Map<string, Cutoff>();
   readonly #cap: number;
@@ -153,16 +166,22 @@ export class RevocationMirror {
         return false;
       }
     }
-    this.#sessions.set(originJti, expiresAt);
     load.entries++;
-    if (owner !== undefined) {
-      this.#owners.set(originJti, { pool, sub: owner.sub });
-      let sessions = load.sessionsBySub.get(owner.sub);
+    if (owner === undefined) {
+      this.#sessions.set(originJti, expiresAt);
+    } else {
+      const sessions = load.sessionsBySub.get(owner.sub);
       if (sessions === undefined) {
-        sessions = new Set();
-        load.sessionsBySub.set(owner.sub, sessions);
+        const index = this.#freeOwners.pop() ?? this.#owners.length;
+        const added: UserSessions = { index, pool, sub: owner.sub, ids: originJti };
+        this.#owners[index] = added;
+        load.sessionsBySub.set(owner.sub, added);
+        this.#sessions.set(originJti, expiresAt, index);
+      } else {
+        if (typeof sessions.ids === 'string') sessions.ids = new Set([sessions.ids]);
+        sessions.ids.add(originJti);
+        this.#sessions.set(originJti, expiresAt, sessions.index);
       }
-      sessions.add(originJti);
     }
     this.#review(pool, load);
     return true;
@@ -185,7 +204,9 @@ export class RevocationMirror {
 
   /** Drop the entries whose expiry has passed; returns how many. */
   sweep(now: number): number {
-    let dropped = this.#sessions.deleteExpired(now, (originJti) => this.#uncountSession(originJti));
+    let dropped = this.#sessions.deleteExpired(now, (originJti, owner) =>
+      this.#uncountSession(originJti, owner),
+    );
     for (const [pool, bySub] of this.#users) {
       for (const [sub, cutoff] of bySub) {
         if (cutoff.expiresAt <= now) {
@@ -222,8 +243,8 @@ export class RevocationMirror {
    * (it stands for entries the store holds), nor is it counted in {@link size}.
    */
   *entries(): IterableIterator<RevocationEntry> {
-    for (const [originJti, expiresAt] of this.#sessions.entries()) {
-      const owner = this.#owners.get(originJti);
+    for (const [originJti, expiresAt, index] of this.#sessions.entries()) {
+      const owner = this.#owners[index];
       yield owner === undefined
         ? { kind: 'session', originJti, expiresAt }
         : { kind: 'session', originJti, expiresAt, owner: { userPoolId: owner.pool, sub: owner.sub } };
@@ -278,17 +299,28 @@ export class RevocationMirror {
     const load = this.#pools.get(pool);
     const sessions = load?.sessionsBySub.get(sub);
     if (load === undefined || sessions === undefined) return;
-    for (const originJti of sessions) {
+    for (const originJti of idsOf(sessions)) {
       const expiresAt = this.#sessions.get(originJti);
       if (expiresAt !== undefined && expiresAt <= cutoff.expiresAt) {
         this.#sessions.delete(originJti);
-        this.#owners.delete(originJti);
-        sessions.delete(originJti);
+        this.#forget(load, sessions, originJti);
         load.entries--;
         load.folded++;
       }
     }
-    if (sessions.size === 0) load.sessionsBySub.delete(sub);
+  }
+
+  /** `originJti` is no longer held: off its user's sessions, and the user off the pool when none are left. */
+  #forget(load: PoolLoad, sessions: UserSessions, originJti: string): void {
+    if (typeof sessions.ids !== 'string') {
+      sessions.ids.delete(originJti);
+      if (sessions.ids.size > 0) return;
+    } else if (sessions.ids !== originJti) {
+      return;
+    }
+    load.sessionsBySub.delete(sessions.sub);
+    this.#owners[sessions.index] = undefined;
+    this.#freeOwners.push(sessions.index);
   }
 
   /**
@@ -300,7 +332,7 @@ export class RevocationMirror {
     const before = load.entries;
     for (const [sub, sessions] of [...load.sessionsBySub]) {
       // Every token of these sessions was issued before now: one cut-off at this second refuses them all.
-      if (sessions.size >= 2) this.#applyFold(pool, sub, Math.ceil(now / 1000), 0);
+      if (typeof sessions.ids !== 'string') this.#applyFold(pool, sub, Math.ceil(now / 1000), 0);
     }
     if (load.entries < before) this.#publish(pool, load, 'full');
     return load.entries < this.#cap;
@@ -314,7 +346,8 @@ export class RevocationMirror {
   #applyFold(pool: string, sub: string, seconds: number, expiresAt: number): void {
     let latest = expiresAt;
     const load = this.#load(pool);
-    for (const originJti of load.sessionsBySub.get(sub) ?? []) {
+    const sessions = load.sessionsBySub.get(sub);
+    for (const originJti of sessions === undefined ? [] : idsOf(sessions)) {
       latest = Math.max(latest, this.#sessions.get(originJti) ?? 0);
     }
     let bySub = this.#users.get(pool);
@@ -372,19 +405,16 @@ export class RevocationMirror {
     if (load !== undefined) load.entries--;
   }
 
-  #uncountSession(originJti: string): void {
-    const owner = this.#owners.get(originJti);
-    if (owner === undefined) {
+  #uncountSession(originJti: string, owner: number): void {
+    const sessions = this.#owners[owner];
+    if (sessions === undefined) {
       this.#uncount(NO_POOL);
       return;
     }
-    this.#owners.delete(originJti);
-    const load = this.#pools.get(owner.pool);
+    const load = this.#pools.get(sessions.pool);
     if (load === undefined) return;
     load.entries--;
-    const sessions = load.sessionsBySub.get(owner.sub);
-    sessions?.delete(originJti);
-    if (sessions?.size === 0) load.sessionsBySub.delete(owner.sub);
+    this.#forget(load, sessions, originJti);
   }
 
   /** Publish a change of level: up at 80 %, at the cap and at overflow; down once back under 80 %. */
@@ -414,6 +444,11 @@ export class RevocationMirror {
     this.#subsByIssuer.set(issuer, bySub);
     return bySub;
   }
+}
+
+/** A user's session ids, one or many. */
+function idsOf(sessions: UserSessions): Iterable<string> {
+  return typeof sessions.ids === 'string' ? [sessions.ids] : [...sessions.ids];
 }
 
 /** Inclusive at one-second resolution; a token without a numeric iat cannot prove it is newer. */

@@ -2,7 +2,7 @@
  * The revoked sessions of a mirror: `origin_jti` → expiry (epoch ms). Cognito's `origin_jti` is a
  * lowercase UUID, so those are held as 16 bytes in typed arrays (an open-addressing table with
  * linear probing), not as a string key of a `Map`: a mirror of a million revoked sessions then
- * costs 32 bytes a slot (two slots an entry at most) instead of a string and a map entry each, fills in a fraction of the time,
+ * costs 40 bytes a slot (two slots an entry at most) instead of a string and a map entry each, fills in a fraction of the time,
  * and gives the garbage collector nothing to trace. Any other spelling of an id (another issuer's,
  * upper case) is kept exactly as given in a `Map`, so no two ids are ever confused.
  */
@@ -10,15 +10,15 @@
 /** Slots at first; the table doubles when it is half full. */
 const INITIAL_CAPACITY = 1024;
 /**
- * Numbers per slot: the expiry, then the UUID's 32 hex digits as three integers of 11, 11 and 10
- * digits (at most 44 bits, exact in a double). One array, 32 bytes a slot: a lookup touches one
- * cache line.
+ * Numbers per slot: the expiry, the UUID's 32 hex digits as three integers of 11, 11 and 10 digits
+ * (at most 44 bits, exact in a double), and the owner (a number the caller gives, 0 for none). One
+ * array, 40 bytes a slot: a lookup touches one cache line or two.
  */
-const STRIDE = 4;
+const STRIDE = 5;
 /** A free slot's expiry: an expiry is always a positive time. */
 const EMPTY = 0;
 const DASH = 0x2d;
-/** The most entries {@link SessionTable.reserve} makes room for in one go (256 MB of slots). */
+/** The most entries {@link SessionTable.reserve} makes room for in one go (320 MB of slots). */
 const MAX_RESERVED = 4_000_000;
 /** Where the hex digits of a lowercase UUID sit, dashes skipped. */
 const DIGITS = [...'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'].flatMap((char, i) => (char === 'x' ? [i] : []));
@@ -28,8 +28,9 @@ export class SessionTable {
   #capacity = INITIAL_CAPACITY;
   #mask = INITIAL_CAPACITY - 1;
   #used = 0;
-  /** Ids that are not a lowercase UUID. */
+  /** Ids that are not a lowercase UUID, and the owners of those that have one. */
   readonly #others = new Map<string, number>();
+  readonly #otherOwners = new Map<string, number>();
   /** The key parts of the id last parsed by {@link #parse}: scratch, so a lookup allocates nothing. */
   #k0 = 0;
   #k1 = 0;
@@ -65,13 +66,24 @@ export class SessionTable {
     return this.#lookUp(id) >= 0;
   }
 
-  /** Hold `id` until `expiresAt` (a positive epoch-ms time), replacing what was held. */
-  set(id: string, expiresAt: number): void {
+  /** The owner given with `id` when it was added, or 0 (none, or not held). */
+  ownerOf(id: string): number {
+    if (!this.#parse(id)) return this.#otherOwners.get(id) ?? 0;
+    const slot = this.#lookUp(id);
+    return slot < 0 ? 0 : (this.#slots[slot * STRIDE + 4] as number);
+  }
+
+  /**
+   * Hold `id` until `expiresAt` (a positive epoch-ms time), replacing what was held; `owner` (a
+   * positive integer) is kept with it when given, and otherwise left as it was (0 for a new id).
+   */
+  set(id: string, expiresAt: number, owner?: number): void {
     // A set right after a get of the same id (the mirror's add) reuses that lookup.
     let slot = id === this.#lastId ? this.#lastSlot : this.#parse(id) ? this.#lookUp(id) : Number.NaN;
     this.#lastId = undefined;
     if (Number.isNaN(slot)) {
       this.#others.set(id, expiresAt);
+      if (owner !== undefined) this.#otherOwners.set(id, owner);
       return;
     }
     if (slot < 0 && (this.#used + 1) * 2 > this.#capacity) {
@@ -83,13 +95,18 @@ export class SessionTable {
       this.#slots[at + 1] = this.#k0;
       this.#slots[at + 2] = this.#k1;
       this.#slots[at + 3] = this.#k2;
+      this.#slots[at + 4] = 0;
       this.#used++;
     }
     this.#slots[at] = expiresAt;
+    if (owner !== undefined) this.#slots[at + 4] = owner;
   }
 
   delete(id: string): boolean {
-    if (!this.#parse(id)) return this.#others.delete(id);
+    if (!this.#parse(id)) {
+      this.#otherOwners.delete(id);
+      return this.#others.delete(id);
+    }
     const slot = this.#lookUp(id);
     if (slot < 0) return false;
     this.#free(slot);
@@ -97,16 +114,19 @@ export class SessionTable {
   }
 
   /**
-   * Drop every entry that expires at or before `now`, telling `dropped` each id; returns how many.
+   * Drop every entry that expires at or before `now`, telling `dropped` each id and its owner;
+   * returns how many.
    * Walks the slots in place, each cluster from its start, so an entry moved back into a freed slot
    * is looked at there. Only a dropped entry's id is spelled out.
    */
-  deleteExpired(now: number, dropped: (id: string) => void): number {
+  deleteExpired(now: number, dropped: (id: string, owner: number) => void): number {
     let count = 0;
     for (const [id, expiresAt] of this.#others) {
       if (expiresAt <= now) {
+        const owner = this.#otherOwners.get(id) ?? 0;
         this.#others.delete(id);
-        dropped(id);
+        this.#otherOwners.delete(id);
+        dropped(id, owner);
         count++;
       }
     }
@@ -120,8 +140,9 @@ export class SessionTable {
       const expiresAt = slots[slot * STRIDE] as number;
       if (expiresAt === EMPTY || expiresAt > now) continue;
       const id = this.#idAt(slot);
+      const owner = slots[slot * STRIDE + 4] as number;
       this.#free(slot);
-      dropped(id);
+      dropped(id, owner);
       count++;
       // The slot may now hold the next entry of its cluster: look at it again.
       if (slots[slot * STRIDE] !== EMPTY) step--;
@@ -129,12 +150,13 @@ export class SessionTable {
     return count;
   }
 
-  /** Every id held, with its expiry. */
-  *entries(): IterableIterator<[id: string, expiresAt: number]> {
-    yield* this.#others;
+  /** Every id held, with its expiry and owner. */
+  *entries(): IterableIterator<[id: string, expiresAt: number, owner: number]> {
+    for (const [id, expiresAt] of this.#others) yield [id, expiresAt, this.#otherOwners.get(id) ?? 0];
     for (let slot = 0; slot < this.#capacity; slot++) {
-      const expiresAt = this.#slots[slot * STRIDE] as number;
-      if (expiresAt !== EMPTY) yield [this.#idAt(slot), expiresAt];
+      const at = slot * STRIDE;
+      const expiresAt = this.#slots[at] as number;
+      if (expiresAt !== EMPTY) yield [this.#idAt(slot), expiresAt, this.#slots[at + 4] as number];
     }
   }
 
@@ -225,7 +247,8 @@ export class SessionTable {
       if (old[at] === EMPTY) continue;
       let slot = this.#home(old[at + 1] as number, old[at + 2] as number, old[at + 3] as number);
       while (slots[slot * STRIDE] !== EMPTY) slot = (slot + 1) & this.#mask;
-      slots.set(old.subarray(at, at + STRIDE), slot * STRIDE);
+      const to = slot * STRIDE;
+      for (let i = 0; i < STRIDE; i++) slots[to + i] = old[at + i] as number;
     }
   }
 

@@ -14,7 +14,9 @@ function random(seed: number): () => number {
 }
 
 function sorted(table: SessionTable): [string, number][] {
-  return [...table.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...table.entries()]
+    .map(([id, expiresAt]): [string, number] => [id, expiresAt])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 describe('SessionTable', () => {
@@ -59,7 +61,10 @@ describe('SessionTable', () => {
       }
       assert.equal(table.size, model.size);
       if (step % 5_000 === 0) {
-        assert.deepEqual(sorted(table), [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        assert.deepEqual(
+          sorted(table),
+          [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        );
       }
     }
     for (const id of ids) assert.equal(table.get(id), model.get(id), id);
@@ -98,6 +103,27 @@ describe('SessionTable', () => {
     }
   });
 
+  test('an owner stays with its id through updates, moves and growth, and is told when the id expires', () => {
+    const table = new SessionTable();
+    const ids = [...Array.from({ length: 3_000 }, () => randomUUID()), 'not-a-uuid', 'ABC'];
+    ids.forEach((id, i) => {
+      table.set(id, 10 + (i % 2), i + 1);
+    });
+    // An update without an owner keeps it.
+    for (const id of ids) table.set(id, (table.get(id) as number) + 100);
+    ids.forEach((id, i) => {
+      assert.equal(table.ownerOf(id), i + 1);
+    });
+    assert.equal(table.ownerOf(randomUUID()), 0);
+    const told = new Map<string, number>();
+    table.deleteExpired(110, (id, owner) => told.set(id, owner));
+    ids.forEach((id, i) => {
+      if (i % 2 === 0) assert.equal(told.get(id), i + 1);
+      else assert.equal(table.ownerOf(id), i + 1);
+    });
+    for (const [id, , owner] of table.entries()) assert.equal(owner, ids.indexOf(id) + 1);
+  });
+
   test('a lookup of a string that is almost a UUID does not disturb the set that follows it', () => {
     const table = new SessionTable();
     const id = randomUUID();
@@ -107,7 +133,7 @@ describe('SessionTable', () => {
     table.set(id, 10);
     assert.equal(table.get(id), 10);
     assert.equal(table.has(`${id.slice(0, 35)}G`), false);
-    assert.deepEqual([...table.entries()], [[id, 10]]);
+    assert.deepEqual([...table.entries()], [[id, 10, 0]]);
   });
 
   test('any 36-character string is either found exactly or not at all (fast-check)', () => {
@@ -127,6 +153,6 @@ describe('SessionTable', () => {
         assert.ok(table.delete(id));
       }),
     );
-    assert.deepEqual([...table.entries()], [[held, 1]]);
+    assert.deepEqual([...table.entries()], [[held, 1, 0]]);
   });
 });
