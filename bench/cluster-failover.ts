@@ -14,8 +14,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createRedisCluster } from '../src/net/redis-cluster.ts';
+import { redisSocket } from '../src/net/redis-connection.ts';
 import { RevocationList } from '../src/revocation/index.ts';
-import { createRedisCluster } from '../src/revocation/redis-store.ts';
 import { startRedisCluster } from '../test/helpers/redis-cluster.ts';
 
 const PREFIX = '{cognito-jwt:revocation}:';
@@ -50,20 +51,8 @@ export async function measureFailover(topologyRefreshMs: number): Promise<Failov
     maxStalenessMs: 1_000,
   });
   const subscriber = createRedisCluster(
-    {
-      url: cluster.urls[0] as string,
-      keyPrefix: PREFIX,
-      connectTimeoutMs: TIMEOUT_MS,
-      commandTimeoutMs: TIMEOUT_MS,
-      heartbeatMs: 100,
-      reconcileIntervalMs: 60_000,
-      staleAfterMs: 1_000,
-      cluster: { rootNodes: cluster.urls, topologyRefreshMs },
-    },
-    {
-      connectTimeout: TIMEOUT_MS,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
-    },
+    { rootNodes: cluster.urls, topologyRefreshMs },
+    redisSocket(TIMEOUT_MS),
   );
   subscriber.on('error', () => {}); // it reconnects by itself; the round times it
   const round: FailoverRound = {

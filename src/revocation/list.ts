@@ -1,5 +1,11 @@
 import { CognitoJwtError, ConfigError } from '../errors.ts';
 import {
+  isMissingPackage,
+  type RedisClusterOptions,
+  type RedisOptionsPlace,
+  resolveRedisTarget,
+} from '../net/redis-connection.ts';
+import {
   checkFunction,
   checkNumber,
   checkOptions,
@@ -45,29 +51,6 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** Deadline for one command (a revocation, a heartbeat). Default 2 000 ms. */
   commandTimeoutMs?: number;
-}
-
-/**
- * How a Redis Cluster is reached.
- *
- * ```ts
- * new RevocationList({
- *   redis: { cluster: { rootNodes: ['rediss://user:secret@clustercfg.my-cache.abc123.use1.cache.amazonaws.com:6379'] } },
- *   onUnavailable: 'reject',
- * });
- * ```
- */
-export interface RedisClusterOptions {
-  /**
-   * Seed nodes, `redis://` or `rediss://` (all alike); one configuration endpoint is enough. The
-   * first one's TLS and credentials apply to every node the client discovers.
-   */
-  rootNodes: string[];
-  /**
-   * How long after a node stops answering the client reads the cluster's topology again, so the first
-   * write after a failover goes to the promoted replica. Default 500 ms (node-redis's own is 5 000).
-   */
-  topologyRefreshMs?: number;
 }
 
 /**
@@ -151,6 +134,8 @@ const OPTION_KEYS = optionKeys<AllOptions>('RevocationList options', {
   maxEntriesPerPool: true,
   clock: true,
 });
+/** Where a list's Redis options sit, for the messages of the checks it shares with the session store. */
+const REDIS_PLACE: RedisOptionsPlace = { path: 'redis.', owner: 'redis', prefix: 'RevocationList: ' };
 const REDIS_KEYS = optionKeys<RedisStoreOptions>('redis options', {
   url: true,
   cluster: true,
@@ -318,9 +303,9 @@ export class RevocationList {
     this.#trusted = false;
     checkOptions(REDIS_KEYS, all.redis, 'RevocationList: ');
     const redis = all.redis as RedisStoreOptions;
-    const cluster = redis.cluster === undefined ? undefined : clusterSettings(redis);
+    const { url, cluster } = resolveRedisTarget(redis, REDIS_PLACE);
     const settings: ResolvedRedisSettings = {
-      url: cluster ? (cluster.rootNodes[0] as string) : redisUrl(redis.url),
+      url,
       keyPrefix:
         redis.keyPrefix === undefined
           ? cluster
@@ -630,16 +615,6 @@ async function loadRedisStore(): Promise<typeof import('./redis-store.ts')> {
 export const REDIS_PACKAGE_MISSING =
   "the Redis revocation store needs the 'redis' package (node-redis 5 or 6), an optional peer dependency of cognito-jwt: npm install redis";
 
-/** Whether `error` is Node's failure to find `name` (an ESM import or a require). */
-export function isMissingPackage(error: unknown, name: string): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    typeof message === 'string' &&
-    (message.includes(`'${name}'`) || message.includes(`"${name}"`))
-  );
-}
-
 /**
  * Throws {@link ConfigError} naming `npm install redis` when the `redis` package cannot be loaded
  * (for `serve --check`, the service at start and the CLI).
@@ -701,33 +676,6 @@ function interval(name: string, value: unknown, fallback: number): number {
     : checkNumber(name, value, { min: 1, max: 2 ** 31 - 1, integer: true });
 }
 
-const CLUSTER_KEYS = optionKeys<RedisClusterOptions>('redis.cluster options', {
-  rootNodes: true,
-  topologyRefreshMs: true,
-});
-
-/** `redis.cluster`, checked: seed URLs alike in scheme, and no `url` beside it. */
-function clusterSettings(redis: RedisStoreOptions): { rootNodes: string[]; topologyRefreshMs: number } {
-  if (redis.url !== undefined) {
-    throw new ConfigError('redis takes url (one node) or cluster (a Redis Cluster), not both');
-  }
-  checkOptions(CLUSTER_KEYS, redis.cluster, 'RevocationList: ');
-  const cluster = redis.cluster as RedisClusterOptions;
-  if (!Array.isArray(cluster.rootNodes) || cluster.rootNodes.length === 0) {
-    throw new ConfigError(
-      `redis.cluster.rootNodes must be a non-empty array of redis:// or rediss:// URLs, got ${typeName(cluster.rootNodes)}`,
-    );
-  }
-  const rootNodes = cluster.rootNodes.map((url, i) => redisUrl(url, `redis.cluster.rootNodes[${i}]`));
-  if (new Set(rootNodes.map((url) => new URL(url).protocol)).size > 1) {
-    throw new ConfigError('redis.cluster.rootNodes mix redis:// and rediss://: a cluster is all TLS or none');
-  }
-  return {
-    rootNodes,
-    topologyRefreshMs: interval('redis.cluster.topologyRefreshMs', cluster.topologyRefreshMs, 500),
-  };
-}
-
 /** On a cluster the prefix must hold a `{…}` hash tag: every key of the list then sits in one slot. */
 function clusterPrefix(value: unknown): string {
   const prefix = checkId('redis.keyPrefix', value);
@@ -741,22 +689,6 @@ function clusterPrefix(value: unknown): string {
   return prefix;
 }
 
-function redisUrl(value: unknown, name = 'redis.url'): string {
-  if (value === undefined) throw new ConfigError('redis needs url (one node) or cluster: { rootNodes }');
-  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string, got ${typeName(value)}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name} is not a valid URL (expected redis://host:port or rediss://host:port)`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(
-      `${name} must start with redis:// or rediss://, got ${JSON.stringify(url.protocol)}`,
-    );
-  }
-  return value;
-}
-
+export type { RedisClusterOptions };
 /** The option keys `RevocationList` checks (read by the service config schema). */
 export { OPTION_KEYS as REVOCATION_OPTION_KEYS, REDIS_KEYS as REDIS_OPTION_KEYS };

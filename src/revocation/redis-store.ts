@@ -32,8 +32,10 @@
  * docs/design/revocation-durability.md for the argument.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient, createCluster, RESP_TYPES } from 'redis';
+import { createClient, RESP_TYPES } from 'redis';
 import { CognitoJwtError } from '../errors.ts';
+import { createRedisCluster, type RedisClusterClient } from '../net/redis-cluster.ts';
+import { type ResolvedRedisCluster, redisSocket } from '../net/redis-connection.ts';
 import {
   decodeEntry,
   decodeMember,
@@ -57,7 +59,7 @@ export interface ResolvedRedisSettings {
    * Redis Cluster: the seed nodes (`url` is the first) and how soon after a node stops answering the
    * client reads the topology again. Absent: one node (or a primary with replicas) at `url`.
    */
-  cluster?: { rootNodes: string[]; topologyRefreshMs: number };
+  cluster?: ResolvedRedisCluster;
 }
 
 // KEYS: entries, version, epoch, digest. ARGV: channel, prune margin (ms), an epoch id for a store
@@ -129,7 +131,7 @@ const PAGE = 10_000;
 const PAGES_IN_FLIGHT = 4;
 
 type Client = ReturnType<typeof createClient>;
-type Cluster = ReturnType<typeof createCluster>;
+type Cluster = RedisClusterClient;
 /** One command, routed (on a cluster) to the master of the list's slot; `bytes`: blob strings as Buffers. */
 type Send = (args: string[], options: { timeout: number }, bytes?: boolean) => Promise<unknown>;
 
@@ -202,12 +204,9 @@ export class RedisStore implements RevocationStore {
       digest: `${prefix}digest`,
       channel: `${prefix}changes:2`,
     };
-    const socket = {
-      connectTimeout: settings.connectTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
-    };
+    const socket = redisSocket(settings.connectTimeoutMs);
     if (settings.cluster) {
-      const cluster = createRedisCluster(settings, socket);
+      const cluster = createRedisCluster(settings.cluster, socket);
       this.#cluster = cluster;
       this.#client = undefined;
       this.#subscriber = undefined;
@@ -721,30 +720,4 @@ function repeatsAtTop(page: readonly Buffer[], previousLast: Buffer): number {
   const limit = Math.min(page.length, 1_000);
   for (let i = 0; i < limit; i++) if ((page[i] as Buffer).equals(previousLast)) return i + 1;
   return 0;
-}
-
-/**
- * The cluster client. Discovered nodes take the seed's TLS and credentials (`defaults`): ElastiCache
- * and MemoryDB announce their nodes by host name, and a TLS-only service refuses a plain connection.
- * After a node stops answering, the client reads the topology again within `topologyRefreshMs`
- * (node-redis waits 5 s by default), so the first write after a failover finds the promoted replica.
- * (Exported for bench/cluster-failover.ts, which times this client's sharded subscription.)
- */
-export function createRedisCluster(
-  settings: ResolvedRedisSettings,
-  socket: { connectTimeout: number; reconnectStrategy: (retries: number) => number },
-): Cluster {
-  const cluster = settings.cluster as NonNullable<ResolvedRedisSettings['cluster']>;
-  const seed = new URL(cluster.rootNodes[0] as string);
-  const tls = seed.protocol === 'rediss:';
-  return createCluster({
-    rootNodes: cluster.rootNodes.map((url) => ({ url })),
-    defaults: {
-      ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
-      ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
-      disableOfflineQueue: true,
-      socket: tls ? { ...socket, tls: true as const } : socket,
-    },
-    topologyRefreshOnReconnectionAttemptStrategy: cluster.topologyRefreshMs,
-  });
 }

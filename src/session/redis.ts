@@ -5,7 +5,7 @@
  */
 import { ConfigError, describeValue } from '../errors.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
-import { isMissingPackage } from '../revocation/list.ts';
+import { isMissingPackage } from '../net/redis-connection.ts';
 import type { ResolvedSessionStoreSettings, SessionStore } from './store.ts';
 
 /** Options of {@link openRedisSessionStore}. */
