@@ -17,6 +17,7 @@
  * ```
  */
 
+export type { RedisClusterOptions } from '../net/redis-connection.ts';
 export type { SessionOptions, SessionPaths, SessionVerifier } from './config.ts';
 export { CHUNK_VALUE_LENGTH, MAX_COOKIE_BYTES } from './cookies.ts';
 export { SessionError } from './errors.ts';

@@ -9,11 +9,14 @@
  * - `{prefix}{sub}:lock:{sid}`: the refresh lock (SET NX PX): one refresh per session across
  *   processes.
  * Every key of a user holds the same `{sub}` hash tag: on Redis Cluster they share a slot, so each
- * script is single-slot.
+ * script and each multi-key command (the DEL of `endAll`) is single-slot, and is routed by its first
+ * key. No command spans users: `list` and `endAll` read one user's index, then that user's sessions.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { CognitoJwtError } from '../errors.ts';
+import { createRedisCluster, type RedisClusterClient } from '../net/redis-cluster.ts';
+import { redisSocket } from '../net/redis-connection.ts';
 import type {
   ResolvedSessionStoreSettings,
   SessionStore,
@@ -70,21 +73,31 @@ function tag(sub: string): string {
 
 /** Sessions in Redis; see the module comment for the layout. */
 export class RedisSessionStore implements SessionStore {
-  readonly #client: Client;
+  /** One node's client, or the cluster's. */
+  readonly #client: Client | RedisClusterClient;
+  /** Sends one command; on a cluster, to the master of `key`'s slot (never a replica: no stale reads). */
+  readonly #route: (key: string, args: string[], timeout: number) => Promise<unknown>;
   readonly #settings: ResolvedSessionStoreSettings;
-  readonly #connected: Promise<unknown>;
+  #connected: Promise<unknown>;
+  #closed = false;
 
   constructor(settings: ResolvedSessionStoreSettings) {
     this.#settings = settings;
-    this.#client = createClient({
-      url: settings.url,
-      // A read must fail at once while Redis is away (503), not wait in a queue.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: settings.connectTimeoutMs,
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2_000),
-      },
-    }) as Client;
+    const socket = redisSocket(settings.connectTimeoutMs);
+    if (settings.cluster) {
+      const cluster = createRedisCluster(settings.cluster, socket);
+      this.#client = cluster;
+      this.#route = (key, args, timeout) => cluster.sendCommand(key, false, args, { timeout });
+    } else {
+      const client = createClient({
+        url: settings.url,
+        // A read must fail at once while Redis is away (503), not wait in a queue.
+        disableOfflineQueue: true,
+        socket,
+      }) as Client;
+      this.#client = client;
+      this.#route = (_key, args, timeout) => client.sendCommand(args, { timeout });
+    }
     // node-redis throws on an 'error' without a listener; it reconnects by itself.
     this.#client.on('error', () => {});
     this.#connected = this.#client.connect();
@@ -101,10 +114,12 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
+  /** One command; its first key (`EVAL script numkeys key…`, else `COMMAND key…`) picks the slot. */
   async #send(args: string[]): Promise<unknown> {
+    const firstKey = (args[0] === 'EVAL' ? args[3] : args[1]) as string;
     try {
-      await this.#connected;
-      return await this.#client.sendCommand(args, { timeout: this.#settings.commandTimeoutMs });
+      await this.#connect();
+      return await this.#route(firstKey, args, this.#settings.commandTimeoutMs);
     } catch (cause) {
       throw new CognitoJwtError(
         'ERR_SESSION_STORE_UNAVAILABLE',
@@ -112,6 +127,19 @@ export class RedisSessionStore implements SessionStore {
         { cause },
       );
     }
+  }
+
+  /**
+   * The connection. A single-node client retries by itself; a cluster client whose seed nodes all
+   * failed closes again, so the next command asks them anew.
+   */
+  #connect(): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error('the session store is closed'));
+    if (!this.#client.isOpen) {
+      this.#connected = this.#client.connect();
+      this.#connected.catch(() => {});
+    }
+    return this.#connected;
   }
 
   async create(sub: string, sid: string, session: StoredSession, createdAt: number, endsAt: number) {
@@ -214,6 +242,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     // A client still trying to connect (Redis away) never settles `connect()`: destroy it instead.
     if (this.#client.isReady) {
       try {

@@ -4,14 +4,24 @@
  * client, and a missing package is named with the command that installs it.
  */
 import { ConfigError, describeValue } from '../errors.ts';
+import {
+  isMissingPackage,
+  type RedisClusterOptions,
+  type RedisOptionsPlace,
+  resolveRedisTarget,
+} from '../net/redis-connection.ts';
 import { checkNumber, checkOptions, optionKeys } from '../options.ts';
-import { isMissingPackage } from '../net/redis-connection.ts';
 import type { ResolvedSessionStoreSettings, SessionStore } from './store.ts';
 
 /** Options of {@link openRedisSessionStore}. */
 export interface RedisSessionStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
-  url: string;
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. Leave it out with `cluster`. */
+  url?: string;
+  /**
+   * A Redis Cluster (ElastiCache or MemoryDB in cluster mode, ElastiCache Serverless) instead of `url`,
+   * as the revocation list takes it. Each user's keys share one slot; users spread over the shards.
+   */
+  cluster?: RedisClusterOptions;
   /**
    * Start of every key. Default `cognito-jwt:session:`. Each user's keys then carry the user as a
    * `{…}` hash tag (`cognito-jwt:session:{sub}:…`), so they share one Redis Cluster slot.
@@ -25,6 +35,7 @@ export interface RedisSessionStoreOptions {
 
 export const REDIS_SESSION_STORE_KEYS = optionKeys<RedisSessionStoreOptions>('session store options', {
   url: true,
+  cluster: true,
   keyPrefix: true,
   connectTimeoutMs: true,
   commandTimeoutMs: true,
@@ -34,14 +45,16 @@ export const REDIS_SESSION_STORE_KEYS = optionKeys<RedisSessionStoreOptions>('se
 export const SESSION_REDIS_PACKAGE_MISSING =
   "the Redis session store needs the 'redis' package (node-redis 5 or 6), an optional peer dependency of cognito-jwt: npm install redis";
 
+/** Where the store's options sit, for the messages of the checks it shares with the revocation list. */
+const REDIS_PLACE: RedisOptionsPlace = { path: '', owner: 'the Redis session store', prefix: '' };
+
 /** Check the options now (nothing connects); every mistake is a {@link ConfigError}. */
 export function resolveRedisSessionStore(options: RedisSessionStoreOptions): ResolvedSessionStoreSettings {
-  if (options === undefined) throw new ConfigError('the Redis session store needs its options: { url }');
-  checkOptions(REDIS_SESSION_STORE_KEYS, options);
-  const url = options.url;
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url) || !URL.canParse(url)) {
-    throw new ConfigError('url must be a redis:// or rediss:// URL');
+  if (options === undefined) {
+    throw new ConfigError('the Redis session store needs its options: { url } or { cluster: { rootNodes } }');
   }
+  checkOptions(REDIS_SESSION_STORE_KEYS, options);
+  const target = resolveRedisTarget(options, REDIS_PLACE);
   const keyPrefix = options.keyPrefix ?? 'cognito-jwt:session:';
   // The user's hash tag must be the first {…} of every key: the prefix may hold no brace.
   if (typeof keyPrefix !== 'string' || !/^[\w:.-]{0,64}$/.test(keyPrefix)) {
@@ -52,7 +65,7 @@ export function resolveRedisSessionStore(options: RedisSessionStoreOptions): Res
   const ms = (name: string, value: unknown, fallback: number) =>
     value === undefined ? fallback : checkNumber(name, value, { min: 1, max: 600_000, integer: true });
   return {
-    url,
+    ...target,
     keyPrefix,
     connectTimeoutMs: ms('connectTimeoutMs', options.connectTimeoutMs, 5_000),
     commandTimeoutMs: ms('commandTimeoutMs', options.commandTimeoutMs, 2_000),
@@ -69,6 +82,7 @@ export function resolveRedisSessionStore(options: RedisSessionStoreOptions): Res
  *
  * const store = await openRedisSessionStore({ url: 'redis://127.0.0.1:6379' });
  * const session = new CognitoSession({ ...options, store });
+ * // or on a Redis Cluster: openRedisSessionStore({ cluster: { rootNodes: ['rediss://clustercfg.…:6379'] } })
  * ```
  */
 export async function openRedisSessionStore(options: RedisSessionStoreOptions): Promise<SessionStore> {

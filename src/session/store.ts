@@ -4,6 +4,8 @@
  * the one implementation; the session door takes any object of this shape.
  */
 
+import type { ResolvedRedisCluster } from '../net/redis-connection.ts';
+
 /** What {@link SessionStore.list} tells of one session; the tokens stay in the store. */
 export interface StoredSessionSummary {
   /** The session id (the sealed cookie refers to it). */
@@ -55,7 +57,10 @@ export interface SessionStore {
 
 /** The Redis settings, checked, with their defaults. */
 export interface ResolvedSessionStoreSettings {
+  /** One node's URL; on a cluster, the first seed node's. */
   readonly url: string;
+  /** A Redis Cluster's seed nodes; absent for one node. */
+  readonly cluster?: ResolvedRedisCluster;
   readonly keyPrefix: string;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
