@@ -158,7 +158,10 @@ export interface ServiceSessionConfig
     | 'timeoutMs'
   > {
   secrets?: string[];
-  /** Keep sessions in Redis: the cookie holds only a sealed id and never changes (every proxy carries it). */
+  /**
+   * Keep sessions in Redis: the cookie holds only a sealed id and never changes (every proxy carries
+   * it). `redis` takes `url` (one node) or `cluster` (a Redis Cluster), as `revocation.redis` does.
+   */
   store?: { redis: RedisSessionStoreOptions };
 }
 
@@ -538,7 +541,11 @@ function checkSession(
   let resolvedStore: RedisSessionStoreOptions | undefined;
   if (store !== undefined) {
     checkOptions(SESSION_STORE_KEYS, store, '');
-    if (store?.redis === undefined) throw new ConfigError('session.store needs "redis": { "url": … }');
+    if (store?.redis === undefined) {
+      throw new ConfigError(
+        'session.store needs "redis": { "url": … } (or { "cluster": { "rootNodes": […] } })',
+      );
+    }
     try {
       resolveRedisSessionStore(store.redis);
     } catch (error) {

@@ -45,7 +45,8 @@ function redactUrl(url: string): string {
 /**
  * What the service will do, one line each: listener(s), pools and where their keys come from
  * (with a snapshot, its key count as `verifier` loaded it), ALB mode, token source, each route
- * with its requirement, the protected-resource metadata, the revocation store, metrics.
+ * with its requirement, the protected-resource metadata, the revocation store, the sign-in's
+ * session store, metrics.
  *
  * ```ts
  * for (const line of describeService(settings, new CognitoVerifier(settings.pools))) console.log(line);
@@ -113,6 +114,19 @@ export function describeService(
       `revoke   redis ${revocation.redis.cluster ? `cluster ${revocation.redis.cluster.rootNodes.map(redactUrl).join(',')}` : redactUrl(revocation.redis.url ?? '')}; while it cannot be trusted: ${revocation.onUnavailable}`,
     );
   } else lines.push('revoke   memory (this process only)');
+  const session = settings.session;
+  if (session !== undefined) {
+    const store = session.store;
+    const where =
+      store === undefined
+        ? 'in the sealed cookie'
+        : store.cluster
+          ? `in redis cluster ${store.cluster.rootNodes.map(redactUrl).join(',')}`
+          : `in redis ${redactUrl(store.url ?? '')}`;
+    lines.push(
+      `session  sign-in for ${session.options.clientId} at ${session.options.appOrigin}; sessions ${where}`,
+    );
+  }
   lines.push(
     `metrics  ${
       settings.metrics === false

@@ -30,6 +30,13 @@ const integer = (minimum: number, maximum?: number): Schema => ({
   ...(maximum === undefined ? {} : { maximum }),
 });
 const level: Schema = { enum: [...LOG_LEVELS] };
+/** A Redis Cluster's seed nodes, as the revocation list and the session store take them (instead of `url`). */
+const redisCluster: Schema = {
+  type: 'object',
+  properties: { rootNodes: { ...strings, minItems: 1 }, topologyRefreshMs: nonNegative },
+  required: ['rootNodes'],
+  additionalProperties: false,
+};
 
 /** An object with exactly the keys of `list`, each typed by `types` (`false`: not settable in JSON). */
 function objectOf(
@@ -175,12 +182,7 @@ export function buildServiceSchema(): Schema {
         keyPrefix: string,
         connectTimeoutMs: nonNegative,
         commandTimeoutMs: nonNegative,
-        cluster: {
-          type: 'object',
-          properties: { rootNodes: { ...strings, minItems: 1 }, topologyRefreshMs: nonNegative },
-          required: ['rootNodes'],
-          additionalProperties: false,
-        },
+        cluster: redisCluster,
       }),
       onUnavailable: { enum: ['reject', 'accept'] },
       maxStalenessMs: nonNegative,
@@ -236,11 +238,16 @@ export function buildServiceSchema(): Schema {
               redis: {
                 ...objectOf(REDIS_SESSION_STORE_KEYS, {
                   url: string,
+                  cluster: redisCluster,
                   keyPrefix: string,
                   connectTimeoutMs: nonNegative,
                   commandTimeoutMs: nonNegative,
                 }),
-                required: ['url'],
+                // url (one node) or cluster, not both: the checker's rule.
+                oneOf: [
+                  { properties: { url: string }, required: ['url'] },
+                  { properties: { cluster: redisCluster }, required: ['cluster'] },
+                ],
               },
             }),
             required: ['redis'],

@@ -135,6 +135,46 @@ test("serve --check prints what will happen: each route's requirement, the key c
   assert.doesNotMatch(run.stdout, /undefined/);
 });
 
+test('serve --check builds the sign-in session store on a Redis Cluster (passwords hidden), and refuses url beside cluster', async (t) => {
+  const session = {
+    domain: 'myapp.auth.eu-west-1.amazoncognito.com',
+    clientId: 'web',
+    appOrigin: 'https://app.example.com',
+    secrets: ['at-least-32-characters-from-openssl-rand-base64-32'],
+  };
+  const pools = [{ userPoolId: 'eu-west-1_AbC123', clientId: ['web'], tokenUse: 'access' }];
+  const cluster = { rootNodes: ['rediss://app:s3cret@10.0.0.5:6379', 'rediss://app:s3cret@10.0.0.6:6379'] };
+  let run = await check(
+    await configFile(t, {
+      pools,
+      session: { ...session, store: { redis: { cluster, keyPrefix: 'app:session:' } } },
+    }),
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stdout,
+    /session +sign-in for web at https:\/\/app\.example\.com; sessions in redis cluster rediss:\/\/app:\*\*\*@10\.0\.0\.5:6379,rediss:\/\/app:\*\*\*@10\.0\.0\.6:6379/,
+  );
+  assert.doesNotMatch(run.stdout, /s3cret|undefined/);
+
+  run = await check(
+    await configFile(t, {
+      pools,
+      session: { ...session, store: { redis: { url: 'redis://10.0.0.5:6379', cluster } } },
+    }),
+  );
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /session\.store\.redis: the Redis session store takes url \(one node\) or cluster \(a Redis Cluster\), not both/,
+  );
+  run = await check(
+    await configFile(t, { pools, session: { ...session, store: { redis: { cluster: { rootNodes: [] } } } } }),
+  );
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /session\.store\.redis: cluster\.rootNodes must be a non-empty array/);
+});
+
 test('serve --check refuses a config file that names a key twice, with its JSON path', async (t) => {
   const file = await configFile(
     t,
