@@ -107,7 +107,9 @@ describe('sessions kept in a Redis Cluster: two processes share them', () => {
     const during = await lostBrowser.request('/api/me');
     assert.equal(during.status, 503);
     assert.equal(await codeOf(during), 'ERR_SESSION_STORE_UNAVAILABLE');
-    assert.equal(await cluster.cli(replica, 'CLUSTER', 'FAILOVER', 'TAKEOVER'), 'OK');
+    const takeover = await cluster.cli(replica, 'CLUSTER', 'FAILOVER', 'TAKEOVER');
+    // (On a very slow machine the cluster may have promoted it by itself meanwhile.)
+    if (takeover !== 'OK') assert.match(await cluster.cli(replica, 'ROLE'), /^master/, takeover);
     await cluster.waitForOk(keptKeys.session);
     assert.equal(await cluster.masterOf(keptKeys.session), replica);
     await cluster.cli(replica, 'CONFIG', 'SET', 'masterauth', '');
