@@ -51,3 +51,21 @@ test('without the redis package, the library, the CLI, serve --check and serve e
   assert.equal(serve.code, 2, serve.stderr);
   assert.match(serve.stderr, /npm install redis/);
 });
+
+test('without the redis package, the session store, on one node or a cluster, names npm install redis', async () => {
+  const opened = await run([
+    '--input-type=module',
+    '-e',
+    `import { openRedisSessionStore } from './src/session/index.ts';
+     for (const options of [{ url: 'redis://127.0.0.1:1' }, { cluster: { rootNodes: ['redis://127.0.0.1:1'] } }]) {
+       await openRedisSessionStore(options).then(() => console.log('opened'), (error) => console.log(error.code, error.message));
+     }`,
+  ]);
+  const lines = opened.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, opened.stdout + opened.stderr);
+  for (const line of lines)
+    assert.match(
+      line,
+      /^ERR_CONFIG_INVALID the Redis session store needs the 'redis' package.*npm install redis/,
+    );
+});
