@@ -63,17 +63,21 @@ export interface RevocationBench {
   /** `mapHasNsPerCall`: a plain `Map.has(origin_jti)` on the same sessions, timed in the same rounds. */
   isRevoked: { mirrorEntries: number; calls: number; nsPerCall: number; mapHasNsPerCall: number };
   verification: { tokens: number; rounds: number; offOpsPerSec: number; onOpsPerSec: number; ratio: number };
-  large: {
-    entries: number;
-    rssMb: number;
-    heapMb: number;
-    /** Wall time of the full read at start, and of a periodic reconcile. */
-    firstReadMs: number;
-    reconcileMs: number;
-    /** The same in CPU time of the reading process (less distorted by a busy machine). */
-    firstReadCpuMs: number;
-    reconcileCpuMs: number;
-  };
+  /** `largeOwned`: the same with every session revoked with its owner, each a user of its own. */
+  large: LargeMirror;
+  largeOwned: LargeMirror;
+}
+
+interface LargeMirror {
+  entries: number;
+  rssMb: number;
+  heapMb: number;
+  /** Wall time of the full read at start, and of a periodic reconcile. */
+  firstReadMs: number;
+  reconcileMs: number;
+  /** The same in CPU time of the reading process (less distorted by a busy machine). */
+  firstReadCpuMs: number;
+  reconcileCpuMs: number;
 }
 
 const POOL = 'eu-west-1_BenchPool';
@@ -104,16 +108,18 @@ const cpuMs = () => {
 };
 
 /** Write `count` revoked sessions straight into the sorted set (ZADD in batches), as a long-lived fleet would have. */
-async function fill(url: string, count: number): Promise<void> {
+async function fill(url: string, count: number, owned: boolean): Promise<void> {
   const client = createClient({ url });
   await client.connect();
   const expiresAt = String(Date.now() + 86_400_000);
   for (let start = 0; start < count; start += 10_000) {
     const args = ['ZADD', ENTRIES_KEY];
     for (let i = start; i < Math.min(count, start + 10_000); i++) {
+      const originJti = `${i.toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}`;
+      const sub = `${i.toString(16).padStart(8, '0')}-1111-4000-8000-${'0'.repeat(12)}`;
       args.push(
         expiresAt,
-        `s\t${i.toString(16).padStart(8, '0')}-0000-4000-8000-${'0'.repeat(12)}\t${expiresAt}`,
+        owned ? `o\t${POOL}\t${sub}\t${originJti}\t${expiresAt}` : `s\t${originJti}\t${expiresAt}`,
       );
     }
     await client.sendCommand(args);
@@ -175,7 +181,7 @@ export async function measurePropagation(
 
 async function measureHotPath(settings: RevocationSettings, key: ReturnType<typeof generateKeyPair>) {
   const redis = await startRedisServer();
-  await fill(redis.url, settings.mirrorEntries);
+  await fill(redis.url, settings.mirrorEntries, false);
   const list = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
   try {
     await list.ready;
@@ -263,15 +269,15 @@ async function measureHotPath(settings: RevocationSettings, key: ReturnType<type
   }
 }
 
-async function measureLarge(settings: RevocationSettings): Promise<RevocationBench['large']> {
+async function measureLarge(settings: RevocationSettings, owned: boolean): Promise<LargeMirror> {
   const redis = await startRedisServer();
   try {
-    await fill(redis.url, settings.largeEntries);
+    await fill(redis.url, settings.largeEntries, owned);
     const child = fork(fileURLToPath(new URL('./revocation-memory-child.ts', import.meta.url)), [redis.url], {
       execArgv: ['--import', 'tsx', '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const result = await new Promise<RevocationBench['large']>((resolve, reject) => {
+    const result = await new Promise<LargeMirror>((resolve, reject) => {
       child.once('message', (message) => resolve(message as RevocationBench['large']));
       child.once('exit', (code) => reject(new Error(`the memory child exited with ${code}`)));
     });
@@ -300,8 +306,10 @@ export async function measureRevocation(
   );
   const { isRevoked, verification } = await measureHotPath(settings, key);
   log(`revocation: memory and reconcile with ${settings.largeEntries} revoked sessions`);
-  const large = await measureLarge(settings);
-  return { propagation, clusterPropagation, isRevoked, verification, large };
+  const large = await measureLarge(settings, false);
+  log(`revocation: the same with each session revoked with its owner (pool and sub)`);
+  const largeOwned = await measureLarge(settings, true);
+  return { propagation, clusterPropagation, isRevoked, verification, large, largeOwned };
 }
 
 /** The issue's targets, measured. */
@@ -350,7 +358,9 @@ export function revocationTargets(
 
 /** The results as a table: plain text or Markdown. */
 export function formatRevocation(result: RevocationBench, style: 'text' | 'markdown' = 'text'): string {
-  const { propagation, clusterPropagation, isRevoked, verification, large } = result;
+  const { propagation, clusterPropagation, isRevoked, verification, large, largeOwned } = result;
+  const mirror = (read: LargeMirror) =>
+    `RSS +${read.rssMb.toFixed(0)} MB (heap +${read.heapMb.toFixed(0)} MB) · full read at start ${read.firstReadMs.toFixed(0)} ms (CPU ${read.firstReadCpuMs.toFixed(0)} ms) · reconcile ${read.reconcileMs.toFixed(0)} ms (CPU ${read.reconcileCpuMs.toFixed(0)} ms)`;
   const rows: [string, string][] = [
     [
       `propagation, revokeSession() → refused in all ${propagation.processes} processes (${propagation.revocations} revocations)`,
@@ -368,10 +378,8 @@ export function formatRevocation(result: RevocationBench, style: 'text' | 'markd
       `${verification.tokens} distinct access tokens, check off → on (median of ${verification.rounds})`,
       `${verification.offOpsPerSec.toFixed(0)} → ${verification.onOpsPerSec.toFixed(0)} ops/s (${verification.ratio.toFixed(3)} ×)`,
     ],
-    [
-      `mirror of ${large.entries} revoked sessions`,
-      `RSS +${large.rssMb.toFixed(0)} MB (heap +${large.heapMb.toFixed(0)} MB) · full read at start ${large.firstReadMs.toFixed(0)} ms (CPU ${large.firstReadCpuMs.toFixed(0)} ms) · reconcile ${large.reconcileMs.toFixed(0)} ms (CPU ${large.reconcileCpuMs.toFixed(0)} ms)`,
-    ],
+    [`mirror of ${large.entries} revoked sessions`, mirror(large)],
+    [`the same, each revoked with its owner (a user of its own)`, mirror(largeOwned)],
   ];
   if (style === 'markdown') {
     return [

@@ -155,21 +155,25 @@ export function decodeEntry(member: string): RevocationEntry | undefined {
 
 /** One decoded member of a full read, as {@link decodeMember} hands it over. */
 export interface MemberVisitor {
-  /** A revoked session: the common case, passed without building an entry object. */
-  session(originJti: string, expiresAt: number): void;
-  /** Any other entry this library wrote (a user cut-off, a session with its owner). */
+  /**
+   * A revoked session, with its owner when the member has one: nearly every member, passed without
+   * building an entry object.
+   */
+  session(originJti: string, expiresAt: number, userPoolId?: string, sub?: string): void;
+  /** Any other entry this library wrote (a user cut-off). */
   other(entry: RevocationEntry): void;
 }
 
 const TAB = 0x09;
 const DIGIT_0 = 0x30;
 const SESSION = 0x73; // 's'
+const OWNED = 0x6f; // 'o'
 
 /**
  * {@link decodeEntry} for a member read as bytes, as a full read gets them: a session (nearly every
- * member) costs no entry object, and its id is copied out as a string of its own, so the mirror does
- * not keep the whole member alive behind a sliced string. Members this library did not write are
- * skipped.
+ * member, with or without its owner) costs no entry object, and each id is copied out as a string
+ * of its own, so the mirror does not keep the whole member alive behind a sliced string. Members
+ * this library did not write are skipped.
  *
  * ```ts
  * decodeMember(Buffer.from('s\tabc\t1900000000000'), {
@@ -180,18 +184,27 @@ const SESSION = 0x73; // 's'
  */
 export function decodeMember(member: Buffer, visit: MemberVisitor): void {
   const end = member.length;
-  if (member[0] !== SESSION || member[1] !== TAB) {
+  const kind = member[0];
+  if ((kind !== SESSION && kind !== OWNED) || member[1] !== TAB) {
     const entry = decodeEntry(member.toString('utf8'));
     if (entry) visit.other(entry);
     return;
   }
-  // `s\t{originJti}\t{expiresAt}`: the id runs to the first tab, and only digits may follow it (so
-  // that tab is also the last). Scanned here, not with indexOf: a native call per member costs more
-  // than the id's few dozen bytes.
-  let tab = 2;
+  // `s\t{originJti}\t{expiresAt}` or `o\t{pool}\t{sub}\t{originJti}\t{expiresAt}`: each field runs
+  // to the next tab, and only digits may follow the last (so no tab hides in the expiry). Scanned
+  // here, not with indexOf: a native call per field costs more than its few dozen bytes.
+  let poolEnd = 1;
+  let subEnd = 1;
+  if (kind === OWNED) {
+    poolEnd = fieldEnd(member, 2);
+    subEnd = fieldEnd(member, poolEnd + 1);
+    if (poolEnd === 2 || subEnd === poolEnd + 1 || subEnd >= end) return;
+  }
+  const idStart = subEnd + 1;
+  let tab = idStart;
   let high = 0;
   while (tab < end && member[tab] !== TAB) high |= member[tab++] as number;
-  if (tab === 2 || tab >= end - 1) return;
+  if (tab === idStart || tab >= end - 1) return;
   let expiresAt = 0;
   for (let i = tab + 1; i < end; i++) {
     const digit = (member[i] as number) - DIGIT_0;
@@ -200,5 +213,20 @@ export function decodeMember(member: Buffer, visit: MemberVisitor): void {
   }
   if (!Number.isSafeInteger(expiresAt)) return;
   // An ASCII id (every Cognito origin_jti) reads the same as latin1, which copies without decoding.
-  visit.session(member.toString(high < 0x80 ? 'latin1' : 'utf8', 2, tab), expiresAt);
+  const originJti = member.toString(high < 0x80 ? 'latin1' : 'utf8', idStart, tab);
+  if (kind === SESSION) visit.session(originJti, expiresAt);
+  else
+    visit.session(
+      originJti,
+      expiresAt,
+      member.toString('utf8', 2, poolEnd),
+      member.toString('utf8', poolEnd + 1, subEnd),
+    );
+}
+
+/** Where the field starting at `start` ends: its tab, or the end of the member. */
+function fieldEnd(member: Buffer, start: number): number {
+  let at = start;
+  while (at < member.length && member[at] !== TAB) at++;
+  return at;
 }

@@ -324,7 +324,8 @@ export class RevocationList {
     const sink: MirrorSink = {
       now: this.#clock,
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
-      applySession: (originJti, expiresAt, now) => this.#mirror.applySession(originJti, expiresAt, now),
+      applySession: (originJti, expiresAt, now, userPoolId, sub) =>
+        this.#mirror.applySession(originJti, expiresAt, now, userPoolId, sub),
       entries: () => this.#mirror.entries(),
       size: () => this.#mirror.size,
       reserve: (entries) => this.#mirror.reserve(entries),

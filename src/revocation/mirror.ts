@@ -46,6 +46,8 @@ interface UserSessions {
 
 /** One pool's entries: its count, and its users' sessions (to fold them). */
 interface PoolLoad {
+  /** The pool's id (or {@link NO_POOL}), the one string every entry of the pool refers to. */
+  readonly pool: string;
   entries: number;
   level: CapacityLevel;
   folded: number;
@@ -119,15 +121,21 @@ export class RevocationMirror {
    */
   apply(entry: RevocationEntry, now: number): boolean {
     if (entry.kind === 'session') {
-      return this.applySession(entry.originJti, entry.expiresAt, now, entry.owner);
+      return this.applySession(
+        entry.originJti,
+        entry.expiresAt,
+        now,
+        entry.owner?.userPoolId,
+        entry.owner?.sub,
+      );
     }
     if (entry.expiresAt <= now) return false;
     return this.#applyCutoff(entry.userPoolId, entry.sub, entry.cutoffSeconds, entry.expiresAt, now);
   }
 
   /**
-   * {@link apply} for a revoked session, without an entry object: a full read of the store passes
-   * every member through here.
+   * {@link apply} for a revoked session, without an entry object (its owner, when known, as
+   * `userPoolId` and `sub`): a full read of the store passes every session through here.
    *
    * ```ts
    * mirror.applySession('6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10', Date.now() + 86_400_000, Date.now());
@@ -137,7 +145,8 @@ export class RevocationMirror {
     originJti: string,
     expiresAt: number,
     now: number,
-    owner?: { userPoolId: string; sub: string },
+    userPoolId?: string,
+    sub?: string,
   ): boolean {
     if (expiresAt <= now) return false;
     const held = this.#sessions.get(originJti);
@@ -145,18 +154,20 @@ export class RevocationMirror {
       if (held < expiresAt) this.#sessions.set(originJti, expiresAt);
       return held <= expiresAt;
     }
-    const pool = owner?.userPoolId ?? NO_POOL;
-    if (owner !== undefined) {
+    const owned = userPoolId !== undefined && sub !== undefined;
+    if (owned) {
       // A user whose sessions were folded: this one is covered by the cut-off when it is older.
-      const cutoff = this.#users.get(pool)?.get(owner.sub);
+      const cutoff = this.#users.get(userPoolId)?.get(sub);
       if (cutoff !== undefined && this.#foldedInto(cutoff, expiresAt, now)) return false;
     }
-    const load = this.#load(pool);
+    const load = this.#load(owned ? userPoolId : NO_POOL);
+    // The pool's name as the mirror holds it: one string per pool, however many entries.
+    const pool = load.pool;
     if (load.entries >= this.#cap) {
-      if (owner !== undefined && pool !== NO_POOL && this.#hasAny(pool, load, owner.sub)) {
+      if (owned && pool !== NO_POOL && this.#hasAny(pool, load, sub)) {
         // The user already holds entries: this session joins them in one cut-off (no growth), so
         // one user signing out over and over never fills the pool.
-        this.#applyFold(pool, owner.sub, Math.ceil(now / 1000), expiresAt);
+        this.#applyFold(pool, sub, Math.ceil(now / 1000), expiresAt);
         load.folded++;
         this.#publish(pool, load, 'full');
         return false;
@@ -167,15 +178,15 @@ export class RevocationMirror {
       }
     }
     load.entries++;
-    if (owner === undefined) {
+    if (!owned) {
       this.#sessions.set(originJti, expiresAt);
     } else {
-      const sessions = load.sessionsBySub.get(owner.sub);
+      const sessions = load.sessionsBySub.get(sub);
       if (sessions === undefined) {
         const index = this.#freeOwners.pop() ?? this.#owners.length;
-        const added: UserSessions = { index, pool, sub: owner.sub, ids: originJti };
+        const added: UserSessions = { index, pool, sub, ids: originJti };
         this.#owners[index] = added;
-        load.sessionsBySub.set(owner.sub, added);
+        load.sessionsBySub.set(sub, added);
         this.#sessions.set(originJti, expiresAt, index);
       } else {
         if (typeof sessions.ids === 'string') sessions.ids = new Set([sessions.ids]);
@@ -186,6 +197,7 @@ export class RevocationMirror {
     this.#review(pool, load);
     return true;
   }
+
   /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */
   has(claims: RevocationClaims): boolean {
     const originJti = claims.origin_jti;
@@ -394,7 +406,7 @@ export class RevocationMirror {
   #load(pool: string): PoolLoad {
     let load = this.#pools.get(pool);
     if (load === undefined) {
-      load = { entries: 0, level: 'ok', folded: 0, sessionsBySub: new Map(), overflow: undefined };
+      load = { pool, entries: 0, level: 'ok', folded: 0, sessionsBySub: new Map(), overflow: undefined };
       this.#pools.set(pool, load);
     }
     return load;

@@ -514,9 +514,9 @@ export class RedisStore implements RevocationStore {
     let live = 0;
     let countable = true;
     const visit: MemberVisitor = {
-      session: (originJti, expiresAt) => {
+      session: (originJti, expiresAt, userPoolId, sub) => {
         if (expiresAt <= now) return;
-        if (this.#sink.applySession(originJti, expiresAt, now) && countable) covered++;
+        if (this.#sink.applySession(originJti, expiresAt, now, userPoolId, sub) && countable) covered++;
         live++;
       },
       other: (entry) => {

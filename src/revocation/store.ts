@@ -11,9 +11,9 @@ export interface MirrorSink {
   apply(entry: RevocationEntry): boolean;
   /**
    * The same for a revoked session, without an entry object (a full read passes a million), at `now`
-   * (the reader's clock, read once a page rather than once a member).
+   * (the reader's clock, read once a page rather than once a member); its owner when the store has it.
    */
-  applySession(originJti: string, expiresAt: number, now: number): boolean;
+  applySession(originJti: string, expiresAt: number, now: number, userPoolId?: string, sub?: string): boolean;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
   /** How many entries the mirror holds. */

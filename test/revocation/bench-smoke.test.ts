@@ -32,6 +32,9 @@ test('the revocation benchmark runs with --quick and reports every measure', asy
     assert.ok(report.verification.onOpsPerSec > 0 && report.verification.offOpsPerSec > 0);
     assert.equal(report.large.entries, quick.largeEntries);
     assert.ok(Number.isFinite(report.large.reconcileMs) && Number.isFinite(report.large.rssMb));
+    // Sessions revoked with their owner are read through their own path: all of them held.
+    assert.equal(report.largeOwned.entries, quick.largeEntries);
+    assert.ok(Number.isFinite(report.largeOwned.firstReadMs));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,12 @@ function decodeAll(members: readonly string[]): RevocationEntry[] {
   const entries: RevocationEntry[] = [];
   for (const member of members) {
     decodeMember(Buffer.from(member, 'utf8'), {
-      session: (originJti, expiresAt) => entries.push({ kind: 'session', originJti, expiresAt }),
+      session: (originJti, expiresAt, userPoolId, sub) =>
+        entries.push(
+          userPoolId === undefined || sub === undefined
+            ? { kind: 'session', originJti, expiresAt }
+            : { kind: 'session', originJti, expiresAt, owner: { userPoolId, sub } },
+        ),
       other: (entry) => entries.push(entry),
     });
   }
@@ -52,6 +57,12 @@ test('members this library did not write are skipped, never half-read', () => {
     's\tabc\t99999999999999999999', // not a safe integer
     's\tabc', // no expiry field
     'u\tpool\tsub\t123', // a user entry missing a field
+    'o\t\tsub\tid\t123', // an owned session without its pool
+    'o\tpool\t\tid\t123', // … without its sub
+    'o\tpool\tsub\t\t123', // … without its id
+    'o\tpool\tsub\tid', // … without its expiry
+    'o\tpool\tsub', // … cut short
+    'o\tpool\tsub\tid\textra\t123', // a field too many
     'q\tabc\t123',
   ];
   assert.deepEqual(decodeAll([good, ...foreign, good]), [
