@@ -118,7 +118,9 @@ export class RedisSessionStore implements SessionStore {
   async #send(args: string[]): Promise<unknown> {
     const firstKey = (args[0] === 'EVAL' ? args[3] : args[1]) as string;
     try {
-      await this.#connect();
+      // A single-node client still trying to connect (Redis away) never settles `connect()`: a
+      // request waits for it no longer than for a command, then gets its 503.
+      await withDeadline(this.#connect(), this.#settings.commandTimeoutMs);
       return await this.#route(firstKey, args, this.#settings.commandTimeoutMs);
     } catch (cause) {
       throw new CognitoJwtError(
@@ -258,4 +260,13 @@ export class RedisSessionStore implements SessionStore {
       // already closed
     }
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -59,6 +59,26 @@ describe('sessions kept in Redis: two processes share them', () => {
     assert.equal(((await answer.json()) as { code: string }).code, 'ERR_SESSION_ENDED');
   });
 
+  test('a store opened while Redis is away answers ERR_SESSION_STORE_UNAVAILABLE within its command deadline, and works once Redis is up', async () => {
+    const redis = await startRedisServer();
+    await redis.kill(); // the port is known, nothing listens on it
+    const store = await openRedisSessionStore({ url: redis.url, commandTimeoutMs: 300 });
+    try {
+      // Before the fix the first command waited for a connection that never came.
+      await rejectsCode(store.get('store-user-away', 'sid'), 'ERR_SESSION_STORE_UNAVAILABLE');
+      await redis.restart();
+      let answer: unknown = 'unanswered';
+      for (let i = 0; i < 100 && answer === 'unanswered'; i++) {
+        answer = await store.get('store-user-away', 'sid').catch(() => 'unanswered');
+        if (answer === 'unanswered') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(answer, undefined);
+    } finally {
+      await store.close();
+      await redis.stop();
+    }
+  });
+
   // The durability rule the revocation list keeps: a sign-out is never undone by Redis losing
   // writes. Here Redis comes back from a snapshot taken before the sign-out, so the ended session
   // is in the store again; the revocation list (whose mirrors restore what a store forgot) still
