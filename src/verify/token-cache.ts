@@ -1,5 +1,6 @@
 import { ConfigError, describeValue } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
+import { checkNumber, checkOptions, optionKeys } from '../options.ts';
 import { checkTimes } from './claims.ts';
 import type { TokenCacheSetting } from './verifier-options.ts';
 
@@ -108,11 +109,6 @@ export class VerifiedTokenCache<Claims extends object = object> {
     });
   }
 
-  /** Tokens held now. */
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /**
    * The claims of a token accepted before, or `undefined` when it must be verified (never seen,
    * dropped, or its key is no longer served). Throws, and drops the entry, when the token has
@@ -163,20 +159,13 @@ export class VerifiedTokenCache<Claims extends object = object> {
       this.#entries.set(key, slot);
     }
   }
-
-  /** Forget one token. */
-  delete(token: string): boolean {
-    const key = keyOf(token);
-    return this.#entries.get(key)?.token === token && this.#entries.delete(key);
-  }
-
-  /** Forget every token. */
-  clear(): void {
-    this.#entries.clear();
-  }
 }
 
-/** Turn the verifier option into a cache size, or `undefined` for no cache. */
+const TOKEN_CACHE_OPTIONS = optionKeys<Exclude<TokenCacheSetting, boolean>>('verifiedTokenCache', {
+  maxEntries: true,
+});
+
+/** Check the verifier option and turn it into a cache size, or `undefined` for no cache. */
 export function tokenCacheSize(setting: TokenCacheSetting | undefined): number | undefined {
   if (setting === undefined || setting === true) return DEFAULT_TOKEN_CACHE_SIZE;
   if (setting === false) return undefined;
@@ -185,16 +174,12 @@ export function tokenCacheSize(setting: TokenCacheSetting | undefined): number |
       `verifiedTokenCache must be true, false or { maxEntries }, got ${describeValue(setting)}`,
     );
   }
+  checkOptions(TOKEN_CACHE_OPTIONS, setting);
   return checkMaxEntries(setting.maxEntries ?? DEFAULT_TOKEN_CACHE_SIZE);
 }
 
 function checkMaxEntries(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 10_000_000) {
-    throw new ConfigError(
-      `verifiedTokenCache.maxEntries must be an integer from 1 to 10000000, got ${describeValue(value)}`,
-    );
-  }
-  return value;
+  return checkNumber('verifiedTokenCache.maxEntries', value, { integer: true, min: 1, max: 10_000_000 });
 }
 
 /**

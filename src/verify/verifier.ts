@@ -1,13 +1,8 @@
 import { SYNC_SIGNATURES } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue, syncUnsupported } from '../errors.ts';
 import type { VerificationKey } from '../keys/jwk.ts';
-import {
-  JWKS_CACHE_OPTION_NAMES,
-  JwksCache,
-  type JwksCacheOptions,
-  type RequestContext,
-} from '../keys/jwks-cache.ts';
-import { checkFunction, checkNumber, checkOptions, optionKeys, typeName } from '../options.ts';
+import { JwksCache, type RequestContext } from '../keys/jwks-cache.ts';
+import { checkFunction, checkOptions, optionKeys, typeName } from '../options.ts';
 import type { CognitoClaims, JwtHeader } from '../token/claims.ts';
 import { checkMaxTokenLength, type ParsedToken, parseToken } from '../token/decode.ts';
 import { checkClaims } from './claims.ts';
@@ -24,7 +19,7 @@ import {
 import { DEFAULT_ACR_LEVELS, recordFacts, type VerificationFacts } from './facts.ts';
 import { checkHeader, verifySignature, verifySignatureShared } from './signature.ts';
 import { freezeClaims, type TokenCacheView, tokenCacheSize, VerifiedTokenCache } from './token-cache.ts';
-import { type TokenCacheSetting, VERIFIER_OPTION_NAMES, type VerifierOptions } from './verifier-options.ts';
+import { VERIFIER_OPTION_NAMES, type VerifierOptions } from './verifier-options.ts';
 
 export type { VerifierOptions } from './verifier-options.ts';
 
@@ -39,28 +34,8 @@ export const VERIFIER_OPTIONS = optionKeys<VerifierOptions>(
   configKeysBelongIn('the config (the first argument), not in the options'),
 );
 
-// Options that configure the verifier's own key cache (`clock` serves the verifier too).
-const CACHE_OPTIONS = Object.keys(JWKS_CACHE_OPTION_NAMES).filter((name) => name !== 'clock') as Exclude<
-  keyof JwksCacheOptions,
-  'clock'
->[];
-
-const TOKEN_CACHE_OPTIONS = optionKeys<Exclude<TokenCacheSetting, boolean>>('verifiedTokenCache', {
-  maxEntries: true,
-});
-
 /** Header segments a verifier remembers (oldest dropped first); key rotations add one per new key. */
 const MAX_KNOWN_HEADERS = 16;
-
-/** The options that go to the key cache a verifier builds (the cache refuses keys it does not know). */
-function cacheOptions(options: VerifierOptions): JwksCacheOptions {
-  const picked: Record<string, unknown> = {};
-  for (const name of Object.keys(JWKS_CACHE_OPTION_NAMES)) {
-    const value = options[name as keyof JwksCacheOptions];
-    if (value !== undefined) picked[name] = value;
-  }
-  return picked as JwksCacheOptions;
-}
 
 /** A token that passed the structural and issuer checks, with the config its issuer selected. */
 interface Candidate {
@@ -110,13 +85,17 @@ export class CognitoVerifier<
         this.#issuers.set(entry.issuer, entry);
       }
     }
-    if (options.jwksCache) {
-      const clash = CACHE_OPTIONS.find((name) => options[name] !== undefined);
+    // What is left once the verifier's own options are taken out configures its key cache.
+    const { jwksCache, maxTokenLength, verifiedTokenCache, isRevoked, ...cacheOptions } = options;
+    if (jwksCache !== undefined) {
+      if (!(jwksCache instanceof JwksCache))
+        throw new ConfigError(`jwksCache must be a JwksCache, got ${typeName(jwksCache)}`);
+      // `clock` serves the verifier too, so it may sit next to a shared cache.
+      const clash = Object.keys(cacheOptions).find(
+        (name) => name !== 'clock' && cacheOptions[name as keyof typeof cacheOptions] !== undefined,
+      );
       if (clash)
         throw new ConfigError(`${clash} belongs to the shared jwksCache; set it when creating the JwksCache`);
-    }
-    if (options.jwksCache !== undefined && !(options.jwksCache instanceof JwksCache)) {
-      throw new ConfigError(`jwksCache must be a JwksCache, got ${typeName(options.jwksCache)}`);
     }
     if (options.clock !== undefined) checkFunction('clock', options.clock);
     this.#clock = options.clock ?? Date.now;
@@ -135,16 +114,11 @@ export class CognitoVerifier<
         });
       }
     }
-    if (options.isRevoked !== undefined) checkFunction('isRevoked', options.isRevoked);
-    this.#isRevoked = options.isRevoked;
-    this.#cache = options.jwksCache ?? new JwksCache(cacheOptions(options));
-    if (options.maxTokenLength !== undefined) checkNumber('maxTokenLength', options.maxTokenLength);
-    this.#maxTokenLength = checkMaxTokenLength(options.maxTokenLength);
-    const { verifiedTokenCache } = options;
-    if (typeof verifiedTokenCache === 'object' && verifiedTokenCache !== null) {
-      checkOptions(TOKEN_CACHE_OPTIONS, verifiedTokenCache);
-    }
-    const maxEntries = tokenCacheSize(options.verifiedTokenCache);
+    if (isRevoked !== undefined) checkFunction('isRevoked', isRevoked);
+    this.#isRevoked = isRevoked;
+    this.#cache = jwksCache ?? new JwksCache(cacheOptions);
+    this.#maxTokenLength = checkMaxTokenLength(maxTokenLength);
+    const maxEntries = tokenCacheSize(verifiedTokenCache);
     this.#tokens =
       maxEntries === undefined
         ? undefined
@@ -316,15 +290,8 @@ export class CognitoVerifier<
 
   /** An expiry or not-before refusal that this host's clock offset explains says so (server side only). */
   #explainTime(error: unknown, jwksUri: string, claims: object, toleranceSeconds: number): void {
-    if (!(error instanceof CognitoJwtError)) return;
-    if (error.code !== 'ERR_TOKEN_EXPIRED' && error.code !== 'ERR_TOKEN_NOT_YET_VALID') return;
-    explainByClockOffset(
-      error,
-      claims,
-      this.#clock(),
-      toleranceSeconds,
-      this.#cache.inspect(jwksUri).clockOffset,
-    );
+    const { clockOffset } = this.#cache.inspect(jwksUri);
+    explainByClockOffset(error, claims, this.#clock(), toleranceSeconds, clockOffset);
   }
 
   #rememberHeader({ headerSegment, header }: ParsedToken): void {
