@@ -17,11 +17,10 @@ export function poolIssuers(userPoolId: string): string[] {
           'for an emulator pass its issuer as well',
     );
   }
-  const undocumented = undocumentedPartition(region);
+  const undocumented = undocumentedDomain(userPoolId);
   if (undocumented !== undefined) {
     throw new ConfigError(
-      `userPoolId ${describeValue(userPoolId)} is in ${region}, ${undocumented}, where AWS does not document Cognito's domain: ` +
-        'the issuer and JWKS URL cannot be derived without guessing (amazonaws.com would be a guess, and a wrong one sends key requests elsewhere). ' +
+      `${undocumented}: the issuer and JWKS URL cannot be derived without guessing (amazonaws.com would be a guess, and a wrong one sends key requests elsewhere). ` +
         'Set issuer and jwksUri to the values of your pool (its /.well-known/openid-configuration lists both)',
     );
   }
@@ -47,6 +46,22 @@ export function undocumentedPartition(region: string): string | undefined {
   if (region.startsWith('eusc-')) return 'the AWS European Sovereign Cloud';
   const iso = /^[a-z]{2}-(iso[a-z]?)-/.exec(region)?.[1];
   return iso === undefined ? undefined : `an isolated (${iso.toUpperCase()}) partition`;
+}
+
+/**
+ * For a pool in a partition whose Cognito domain AWS does not document, the sentence that says so
+ * (the start of the error message of every check that needs that domain); `undefined` otherwise.
+ *
+ * ```ts
+ * undocumentedDomain('eusc-de-east-1_AbC123'); // 'userPoolId "eusc-de-east-1_AbC123" is in eusc-de-east-1, the AWS European Sovereign Cloud, where ...'
+ * ```
+ */
+export function undocumentedDomain(userPoolId: string): string | undefined {
+  const region = poolRegion(userPoolId);
+  const partition = region === undefined ? undefined : undocumentedPartition(region);
+  return partition === undefined
+    ? undefined
+    : `userPoolId ${describeValue(userPoolId)} is in ${region}, ${partition}, where AWS does not document Cognito's domain`;
 }
 
 /** Where an issuer publishes its keys, unless a config names another place. */

@@ -8,8 +8,8 @@ import {
   stringList,
   typeName,
 } from '../options.ts';
-import { isUserPoolId, poolRegion } from '../pool/id.ts';
-import { issuerJwksUri, poolIssuers, undocumentedPartition } from '../pool/issuers.ts';
+import { isUserPoolId } from '../pool/id.ts';
+import { issuerJwksUri, poolIssuers, undocumentedDomain } from '../pool/issuers.ts';
 import { checkUrl } from '../pool/url.ts';
 import type {
   CognitoAccessTokenClaims,
@@ -258,12 +258,10 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
     throw error;
   }
   const jwksUri = config.jwksUri === undefined ? undefined : checkUrl(`${where}: jwksUri`, config.jwksUri);
-  const region = poolRegion(userPoolId);
-  const partition = region === undefined ? undefined : undocumentedPartition(region);
-  if (partition !== undefined && jwksUri === undefined) {
+  const undocumented = undocumentedDomain(userPoolId);
+  if (undocumented !== undefined && jwksUri === undefined) {
     throw new ConfigError(
-      `${where}: userPoolId ${describeValue(userPoolId)} is in ${region}, ${partition}, where AWS does not document Cognito's domain: ` +
-        'set jwksUri as well as issuer (deriving it from the issuer would be a guess)',
+      `${where}: ${undocumented}: set jwksUri as well as issuer (deriving it from the issuer would be a guess)`,
     );
   }
   return issuers.map((issuer) => ({
