@@ -97,12 +97,21 @@ export interface JwksEventMessages {
 // Each channel is made at its event's first publish: importing the package creates none.
 const channels: Partial<Record<JwksEventName, EventChannel>> = {};
 
+/**
+ * The channel name of an event, built from its key as {@link JWKS_EVENTS} spells it
+ * (`fetchStart` → `cognito-jwt:jwks:fetch-start`): a bundle that publishes but never subscribes
+ * then carries no table of names. The events test holds the two to the same names.
+ */
+export function eventChannelName(event: JwksEventName): string {
+  return `cognito-jwt:jwks:${event.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
 /** Publish only when someone listens, so an unobserved cache does not even build the message. */
 export function publish<Event extends JwksEventName>(
   event: Event,
   message: () => JwksEventMessages[Event],
 ): void {
-  const target = channels[event] ?? channel(JWKS_EVENTS[event]);
+  const target = channels[event] ?? channel(eventChannelName(event));
   channels[event] = target;
   if (target.hasSubscribers) target.publish(message());
 }

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { CognitoJwtError } from '../../src/errors.ts';
-import { JWKS_EVENTS, type JwksEventMessages, publish } from '../../src/keys/events.ts';
+import {
+  eventChannelName,
+  JWKS_EVENTS,
+  type JwksEventMessages,
+  type JwksEventName,
+  publish,
+} from '../../src/keys/events.ts';
 import { JwksCache } from '../../src/keys/jwks-cache.ts';
 import { generateKeyPair } from '../../src/testing/index.ts';
 import { manualClock, recordEvents, settle, startFaultServer } from '../helpers/fault-server.ts';
@@ -24,6 +30,10 @@ test('the channel names are the documented ones', () => {
     clockOffset: 'cognito-jwt:jwks:clock-offset',
     storeFailure: 'cognito-jwt:jwks:store-failure',
   });
+  // publish() builds each name from its key instead of reading the table: the same names.
+  for (const event of Object.keys(JWKS_EVENTS) as JwksEventName[]) {
+    assert.equal(eventChannelName(event), JWKS_EVENTS[event], event);
+  }
 });
 
 test('without a subscriber, no message is even built', () => {
