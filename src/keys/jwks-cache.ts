@@ -284,6 +284,36 @@ function snapshotFetchedAt(snapshot: unknown, jwksUri: string, now: number): num
   return Math.min(time, now);
 }
 
+/** A cache's key set for a URL, made on first use; for the functions outside the class (see its static block). */
+let keySetOf: (cache: JwksCache, jwksUri: string) => KeySet;
+
+/**
+ * Declare what the key set at `jwksUri` publishes, before any key is loaded: the identity pools'
+ * verifier declares RS512 keys with a standard-base64 modulus. A URL keeps one profile: a second,
+ * different declaration (or one after keys were loaded) is a {@link ConfigError}. A function, not
+ * a method, so a bundle without identity pools leaves it out.
+ *
+ * @internal
+ *
+ * ```ts
+ * declareKeyProfile(cache, IDENTITY_POOL_JWKS_URI, IDENTITY_POOL_KEYS);
+ * ```
+ */
+export function declareKeyProfile(cache: JwksCache, jwksUri: string, profile: KeyProfile): void {
+  const set = keySetOf(cache, jwksUri);
+  if (set.profile === profile) {
+    set.profileDeclared = true;
+    return;
+  }
+  if (set.profileDeclared || set.loaded) {
+    throw new ConfigError(
+      `the key set ${jwksUri} already holds ${set.profile.name} keys; a cache keeps one kind of key per JWKS URL`,
+    );
+  }
+  set.profile = profile;
+  set.profileDeclared = true;
+}
+
 /**
  * Keeps the public keys of one or more user pools, fetched from their JWKS URLs. Share one
  * instance between verifiers to share the keys and the fetches.
@@ -304,6 +334,10 @@ function snapshotFetchedAt(snapshot: unknown, jwksUri: string, now: number): num
  * ```
  */
 export class JwksCache {
+  static {
+    keySetOf = (cache, jwksUri) => cache.#set(jwksUri);
+  }
+
   readonly #fetch: typeof fetch;
   readonly #clock: () => number;
   readonly #timeoutMs: number;
@@ -352,28 +386,6 @@ export class JwksCache {
   /** Keys may be used: loaded, and younger than max age + stale-if-error (pinned keys never age). */
   #usable(set: KeySet, now: number): boolean {
     return set.loaded && (set.pinned || now < set.fetchedAt + set.maxAgeMs + this.#staleIfErrorMs);
-  }
-
-  /**
-   * Declare what the key set at `jwksUri` publishes, before any key is loaded: the identity
-   * pools' verifier declares RS512 keys with a standard-base64 modulus. A URL keeps one profile:
-   * a second, different declaration (or one after keys were loaded) is a {@link ConfigError}.
-   *
-   * @internal
-   */
-  declareKeyProfile(jwksUri: string, profile: KeyProfile): void {
-    const set = this.#set(jwksUri);
-    if (set.profile === profile) {
-      set.profileDeclared = true;
-      return;
-    }
-    if (set.profileDeclared || set.loaded) {
-      throw new ConfigError(
-        `the key set ${jwksUri} already holds ${set.profile.name} keys; a cache keeps one kind of key per JWKS URL`,
-      );
-    }
-    set.profile = profile;
-    set.profileDeclared = true;
   }
 
   /**

@@ -10,6 +10,7 @@ import { verifyRs512 } from '#platform';
 import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
 import { IDENTITY_POOL_KEYS, type VerificationKey } from '../keys/jwk.ts';
 import {
+  declareKeyProfile,
   JWKS_CACHE_OPTION_NAMES,
   JwksCache,
   type JwksCacheOptions,
@@ -191,7 +192,7 @@ export class IdentityPoolVerifier {
       }
       this.#cache = new JwksCache(own as JwksCacheOptions);
     }
-    this.#cache.declareKeyProfile(this.#jwksUri, IDENTITY_POOL_KEYS);
+    declareKeyProfile(this.#cache, this.#jwksUri, IDENTITY_POOL_KEYS);
     if (config.jwks !== undefined) {
       try {
         this.#cache.loadSnapshot(this.#jwksUri, config.jwks);
