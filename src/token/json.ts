@@ -103,54 +103,28 @@ function countKeys(value: object): number {
  * ```
  */
 export function duplicateMember(text: string): string | undefined {
-  let at = 0;
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text[at]!)) at++;
-  };
-  const string = (): string => {
-    const start = at++;
-    while (text.charCodeAt(at) !== 34 /* " */) at += text.charCodeAt(at) === 92 /* \ */ ? 2 : 1;
-    at++;
-    return JSON.parse(text.slice(start, at)) as string;
-  };
-  const value = (path: string): string | undefined => {
-    space();
-    const c = text[at];
-    if (c === '{') {
-      at++;
-      space();
-      if (text[at] === '}') return void at++;
-      const seen = new Set<string>();
-      for (;;) {
-        space();
-        const name = string();
-        const member = memberPath(path, name);
-        if (seen.has(name)) return member;
-        seen.add(name);
-        space();
-        at++; // ':'
-        const found = value(member);
-        if (found !== undefined) return found;
-        space();
-        if (text[at++] === '}') return undefined;
-      }
+  // One frame per open object or array: its path, and the names seen (objects) or the index (arrays).
+  const frames: { path: string; names: Set<string> | undefined; index: number }[] = [];
+  let next = ''; // the path of the value that comes next
+  let previous = '';
+  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"|[{}[\],]/g)) {
+    const frame = frames.at(-1);
+    if (token === '{' || token === '[') {
+      frames.push({ path: next, names: token === '{' ? new Set() : undefined, index: 0 });
+      if (token === '[') next = `${next}[0]`;
+    } else if (token === '}' || token === ']') frames.pop();
+    else if (token === ',') {
+      if (frame !== undefined && frame.names === undefined) next = `${frame.path}[${++frame.index}]`;
+    } else if (frame?.names !== undefined && (previous === '{' || previous === ',')) {
+      // A string right after `{` or `,` in an object is a member name (escapes read: "s\u0075b" is sub).
+      const name = JSON.parse(token) as string;
+      next = memberPath(frame.path, name);
+      if (frame.names.has(name)) return next;
+      frame.names.add(name);
     }
-    if (c === '[') {
-      at++;
-      space();
-      if (text[at] === ']') return void at++;
-      for (let index = 0; ; index++) {
-        const found = value(`${path}[${index}]`);
-        if (found !== undefined) return found;
-        space();
-        if (text[at++] === ']') return undefined;
-      }
-    }
-    if (c === '"') string();
-    else while (at < text.length && !',]} \t\n\r'.includes(text[at]!)) at++;
-    return undefined;
-  };
-  return value('');
+    previous = token;
+  }
+  return undefined;
 }
 
 function memberPath(path: string, name: string): string {
