@@ -162,24 +162,24 @@ export function closestName(name: string, candidates: Iterable<string>): string 
 // Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.
 function editDistance(a: string, b: string): number {
   if (a.length > 64 || b.length > 64) return Infinity; // names are short; don't spend time on junk
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[];
-    const previous = rows[i - 1] as number[];
+  // rows[i][j]: the distance from the first i letters of a to the first j letters of b.
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min(
-        (previous[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance = Math.min(distance, (rows[i - 2]?.[j - 2] as number) + 1);
-      }
-      row[j] = distance;
+      row[j] =
+        i === 0
+          ? j
+          : Math.min(
+              rows[i - 1]![j]! + 1,
+              row[j - 1]! + 1,
+              rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+              i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]
+                ? rows[i - 2]![j - 2]! + 1
+                : Infinity,
+            );
     }
+    rows.push(row);
   }
-  return rows[a.length]?.[b.length] as number;
+  return rows[a.length]![b.length]!;
 }
