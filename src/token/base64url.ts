@@ -1,14 +1,6 @@
 import { base64urlBytes } from '#platform';
 import { CognitoJwtError } from '../errors.ts';
 
-/** Value of one base64url character (any other character has made the decoded length wrong). */
-function sextet(code: number): number {
-  if (code >= 65 && code <= 90) return code - 65; // A-Z
-  if (code >= 97 && code <= 122) return code - 71; // a-z
-  if (code >= 48 && code <= 57) return code + 4; // 0-9
-  return code === 45 ? 62 : 63; // '-' or '_'
-}
-
 /**
  * Decode one base64url segment strictly: no padding, no whitespace, canonical last character.
  * A non-canonical last character would let two texts decode to the same bytes (a malleable signature).
@@ -31,8 +23,10 @@ export function decodeBase64url(segment: string, what: string): Uint8Array {
       `the ${what} is not base64url (no padding, no whitespace)`,
     );
   }
-  const unusedBits = rest === 2 ? 0x0f : rest === 3 ? 0x03 : 0;
-  if ((sextet(segment.charCodeAt(segment.length - 1)) & unusedBits) !== 0) {
+  // The last character's unused low bits must be zero: after 2 characters of a group its value is
+  // a multiple of 16, after 3 a multiple of 4.
+  const last = segment.charAt(segment.length - 1);
+  if ((rest === 2 && !'AQgw'.includes(last)) || (rest === 3 && !'AEIMQUYcgkosw048'.includes(last))) {
     throw new CognitoJwtError('ERR_TOKEN_MALFORMED', `the ${what} is not canonical base64url`);
   }
   return bytes;

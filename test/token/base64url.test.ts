@@ -93,6 +93,23 @@ describe('strict base64url segments', () => {
     throwsCode(() => decodeBase64url('QUJDR', 'payload'), 'ERR_TOKEN_MALFORMED');
   });
 
+  test('every last character: accepted exactly when it is the canonical spelling of its bytes', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const stem of ['Q', 'QU', 'QUJD', 'QUJDR']) {
+      for (const last of alphabet) {
+        const segment = stem + last;
+        if (segment.length % 4 === 1) continue; // no encoder makes that length; refused above
+        const canonical = Buffer.from(segment, 'base64url').toString('base64url') === segment;
+        if (canonical)
+          assert.deepEqual(decodeBase64url(segment, 'payload'), Buffer.from(segment, 'base64url'));
+        else
+          throwsCode(() => decodeBase64url(segment, 'payload'), 'ERR_TOKEN_MALFORMED', {
+            message: 'canonical',
+          });
+      }
+    }
+  });
+
   test('an empty segment decodes to no bytes (the JSON or signature check names the problem)', () => {
     assert.equal(decodeBase64url('', 'signature').length, 0);
     throwsCode(() => decodeUnverified(tokenWith({ header: '' })), 'ERR_TOKEN_MALFORMED', {
