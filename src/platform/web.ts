@@ -227,44 +227,45 @@ export async function openAesGcm(
 // Late-bound, so a runtime (or a test) that replaces the global fetch is honoured.
 export const defaultFetch: typeof fetch = (input, init) => fetch(input, init);
 
-/** Channels by name; there is no process-wide registry to share with other libraries on the Web. */
-class WebChannel implements EventChannel {
-  readonly listeners = new Set<EventListener>();
-  constructor(readonly name: string) {}
-  get hasSubscribers(): boolean {
-    return this.listeners.size > 0;
-  }
-  publish(message: unknown): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(message, this.name);
-      } catch (error) {
-        // Like node:diagnostics_channel: a throwing listener neither stops the others nor the publisher.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-  }
-}
+/** A channel's listeners, by channel name; there is no process-wide registry to share with other libraries on the Web. */
+const listenersOf = new Map<string, Set<EventListener>>();
 
-const channels = new Map<string, WebChannel>();
-
-export function channel(name: string): WebChannel {
-  let found = channels.get(name);
+function listeners(name: string): Set<EventListener> {
+  let found = listenersOf.get(name);
   if (!found) {
-    found = new WebChannel(name);
-    channels.set(name, found);
+    found = new Set();
+    listenersOf.set(name, found);
   }
   return found;
 }
 
+export function channel(name: string): EventChannel {
+  const current = listeners(name);
+  return {
+    get hasSubscribers() {
+      return current.size > 0;
+    },
+    publish(message) {
+      for (const listener of current) {
+        try {
+          listener(message, name);
+        } catch (error) {
+          // Like node:diagnostics_channel: a throwing listener neither stops the others nor the publisher.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    },
+  };
+}
+
 export function subscribe(name: string, listener: EventListener): void {
-  channel(name).listeners.add(listener);
+  listeners(name).add(listener);
 }
 
 export function unsubscribe(name: string, listener: EventListener): boolean {
-  return channel(name).listeners.delete(listener);
+  return listeners(name).delete(listener);
 }
 
 function noFileSystem(path: string): ConfigError {
