@@ -284,8 +284,11 @@ function snapshotFetchedAt(snapshot: unknown, jwksUri: string, now: number): num
   return Math.min(time, now);
 }
 
-/** A cache's key set for a URL, made on first use; for the functions outside the class (see its static block). */
-let keySetOf: (cache: JwksCache, jwksUri: string) => KeySet;
+/**
+ * Each cache's key set for a URL, made on first use, for the functions outside the class (filled
+ * by the constructor: a static block would keep the class in bundles that never use it).
+ */
+const keySetOf = new WeakMap<JwksCache, (jwksUri: string) => KeySet>();
 
 /**
  * Declare what the key set at `jwksUri` publishes, before any key is loaded: the identity pools'
@@ -300,7 +303,7 @@ let keySetOf: (cache: JwksCache, jwksUri: string) => KeySet;
  * ```
  */
 export function declareKeyProfile(cache: JwksCache, jwksUri: string, profile: KeyProfile): void {
-  const set = keySetOf(cache, jwksUri);
+  const set = keySetOf.get(cache)!(jwksUri);
   if (set.profile === profile) {
     set.profileDeclared = true;
     return;
@@ -334,10 +337,6 @@ export function declareKeyProfile(cache: JwksCache, jwksUri: string, profile: Ke
  * ```
  */
 export class JwksCache {
-  static {
-    keySetOf = (cache, jwksUri) => cache.#set(jwksUri);
-  }
-
   readonly #fetch: typeof fetch;
   readonly #clock: () => number;
   readonly #timeoutMs: number;
@@ -372,6 +371,7 @@ export class JwksCache {
       checkFunction('snapshotStore.save', options.snapshotStore?.save);
     }
     this.#store = options.snapshotStore;
+    keySetOf.set(this, (jwksUri) => this.#set(jwksUri));
   }
 
   #set(jwksUri: string): KeySet {
