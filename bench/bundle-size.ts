@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { type BuildOptions, build, transform } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -37,8 +37,12 @@ export interface BundleSize {
   gzippedBytes: number;
   /** `node:` modules the bundle imports (must be none for the edge). */
   nodeImports: string[];
-  /** Minified bytes each bundled module contributes, largest first (paths from the package root). */
-  modules: { path: string; bytes: number }[];
+  /**
+   * What each bundled module contributes, largest first (paths from the package root): its minified
+   * bytes, and its gzipped cost, how much smaller the gzipped bundle gets without it (gzip shares
+   * text across modules, so these add up to less than the whole).
+   */
+  modules: { path: string; bytes: number; gzippedBytes: number }[];
 }
 
 /** The package as npm installs it, in a temp folder: dist/ from tsc, and package.json. */
@@ -59,27 +63,66 @@ export async function buildPackageDir(): Promise<string> {
   return dir;
 }
 
-async function measure(name: string, contents: string, resolveDir: string): Promise<BundleSize> {
+const BUILD = {
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'browser',
+  conditions: ['workerd', 'worker', 'browser'],
+  metafile: true,
+  logLevel: 'silent',
+} satisfies BuildOptions;
+
+const packagePath = (path: string) => path.replace(/^.*node_modules\//, '');
+
+/**
+ * The gzipped cost of each module of a bundle. Built again with names and syntax minified but not
+ * whitespace, esbuild marks where each module starts (`// path`); each module's cost is the gzipped
+ * size of the whole, whitespace minified, less that of the whole without it.
+ */
+async function gzipCosts(contents: string, resolveDir: string): Promise<Map<string, number>> {
   const result = await build({
+    ...BUILD,
     stdin: { contents, resolveDir, loader: 'js' },
-    bundle: true,
-    write: false,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['workerd', 'worker', 'browser'],
-    metafile: true,
-    logLevel: 'silent',
+    minifySyntax: true,
+    minifyIdentifiers: true,
   });
-  const code = result.outputFiles[0]!.contents;
+  const text = result.outputFiles![0]!.text;
+  const starts = [...text.matchAll(/^\/\/ (.+)$/gm)];
+  const parts = await Promise.all(
+    starts.map(async (start, index) => {
+      const code = text.slice(start.index + start[0].length, starts[index + 1]?.index ?? text.length);
+      return { path: packagePath(start[1]!), code: (await transform(code, { minifyWhitespace: true })).code };
+    }),
+  );
+  const gzipped = (codes: string[]) => gzipSync(codes.join('')).byteLength;
+  const whole = gzipped(parts.map((part) => part.code));
+  return new Map(
+    parts.map((part) => [
+      part.path,
+      whole - gzipped(parts.filter((other) => other !== part).map((other) => other.code)),
+    ]),
+  );
+}
+
+async function measure(name: string, contents: string, resolveDir: string): Promise<BundleSize> {
+  const [result, costs] = await Promise.all([
+    build({ ...BUILD, stdin: { contents, resolveDir, loader: 'js' }, minify: true }),
+    gzipCosts(contents, resolveDir),
+  ]);
+  const code = result.outputFiles![0]!.contents;
   const nodeImports = Object.values(result.metafile.outputs)
     .flatMap((output) => output.imports)
     .map((entry) => entry.path)
     .filter((path) => path.startsWith('node:'));
   const modules = Object.values(result.metafile.outputs)
     .flatMap((output) => Object.entries(output.inputs))
-    .map(([path, input]) => ({ path: path.replace(/^.*node_modules\//, ''), bytes: input.bytesInOutput }))
-    .sort((a, b) => b.bytes - a.bytes);
+    .map(([path, input]) => ({
+      path: packagePath(path),
+      bytes: input.bytesInOutput,
+      gzippedBytes: costs.get(packagePath(path)) ?? 0,
+    }))
+    .sort((a, b) => b.gzippedBytes - a.gzippedBytes || b.bytes - a.bytes);
   return {
     name,
     minifiedBytes: code.byteLength,
@@ -164,8 +207,10 @@ if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
         `${part.name.padEnd(64)} ${kb(part.minifiedBytes).padStart(9)} ${kb(part.gzippedBytes).padStart(9)}`,
       );
     }
-    console.log('\nours, minified bytes by module:');
-    for (const { path, bytes } of ours!.modules) console.log(`${String(bytes).padStart(7)}  ${path}`);
+    console.log('\nours by module: minified bytes, gzipped cost (what the gzipped bundle loses without it)');
+    for (const { path, bytes, gzippedBytes } of ours!.modules) {
+      console.log(`${String(bytes).padStart(7)} ${String(gzippedBytes).padStart(6)}  ${path}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
