@@ -24,11 +24,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** The most the web bundle of `CognitoVerifier` alone may weigh, gzipped: 14 KB (issue 28's budget). */
 export const WEB_BUNDLE_BUDGET_GZIP_BYTES = 14 * 1024;
 /**
- * What CI holds the bundle to until the budget is met: its size once the door codes, the
- * identity-pool modulus reader and the eager event channels left it (16 489 bytes), so it cannot
- * grow further unnoticed. Lower it as the bundle shrinks; remove it when the budget holds.
+ * What CI holds the bundle to until the budget is met: its size once the verifier's option
+ * plumbing, the event-name table, the identity pools' key-profile method and duplicated helpers
+ * left it (15 987 bytes, from 16 496), so it cannot grow further unnoticed. Lower it as the bundle
+ * shrinks; remove it when the budget holds.
  */
-export const WEB_BUNDLE_CEILING_GZIP_BYTES = 16_600;
+export const WEB_BUNDLE_CEILING_GZIP_BYTES = 16_100;
 
 /** One measured bundle. */
 export interface BundleSize {
