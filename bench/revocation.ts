@@ -269,7 +269,7 @@ async function measureHotPath(settings: RevocationSettings, key: ReturnType<type
   }
 }
 
-async function measureLarge(settings: RevocationSettings, owned: boolean): Promise<LargeMirror> {
+export async function measureLarge(settings: RevocationSettings, owned: boolean): Promise<LargeMirror> {
   const redis = await startRedisServer();
   try {
     await fill(redis.url, settings.largeEntries, owned);

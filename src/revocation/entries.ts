@@ -160,6 +160,11 @@ export interface MemberVisitor {
    * building an entry object.
    */
   session(originJti: string, expiresAt: number, userPoolId?: string, sub?: string): void;
+  /**
+   * A session without an owner, its id still bytes (`member[start..end)`): `true` when the visitor
+   * took it so; otherwise {@link session} gets it as a string.
+   */
+  sessionBytes?(member: Buffer, start: number, end: number, expiresAt: number): boolean;
   /** Any other entry this library wrote (a user cut-off). */
   other(entry: RevocationEntry): void;
 }
@@ -212,6 +217,7 @@ export function decodeMember(member: Buffer, visit: MemberVisitor): void {
     expiresAt = expiresAt * 10 + digit;
   }
   if (!Number.isSafeInteger(expiresAt)) return;
+  if (kind === SESSION && visit.sessionBytes?.(member, idStart, tab, expiresAt)) return;
   // An ASCII id (every Cognito origin_jti) reads the same as latin1, which copies without decoding.
   const originJti = member.toString(high < 0x80 ? 'latin1' : 'utf8', idStart, tab);
   if (kind === SESSION) visit.session(originJti, expiresAt);

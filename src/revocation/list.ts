@@ -326,6 +326,8 @@ export class RevocationList {
       apply: (entry) => this.#mirror.apply(entry, this.#clock()),
       applySession: (originJti, expiresAt, now, userPoolId, sub) =>
         this.#mirror.applySession(originJti, expiresAt, now, userPoolId, sub),
+      applySessionBytes: (bytes, start, end, expiresAt, now) =>
+        this.#mirror.applySessionBytes(bytes, start, end, expiresAt, now),
       entries: () => this.#mirror.entries(),
       size: () => this.#mirror.size,
       reserve: (entries) => this.#mirror.reserve(entries),

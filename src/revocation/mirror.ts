@@ -198,6 +198,33 @@ export class RevocationMirror {
     return true;
   }
 
+  /**
+   * {@link applySession} for a session without an owner whose id is `bytes[start..end)` (a member of
+   * a full read), without a string: `undefined` when the bytes are not a lowercase UUID or the pool
+   * is at its cap, for the caller to take the string way.
+   */
+  applySessionBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    expiresAt: number,
+    now: number,
+  ): boolean | undefined {
+    if (expiresAt <= now) return false;
+    const held = this.#sessions.getBytes(bytes, start, end);
+    if (held === null) return undefined;
+    if (held !== undefined) {
+      if (held < expiresAt) this.#sessions.setLastBytes(expiresAt);
+      return held <= expiresAt;
+    }
+    const load = this.#load(NO_POOL);
+    if (load.entries >= this.#cap) return undefined;
+    load.entries++;
+    this.#sessions.setLastBytes(expiresAt);
+    this.#review(NO_POOL, load);
+    return true;
+  }
+
   /** Whether these claims are revoked: their session is listed, or they were issued at or before their user's cut-off. */
   has(claims: RevocationClaims): boolean {
     const originJti = claims.origin_jti;

@@ -514,6 +514,14 @@ export class RedisStore implements RevocationStore {
     let live = 0;
     let countable = true;
     const visit: MemberVisitor = {
+      sessionBytes: (member, start, end, expiresAt) => {
+        if (expiresAt <= now) return true;
+        const applied = this.#sink.applySessionBytes(member, start, end, expiresAt, now);
+        if (applied === undefined) return false;
+        if (applied && countable) covered++;
+        live++;
+        return true;
+      },
       session: (originJti, expiresAt, userPoolId, sub) => {
         if (expiresAt <= now) return;
         if (this.#sink.applySession(originJti, expiresAt, now, userPoolId, sub) && countable) covered++;

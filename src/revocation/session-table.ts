@@ -18,6 +18,8 @@ const STRIDE = 5;
 /** A free slot's expiry: an expiry is always a positive time. */
 const EMPTY = 0;
 const DASH = 0x2d;
+/** {@link SessionTable}'s last lookup was of bytes ({@link SessionTable.getBytes}), not of a string. */
+const BYTES = Symbol('bytes');
 /** The most entries {@link SessionTable.reserve} makes room for in one go (320 MB of slots). */
 const MAX_RESERVED = 4_000_000;
 /** Where the hex digits of a lowercase UUID sit, dashes skipped. */
@@ -36,7 +38,7 @@ export class SessionTable {
   #k1 = 0;
   #k2 = 0;
   /** The id of the last lookup, and its {@link #find} answer, until the table next changes. */
-  #lastId: string | undefined;
+  #lastId: string | typeof BYTES | undefined;
   #lastSlot = -1;
   /** Per table: slots cannot be chosen from outside by picking ids. */
   readonly #seed = (Math.random() * 0x1_0000_0000) | 0;
@@ -79,13 +81,19 @@ export class SessionTable {
    */
   set(id: string, expiresAt: number, owner?: number): void {
     // A set right after a get of the same id (the mirror's add) reuses that lookup.
-    let slot = id === this.#lastId ? this.#lastSlot : this.#parse(id) ? this.#lookUp(id) : Number.NaN;
-    this.#lastId = undefined;
+    const slot = id === this.#lastId ? this.#lastSlot : this.#parse(id) ? this.#lookUp(id) : Number.NaN;
     if (Number.isNaN(slot)) {
       this.#others.set(id, expiresAt);
       if (owner !== undefined) this.#otherOwners.set(id, owner);
       return;
     }
+    this.#put(slot, expiresAt, owner);
+  }
+
+  /** Write the parsed id at `slot` (a {@link #find} answer for it): its expiry, and its owner if given. */
+  #put(found: number, expiresAt: number, owner: number | undefined): void {
+    this.#lastId = undefined;
+    let slot = found;
     if (slot < 0 && (this.#used + 1) * 2 > this.#capacity) {
       this.#grow(this.#capacity * 2);
       slot = this.#find();
@@ -100,6 +108,23 @@ export class SessionTable {
     }
     this.#slots[at] = expiresAt;
     if (owner !== undefined) this.#slots[at + 4] = owner;
+  }
+
+  /**
+   * {@link get} for the id spelled by `bytes[start..end)` (a member of a full read), without making
+   * a string of it; `null` when those bytes are not a lowercase UUID (ask with the string then).
+   */
+  getBytes(bytes: Uint8Array, start: number, end: number): number | undefined | null {
+    if (!this.#parseBytes(bytes, start, end)) return null;
+    this.#lastId = BYTES;
+    this.#lastSlot = this.#find();
+    return this.#lastSlot < 0 ? undefined : this.#slots[this.#lastSlot * STRIDE];
+  }
+
+  /** {@link set} (no owner) for the id {@link getBytes} just looked up, with nothing changed since. */
+  setLastBytes(expiresAt: number): void {
+    if (this.#lastId !== BYTES) throw new Error('setLastBytes() must follow getBytes() of the same id');
+    this.#put(this.#lastSlot, expiresAt, undefined);
   }
 
   delete(id: string): boolean {
@@ -177,6 +202,27 @@ export class SessionTable {
     const k0 = hexDigits(id, 0, 11);
     const k1 = hexDigits(id, 11, 22);
     const k2 = hexDigits(id, 22, 32);
+    if (k0 < 0 || k1 < 0 || k2 < 0) return false;
+    this.#k0 = k0;
+    this.#k1 = k1;
+    this.#k2 = k2;
+    return true;
+  }
+
+  /** {@link #parse} for bytes: the same rules, no string. */
+  #parseBytes(bytes: Uint8Array, start: number, end: number): boolean {
+    if (
+      end - start !== 36 ||
+      bytes[start + 8] !== DASH ||
+      bytes[start + 13] !== DASH ||
+      bytes[start + 18] !== DASH ||
+      bytes[start + 23] !== DASH
+    ) {
+      return false;
+    }
+    const k0 = hexDigitsOfBytes(bytes, start, 0, 11);
+    const k1 = hexDigitsOfBytes(bytes, start, 11, 22);
+    const k2 = hexDigitsOfBytes(bytes, start, 22, 32);
     if (k0 < 0 || k1 < 0 || k2 < 0) return false;
     this.#k0 = k0;
     this.#k1 = k1;
@@ -267,12 +313,27 @@ export class SessionTable {
 function hexDigits(id: string, from: number, to: number): number {
   let value = 0;
   for (let i = from; i < to; i++) {
-    const code = id.charCodeAt(DIGITS[i] as number);
-    let digit: number;
-    if (code >= 0x30 && code <= 0x39) digit = code - 0x30;
-    else if (code >= 0x61 && code <= 0x66) digit = code - 0x57;
-    else return -1;
+    const digit = hexValue(id.charCodeAt(DIGITS[i] as number));
+    if (digit < 0) return -1;
     value = value * 16 + digit;
   }
   return value;
+}
+
+/** {@link hexDigits} of the UUID at `bytes[start…]` (two loops, one per input kind, for the full read's speed). */
+function hexDigitsOfBytes(bytes: Uint8Array, start: number, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = hexValue(bytes[start + (DIGITS[i] as number)] as number);
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/** A lowercase hex digit's value, or -1. */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }

@@ -14,6 +14,17 @@ export interface MirrorSink {
    * (the reader's clock, read once a page rather than once a member); its owner when the store has it.
    */
   applySession(originJti: string, expiresAt: number, now: number, userPoolId?: string, sub?: string): boolean;
+  /**
+   * {@link applySession} for a session without an owner, its id given as `bytes[start..end)`;
+   * `undefined` when the mirror needs the id as a string (call {@link applySession}).
+   */
+  applySessionBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    expiresAt: number,
+    now: number,
+  ): boolean | undefined;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
   /** How many entries the mirror holds. */

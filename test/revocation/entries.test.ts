@@ -45,6 +45,33 @@ test('members read as bytes decode to the entries they spell, as decodeEntry rea
   for (const entry of written) assert.deepEqual(decodeEntry(encodeEntry(entry)), entry);
 });
 
+test('a visitor that takes plain sessions as bytes gets the same ids and expiries, and the rest as before', () => {
+  const members = [
+    's\t6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10\t1900000000123',
+    'o\teu-west-1_AbC123\ta-sub\towned-jti\t1900000000000',
+    's\tnot-taken\t5',
+  ];
+  const seen: string[] = [];
+  for (const member of members) {
+    decodeMember(Buffer.from(member), {
+      sessionBytes: (bytes, start, end, expiresAt) => {
+        const id = bytes.toString('latin1', start, end);
+        if (id === 'not-taken') return false;
+        seen.push(`bytes ${id} ${expiresAt}`);
+        return true;
+      },
+      session: (originJti, expiresAt, userPoolId, sub) =>
+        seen.push(`string ${originJti} ${expiresAt} ${userPoolId ?? '-'} ${sub ?? '-'}`),
+      other: (entry) => seen.push(`other ${entry.kind}`),
+    });
+  }
+  assert.deepEqual(seen, [
+    'bytes 6f1c0f5e-8e0a-4b47-9d4c-3f0f2a7d9b10 1900000000123',
+    'string owned-jti 1900000000000 eu-west-1_AbC123 a-sub',
+    'string not-taken 5 - -',
+  ]);
+});
+
 test('members this library did not write are skipped, never half-read', () => {
   const good = 's\tok\t123';
   const foreign = [

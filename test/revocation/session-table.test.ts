@@ -41,9 +41,19 @@ describe('SessionTable', () => {
       const roll = next();
       if (roll < 0.55) {
         const expiresAt = now + 1 + Math.floor(next() * 500);
-        // The mirror's own pattern: a lookup, then a set of the same id.
-        assert.equal(table.get(id), model.get(id));
-        table.set(id, expiresAt);
+        // The mirror's own pattern: a lookup, then a set of the same id; as a full read does it
+        // half the time, from the id's bytes inside a larger member.
+        const member = Buffer.from(`s\t${id}\t${expiresAt}`, 'utf8');
+        const held =
+          next() < 0.5 ? table.getBytes(member, 2, member.length - String(expiresAt).length - 1) : null;
+        if (held === null) {
+          assert.equal(table.get(id), model.get(id));
+          table.set(id, expiresAt);
+        } else {
+          assert.ok((uuids as string[]).includes(id), 'only a lowercase UUID is read from bytes');
+          assert.equal(held, model.get(id));
+          table.setLastBytes(expiresAt);
+        }
         model.set(id, expiresAt);
       } else if (roll < 0.8) {
         assert.equal(table.delete(id), model.delete(id));
@@ -122,6 +132,15 @@ describe('SessionTable', () => {
       else assert.equal(table.ownerOf(id), i + 1);
     });
     for (const [id, , owner] of table.entries()) assert.equal(owner, ids.indexOf(id) + 1);
+  });
+
+  test('setLastBytes without the getBytes of that id just before it is refused', () => {
+    const table = new SessionTable();
+    const id = Buffer.from(randomUUID());
+    assert.equal(table.getBytes(id, 0, 36), undefined);
+    table.set(randomUUID(), 5); // the table changed since
+    assert.throws(() => table.setLastBytes(9), /must follow getBytes/);
+    assert.equal(table.getBytes(Buffer.from('ABCDEF00-0000-4000-8000-000000000000'), 0, 36), null);
   });
 
   test('a lookup of a string that is almost a UUID does not disturb the set that follows it', () => {
