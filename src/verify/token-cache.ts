@@ -147,23 +147,31 @@ export class VerifiedTokenCache<Claims extends object = object> {
     const key = keyOf(token);
     this.#entries.delete(key);
     this.#entries.set(key, { token, verified, used: false });
-    if (this.#entries.size > this.maxEntries) this.#evictOne();
-  }
-
-  /** Drop the oldest entry not hit since it was last passed over; hit ones go back to the end, unmarked. */
-  #evictOne(): void {
-    for (const [key, slot] of this.#entries) {
-      this.#entries.delete(key);
-      if (!slot.used) return;
-      slot.used = false;
-      this.#entries.set(key, slot);
-    }
+    if (this.#entries.size > this.maxEntries) evictOne(this.#entries);
   }
 }
 
 const TOKEN_CACHE_OPTIONS = optionKeys<Exclude<TokenCacheSetting, boolean>>('verifiedTokenCache', {
   maxEntries: true,
 });
+
+/**
+ * Drop the oldest entry of a bounded map that was not hit since it was last passed over; hit ones
+ * go back to the end, unmarked (the "second chance" approximation of least recently used: a hit
+ * only sets `used`, no map update).
+ *
+ * ```ts
+ * if (entries.size > maxEntries) evictOne(entries);
+ * ```
+ */
+export function evictOne<Key>(entries: Map<Key, { used: boolean }>): void {
+  for (const [key, slot] of entries) {
+    entries.delete(key);
+    if (!slot.used) return;
+    slot.used = false;
+    entries.set(key, slot);
+  }
+}
 
 /** Check the verifier option and turn it into a cache size, or `undefined` for no cache. */
 export function tokenCacheSize(setting: TokenCacheSetting | undefined): number | undefined {

@@ -126,7 +126,7 @@ export class CognitoVerifier<
             maxEntries,
             clock: this.#clock,
             currentKey: (jwksUri, kid) => this.#cache.getKeySync(jwksUri, kid),
-            recheck: (claims) => this.#checkRevoked(claims as CognitoClaims),
+            recheck: (claims) => this.checkRevoked(claims as CognitoClaims),
             onTimeRefused: (error, jwksUri, claims, toleranceSeconds) =>
               this.#explainTime(error, jwksUri, claims, toleranceSeconds),
           });
@@ -270,7 +270,17 @@ export class CognitoVerifier<
     );
   }
 
-  #checkRevoked(claims: CognitoClaims): void {
+  /**
+   * Ask the `isRevoked` hook again about claims this verifier returned before, as every `verify`
+   * does: throws `ERR_TOKEN_REVOKED` when it refuses them (`ERR_REVOCATION_UNAVAILABLE` when the
+   * hook fails); nothing without a hook. For callers that keep verified claims between requests,
+   * such as a browser session's read cache, so a revocation still refuses them at the next one.
+   *
+   * ```ts
+   * verifier.checkRevoked(claims); // throws once isRevoked refuses them
+   * ```
+   */
+  checkRevoked(claims: CognitoClaims): void {
     if (this.#isRevoked === undefined) return;
     let revoked: boolean;
     try {
@@ -328,7 +338,7 @@ export class CognitoVerifier<
         found.groups === undefined ? facts : { ...facts, groups: Object.freeze([...found.groups]) },
       );
     }
-    this.#checkRevoked(claims);
+    this.checkRevoked(claims);
     this.#tokens?.remember(token, {
       claims,
       jwksUri: entry.jwksUri,
