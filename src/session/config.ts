@@ -17,6 +17,12 @@ import { isSessionStore, type SessionStore } from './store.ts';
 /** Anything that verifies a token into claims; a `CognitoVerifier` is one. */
 export interface SessionVerifier<Claims = CognitoClaims> {
   verify(token: string): Promise<Claims>;
+  /**
+   * Ask its revocation check again about claims `verify` returned (a `CognitoVerifier` runs its
+   * `isRevoked` hook). With it, a repeat read of a cookie read before skips `verify`; without it,
+   * every read calls `verify`.
+   */
+  checkRevoked?(claims: Claims): void;
 }
 
 /** The app's own sign-in routes, as paths on {@link SessionOptions.appOrigin}. */
@@ -98,7 +104,11 @@ export interface SessionOptions {
    * across processes; sessions can be listed and ended per user. Default: none (tokens in the cookie).
    */
   store?: SessionStore;
-  /** Reads remembered by cookie value (a repeat read skips decryption and the signature). Default 10 000; 0 turns it off. */
+  /**
+   * Reads remembered by cookie value: a repeat read skips decryption, the signature and the claim
+   * rules, and checks only what can change (times, refresh, sign-out, revocation). The least
+   * recently read is dropped first. Default 10 000; 0 turns it off.
+   */
   readCacheSize?: number;
   /**
    * Development only: serve `http://localhost` (and nothing else) without `Secure` and without a

@@ -6,6 +6,7 @@ import { checkOptions, optionKeys } from '../options.ts';
 import { sessionOwnerOf } from '../revocation/entries.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { decodeUnverified } from '../token/decode.ts';
+import { evictOne } from '../verify/token-cache.ts';
 import {
   resolveSessionConfig,
   type SessionConfig,
@@ -126,13 +127,23 @@ interface CacheEntry {
   header: string | undefined;
   readonly chunks: readonly string[];
   readonly state: SessionState | SessionRef;
+  /** Hit since it was last passed over for eviction (see `evictOne`). */
+  used: boolean;
+  /**
+   * Cookie mode: the answer of the last read of this cookie that only checked (nothing refreshed,
+   * nothing to send back), served again while `quietUntil` (epoch s) is ahead: the earliest of the
+   * session's ends, its refresh time and its next touch, when a read has more to do than check.
+   */
+  answer: SessionRead<unknown> | undefined;
+  quietUntil: number;
 }
 
 /**
- * Characters of the first chunk that key the read cache: its version and random IV (unique per
- * seal). A hit still compares every chunk, or the whole header, so a shared start only misses.
+ * Characters of the first chunk that key the read cache: its version byte and 96-bit random IV
+ * (unique per seal), 18 bytes in 24 characters; short, as a hit hashes them. A hit still compares
+ * every chunk, or the whole header, so a shared start only misses.
  */
-const CACHE_KEY_LENGTH = 48;
+const CACHE_KEY_LENGTH = 24;
 
 function cacheKey(firstChunk: string): string {
   return firstChunk.slice(0, CACHE_KEY_LENGTH);
@@ -149,6 +160,7 @@ const MAX_REMEMBERED = 10_000;
 const NO_STORE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } as const;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const NO_COOKIES: readonly string[] = Object.freeze([]);
 
 function remember<Key, Value>(map: Map<Key, Value>, key: Key, value: Value): void {
   map.delete(key);
@@ -199,7 +211,7 @@ export class CognitoSession {
   readonly #domainOrigin: string;
   readonly #sessionSealer: Sealer;
   readonly #signInSealer: Sealer;
-  /** Recent reads by cookie value (see {@link cacheKey}), oldest first. */
+  /** Recent reads by cookie value (see {@link cacheKey}), about the least recently used first. */
   readonly #cache = new Map<string, CacheEntry>();
   /** `name.0=`: where the first chunk's value starts in a `Cookie` header. */
   readonly #firstChunkName: string;
@@ -420,10 +432,14 @@ export class CognitoSession {
    * `Sec-Fetch-Site`). Refuses with a {@link SessionError} or the verifier's error.
    */
   async read<Claims = CognitoClaims>(request: SessionRequest): Promise<SessionRead<Claims>> {
-    const unsafe = !SAFE_METHODS.has(request.method.toUpperCase());
     const header = request.header('cookie');
-    let state = this.#cachedByHeader(header) as SessionState | undefined;
-    if (state !== undefined) {
+    let entry = this.#cachedByHeader(header);
+    if (entry?.answer !== undefined) {
+      const answer = this.#repeat(entry, request);
+      if (answer !== undefined) return answer as SessionRead<Claims>;
+    }
+    const unsafe = !SAFE_METHODS.has(request.method.toUpperCase());
+    if (entry !== undefined) {
       if (unsafe) this.checkSameOrigin(request);
     } else {
       const chunks = this.#chunksOf(request);
@@ -437,19 +453,21 @@ export class CognitoSession {
         cached.chunks.length === chunks.length &&
         cached.chunks.every((value, i) => value === chunks[i])
       ) {
-        state = cached.state as SessionState;
+        entry = cached;
+        cached.used = true;
         cached.header = header; // the same session among other cookies: the next read takes the short way
       } else {
-        state = await this.#open(chunks, request);
+        const opened = await this.#open(chunks, request);
+        entry = { header, chunks, state: opened, used: false, answer: undefined, quietUntil: 0 };
         if (this.#config.readCacheSize > 0) {
-          if (this.#cache.size >= this.#config.readCacheSize)
-            this.#cache.delete(this.#cache.keys().next().value as string);
-          this.#cache.set(key, { header, chunks, state });
+          this.#cache.set(key, entry);
+          if (this.#cache.size > this.#config.readCacheSize) evictOne(this.#cache);
         }
       }
     }
-    if (this.#config.store !== undefined)
-      return this.#readStored<Claims>(state as unknown as SessionRef, request);
+    if (this.#config.store !== undefined) return this.#readStored<Claims>(entry.state as SessionRef, request);
+    const read = entry.state as SessionState;
+    let state = read;
     const now = this.#now();
     if (this.#ended.size > 0 && this.#ended.has(state.sid)) {
       throw new SessionError('ERR_SESSION_ENDED', 'the session was signed out', this.#clearSession(request));
@@ -464,7 +482,7 @@ export class CognitoSession {
         this.#clearSession(request),
       );
     }
-    let cookies: readonly string[] = [];
+    let cookies: readonly string[] = NO_COOKIES;
     const latest = this.#latest.size === 0 ? undefined : this.#latest.get(state.sid);
     if (latest !== undefined && latest.g > state.g) {
       state = latest; // another request refreshed it; this one still carried the old cookie
@@ -478,15 +496,53 @@ export class CognitoSession {
     }
     const token = this.#config.sessionToken === 'id' ? (state.it as string) : state.at;
     const claims = (await this.#config.verifier.verify(token)) as Claims;
-    const list = this.#config.revocationList;
-    if (list?.isRevoked(claims as CognitoClaims)) {
+    this.#checkRevocationList(claims, request);
+    const answer: SessionRead<Claims> = { claims, cookies, accessToken: state.at, idToken: state.it };
+    if (state === read && cookies.length === 0) {
+      // Nothing but checks was due: the next read of this very cookie repeats only the checks.
+      const exp = (claims as { exp?: unknown }).exp;
+      entry.answer = Object.freeze(answer);
+      entry.quietUntil = Math.min(
+        this.#endsAt(state),
+        state.renew,
+        state.s + this.#touchInterval(),
+        typeof exp === 'number' ? exp : 0,
+      );
+    }
+    return answer;
+  }
+
+  /**
+   * A repeat read of a cookie read before, while only checks are due; `undefined` sends it the full
+   * way, which decides as ever. Decrypting, parsing, the signature and the claim rules are known
+   * for this exact value; what can change is checked again: the session's lifetimes, refresh and
+   * touch times and its token's expiry against the clock, a sign-out or a refresh in this process,
+   * the same-origin rule, the verifier's revocation check and the revocation list. (A key removed
+   * from the JWKS is noticed at the next touch, at most 5 minutes on: the touched cookie is new.)
+   */
+  #repeat(entry: CacheEntry, request: SessionRequest): SessionRead<unknown> | undefined {
+    const verifier = this.#config.verifier;
+    if (verifier.checkRevoked === undefined || this.#now() >= entry.quietUntil) return undefined;
+    const state = entry.state as SessionState;
+    if (this.#ended.size > 0 && this.#ended.has(state.sid)) return undefined;
+    if (this.#latest.size > 0 && (this.#latest.get(state.sid)?.g ?? -1) > state.g) return undefined;
+    const method = request.method;
+    if (!SAFE_METHODS.has(method) && !SAFE_METHODS.has(method.toUpperCase())) this.checkSameOrigin(request);
+    const answer = entry.answer as SessionRead<unknown>;
+    verifier.checkRevoked(answer.claims as CognitoClaims);
+    this.#checkRevocationList(answer.claims, request);
+    return answer;
+  }
+
+  /** Refuse a session whose token the revocation list holds (`ERR_TOKEN_REVOKED`). */
+  #checkRevocationList(claims: unknown, request: SessionRequest): void {
+    if (this.#config.revocationList?.isRevoked(claims as CognitoClaims)) {
       throw new SessionError(
         'ERR_TOKEN_REVOKED',
         'the session was revoked (the revocation list holds it)',
         this.#clearSession(request),
       );
     }
-    return { claims, cookies, accessToken: state.at, idToken: state.it };
   }
 
   /**
@@ -504,6 +560,8 @@ export class CognitoSession {
     let state: SessionState | undefined;
     const chunks = this.#chunksOf(request);
     if (chunks !== undefined) {
+      // Its reads are not repeated from the cache (other cookies of the session meet `#ended`).
+      this.#cache.delete(cacheKey(chunks[0] as string));
       try {
         state = await this.#open(chunks, request);
       } catch (error) {
@@ -860,13 +918,15 @@ export class CognitoSession {
    * header, so the same header gives the same chunks. Skips the cookie parser on repeat reads, a
    * large part of their cost (a Cognito-sized session is a 5-6 KB header).
    */
-  #cachedByHeader(header: string | undefined): SessionState | SessionRef | undefined {
+  #cachedByHeader(header: string | undefined): CacheEntry | undefined {
     if (header === undefined || this.#cache.size === 0) return undefined;
     const at = header.indexOf(this.#firstChunkName);
     if (at === -1) return undefined;
     const start = at + this.#firstChunkName.length;
     const cached = this.#cache.get(header.slice(start, start + CACHE_KEY_LENGTH));
-    return cached !== undefined && cached.header === header ? cached.state : undefined;
+    if (cached === undefined || cached.header !== header) return undefined;
+    cached.used = true;
+    return cached;
   }
 
   /** The values of the session's chunk cookies in order; `undefined` when there are none. */
