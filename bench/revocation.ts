@@ -16,6 +16,7 @@ import { RevocationList } from '../src/revocation/index.ts';
 import { buildJwks, generateKeyPair, mintAccessToken } from '../src/testing/index.ts';
 import { startRedisCluster } from '../test/helpers/redis-cluster.ts';
 import { startRedisServer } from '../test/helpers/redis-server.ts';
+import { cpuMs } from './measure.ts';
 import { startFleet } from './revocation-fleet.ts';
 
 export interface RevocationSettings {
@@ -97,15 +98,6 @@ function median(values: readonly number[]): number {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-
-/**
- * CPU time of this process in milliseconds. The hot-path measures use it rather than the wall
- * clock: on a shared machine a tight loop waits for a core, and that wait is not the code's cost.
- */
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
 
 /** Write `count` revoked sessions straight into the sorted set (ZADD in batches), as a long-lived fleet would have. */
 async function fill(url: string, count: number, owned: boolean): Promise<void> {
