@@ -431,13 +431,26 @@ export class CognitoSession {
    * refresh per session per process). Unsafe methods need a same-origin request (`Origin` or
    * `Sec-Fetch-Site`). Refuses with a {@link SessionError} or the verifier's error.
    */
-  async read<Claims = CognitoClaims>(request: SessionRequest): Promise<SessionRead<Claims>> {
-    const header = request.header('cookie');
-    let entry = this.#cachedByHeader(header);
-    if (entry?.answer !== undefined) {
-      const answer = this.#repeat(entry, request);
-      if (answer !== undefined) return answer as SessionRead<Claims>;
+  read<Claims = CognitoClaims>(request: SessionRequest): Promise<SessionRead<Claims>> {
+    // Not async itself: a repeat read answers without the state of the long read below.
+    try {
+      const header = request.header('cookie');
+      const entry = this.#cachedByHeader(header);
+      const answer = entry?.answer === undefined ? undefined : this.#repeat(entry, request);
+      if (answer !== undefined) return Promise.resolve(answer as SessionRead<Claims>);
+      return this.#read<Claims>(request, header, entry);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  /** A read the whole way: the cookie parsed and opened (or found in the cache), then every step. */
+  async #read<Claims>(
+    request: SessionRequest,
+    header: string | undefined,
+    cached: CacheEntry | undefined,
+  ): Promise<SessionRead<Claims>> {
+    let entry = cached;
     const unsafe = !SAFE_METHODS.has(request.method.toUpperCase());
     if (entry !== undefined) {
       if (unsafe) this.checkSameOrigin(request);
