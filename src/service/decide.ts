@@ -42,6 +42,8 @@ export interface AuthContext {
  */
 export interface TokenVerifier {
   verify(token: string): CognitoClaims | Promise<CognitoClaims>;
+  /** Ask the revocation check again about claims `verify` returned (a session's repeat read). */
+  checkRevoked(claims: CognitoClaims): void;
 }
 
 /** What a decision is, for the answer, the metrics and the log line. */

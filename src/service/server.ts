@@ -115,6 +115,7 @@ export async function startService(
       }
       return verifier.verify(token).then(countCacheLookup);
     },
+    checkRevoked: (claims) => verifier.checkRevoked(claims),
   };
   const signIn: ServiceSignIn | undefined =
     settings.session === undefined

@@ -81,7 +81,11 @@ export async function openSignIn(
   const fetchOption = fetchOverride === undefined ? {} : { fetch: fetchOverride };
   const session = new CognitoSession({
     ...settings.options,
-    verifier: { verify: async (token: string) => verifier.verify(token) },
+    // checkRevoked: a repeat read of the same cookie asks only the revocation checks again.
+    verifier: {
+      verify: async (token: string) => verifier.verify(token),
+      checkRevoked: verifier.checkRevoked,
+    },
     idTokenVerifier: new CognitoVerifier(
       { ...pool, clientId: settings.options.clientId, tokenUse: 'id' },
       fetchOption,
