@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleDist } from '../scripts/build.ts';
 
-const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-
-/** A plain-JavaScript copy of `src/`, as the published package runs it (no TypeScript loader). */
+/** A copy of the package's JavaScript, built as dist/ is (`npm run build`), in a temporary folder. */
 export interface Build {
   /** Folder holding `index.js`, `testing/index.js`, ... */
   readonly dir: string;
@@ -14,31 +12,18 @@ export interface Build {
 }
 
 /**
- * Transpile `src/**\/*.ts` (or another copy of it: `source`) to ES modules in a temporary folder, for the child processes and
- * workers of the benchmark: a cold start must not pay for a TypeScript loader the package
- * never uses. Syntax only (no type check): `npx tsc` does that.
+ * Bundle `src/` (or another copy of it: `source`) the way the published package is built, for the
+ * child processes and workers of the benchmark: a cold start must measure the files the package
+ * ships, and pay for no TypeScript loader. Syntax only (no type check): `npx tsc` does that.
  */
-export function buildPlainJs(source: string = SRC): Build {
+export function buildPlainJs(source?: string): Build {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-bench-'));
   // The Node side of the platform seam, as the package's `imports` map resolves it under Node.
   writeFileSync(
     join(dir, 'package.json'),
     `${JSON.stringify({ type: 'module', imports: { '#platform': './platform/node.js' } })}\n`,
   );
-  const compilerOptions: ts.CompilerOptions = {
-    module: ts.ModuleKind.ESNext,
-    target: ts.ScriptTarget.ES2023,
-    rewriteRelativeImportExtensions: true,
-    verbatimModuleSyntax: true,
-  };
-  for (const file of readdirSync(source, { recursive: true }).map(String)) {
-    if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
-    const text = readFileSync(join(source, file), 'utf8');
-    const { outputText } = ts.transpileModule(text, { compilerOptions, fileName: file });
-    const target = join(dir, file.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, outputText);
-  }
+  bundleDist(dir, source);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

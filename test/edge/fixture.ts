@@ -1,15 +1,15 @@
 /**
- * The Node side of the edge-runtime tests: the package built as published (tsc into a temp
- * folder, with package.json, so each runtime resolves `#platform` by its own conditions), a JWKS
+ * The Node side of the edge-runtime tests: the package built as published (bundled as
+ * `npm run build` bundles it, into a temp folder with package.json, so each runtime resolves
+ * `#platform` by its own conditions), a JWKS
  * server on loopback, and the shared test vectors every runtime must answer the same way.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { bundleDist } from '../../scripts/build.ts';
 import {
   buildJwks,
   generateKeyPair,
@@ -18,25 +18,18 @@ import {
   type TestKeyPair,
 } from '../../src/testing/index.ts';
 
-const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'node_modules/.bin');
 
 /**
- * `{dir}/node_modules/cognito-jwt` holds dist/ and package.json exactly as npm would install them;
- * hono and the runner scripts sit next to it. tsc emits even when another helper's file in
- * progress has a type error; a missing entry file fails loudly.
+ * `{dir}/node_modules/cognito-jwt` holds dist/'s JavaScript and package.json as npm would install
+ * them (the runtimes need no declarations); hono and the runner scripts sit next to it.
  */
 export async function buildPackage(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'cognito-jwt-edge-'));
   const pkg = join(dir, 'node_modules/cognito-jwt');
   mkdirSync(pkg, { recursive: true });
-  await run(join(BIN, 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(pkg, 'dist')], {
-    cwd: ROOT,
-  }).catch(() => {});
-  for (const entry of ['index.js', 'adapters/hono.js', 'platform/web.js', 'platform/node.js']) {
-    cpSync(join(pkg, 'dist', entry), join(dir, '.check'), { force: true }); // throws when tsc emitted nothing
-  }
+  bundleDist(join(pkg, 'dist'));
   cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules/hono'), join(dir, 'node_modules/hono'));
   writeFileSync(
