@@ -82,7 +82,8 @@ Run "cognito-jwt ${group} <command> --help" for its options.`;
 }
 
 /**
- * The version in the package's package.json (two folders up from both `src/cli` and `dist/cli`).
+ * The version in the package's package.json: two folders up from `src/cli`, and from `dist/cli` or
+ * `dist/chunks`, wherever the bundled build (scripts/build.ts) puts this code.
  *
  * ```ts
  * console.log(packageVersion()); // '0.1.0'
