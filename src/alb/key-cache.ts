@@ -38,16 +38,19 @@ export interface AlbKeyCacheOptions {
   maxKeys?: number;
 }
 
-export const ALB_KEY_CACHE_OPTION_KEYS = optionKeys<AlbKeyCacheOptions>('AlbKeyCache options', {
-  fetch: true,
-  clock: true,
-  timeoutMs: true,
-  maxBytes: true,
-  cooldownMs: true,
-  fetchesPerSecond: true,
-  fetchBurst: true,
-  maxKeys: true,
-});
+export const ALB_KEY_CACHE_OPTION_KEYS = /* @__PURE__ */ optionKeys<AlbKeyCacheOptions>(
+  'AlbKeyCache options',
+  {
+    fetch: true,
+    clock: true,
+    timeoutMs: true,
+    maxBytes: true,
+    cooldownMs: true,
+    fetchesPerSecond: true,
+    fetchBurst: true,
+    maxKeys: true,
+  },
+);
 
 /** Unknown kids waiting for a fetch on one endpoint, at most; beyond it the one with the fewest requests is dropped. */
 const MAX_WAITING_KIDS = 32;

@@ -17,10 +17,14 @@ const PEM = /^-----BEGIN PUBLIC KEY-----\r?\n((?:[A-Za-z0-9+/=]{1,76}\r?\n)+)---
 const STANDARD_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The order n of P-256, big-endian: a signature's r and s must lie in [1, n-1]. */
-const P256_ORDER = Uint8Array.from(
-  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'.match(/../g)!,
-  (byte) => Number.parseInt(byte, 16),
+// Pure (its argument is a literal), so a bundle that never verifies an ALB header drops it.
+const P256_ORDER = /* @__PURE__ */ hexBytes(
+  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551',
 );
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (byte) => Number.parseInt(byte, 16));
+}
 
 function unusable(kid: string, reason: string, cause?: unknown): CognitoJwtError {
   return new CognitoJwtError('ERR_KEY_INVALID', `the load balancer key ${kid} is unusable: ${reason}`, {

@@ -112,7 +112,7 @@ export const ALB_HEADERS = {
   accessToken: 'x-amzn-oidc-accesstoken',
 } as const;
 
-const CONFIG_KEYS = optionKeys<AlbVerifierConfig>('AlbVerifier config', {
+const CONFIG_KEYS = /* @__PURE__ */ optionKeys<AlbVerifierConfig>('AlbVerifier config', {
   albArn: true,
   issuer: true,
   clientId: true,
@@ -120,20 +120,25 @@ const CONFIG_KEYS = optionKeys<AlbVerifierConfig>('AlbVerifier config', {
   keysUrl: true,
 });
 
-const OPTION_KEYS = optionKeys<AlbVerifierOptions>(
-  'AlbVerifier options',
-  {
-    ...Object.fromEntries([...ALB_KEY_CACHE_OPTION_KEYS.keys].map((key) => [key, true])),
-    keyCache: true,
-    maxTokenLength: true,
-    accessToken: true,
-  } as Record<keyof AlbVerifierOptions, true>,
-  {
-    albArn: 'it is part of the config (the first argument)',
-    issuer: 'it is part of the config (the first argument)',
-    clientId: 'it is part of the config (the first argument)',
-  },
-);
+// Built in a function so the call is pure to a bundler (its arguments are not literals).
+const OPTION_KEYS = /* @__PURE__ */ albVerifierOptionKeys();
+
+function albVerifierOptionKeys() {
+  return optionKeys<AlbVerifierOptions>(
+    'AlbVerifier options',
+    {
+      ...Object.fromEntries([...ALB_KEY_CACHE_OPTION_KEYS.keys].map((key) => [key, true])),
+      keyCache: true,
+      maxTokenLength: true,
+      accessToken: true,
+    } as Record<keyof AlbVerifierOptions, true>,
+    {
+      albArn: 'it is part of the config (the first argument)',
+      issuer: 'it is part of the config (the first argument)',
+      clientId: 'it is part of the config (the first argument)',
+    },
+  );
+}
 
 /** A configured load balancer and the key endpoint of its region. */
 interface Signer {

@@ -26,7 +26,7 @@ function nameList(name: string, value: unknown): string[] {
 }
 
 // Checked at run time too: a misspelt `mtach: 'all'` would quietly keep the looser 'any'.
-const REQUIRE_OPTIONS = optionKeys<RequireOptions>(
+const REQUIRE_OPTIONS = /* @__PURE__ */ optionKeys<RequireOptions>(
   'requireGroups() / requireScopes() options',
   { match: true },
   {
@@ -156,7 +156,7 @@ function checkPredicateOptions(options: unknown): PredicateOptions {
   };
 }
 
-const PREDICATE_OPTIONS = optionKeys<PredicateOptions>('requirePredicate() options', {
+const PREDICATE_OPTIONS = /* @__PURE__ */ optionKeys<PredicateOptions>('requirePredicate() options', {
   description: true,
   readsRequest: true,
 });
