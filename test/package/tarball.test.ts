@@ -6,9 +6,11 @@
  * test/package/types.test.ts. This file is in the Node-majors subset (scripts/node-majors.mjs).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import ts from 'typescript';
 import { installPackedPackage, type PackedPackage, ROOT, run, specifier } from '../helpers/packed-package.ts';
 
 /** What a consumer script saw for one subpath. */
@@ -153,3 +155,27 @@ test('the core and the test kit work together from the installed package', async
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', USAGE_CHECK], consumerDir);
   assert.equal(stdout.trim(), 'access c');
 });
+
+// A cold start pays Node a resolve, a read and a compile per file: dist/ is bundled
+// (scripts/build.ts) so that the root loads a handful of files, where tsc's output loaded ~40.
+test('importing the package root loads at most 8 files of the package (aws-jwt-verify: 14)', async () => {
+  const dist = join(consumerDir, 'node_modules', manifest.name, 'dist');
+  const loaded = staticImports(join(dist, 'index.js'), join(dist, 'platform/node.js'));
+  assert.ok(loaded.length <= 8, loaded.map((file) => relative(dist, file)).join(', '));
+  assert.ok(loaded.includes(join(dist, 'platform/node.js')), 'the Node seam, through #platform');
+});
+
+/** Every file reached from `entry` by static imports; `#platform` is the Node seam, packages are left out. */
+function staticImports(entry: string, platform: string, seen = new Set<string>()): string[] {
+  if (seen.has(entry)) return [...seen];
+  seen.add(entry);
+  const source = ts.createSourceFile(entry, readFileSync(entry, 'utf8'), ts.ScriptTarget.Latest);
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue;
+    const from = statement.moduleSpecifier;
+    if (!from || !ts.isStringLiteral(from)) continue;
+    if (from.text === '#platform') staticImports(platform, platform, seen);
+    else if (from.text.startsWith('.')) staticImports(resolve(dirname(entry), from.text), platform, seen);
+  }
+  return [...seen];
+}
