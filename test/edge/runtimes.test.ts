@@ -276,9 +276,9 @@ describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
   it('measures both verifiers in one run; ours imports nothing from node:', async (t) => {
     // The bench's own module-by-module build, not the bundled one of the runtimes above: its
     // breakdown and parts name each source module.
-    const dir = await buildPackageDir();
-    t.after(() => removeDir(dir));
-    const sizes = await measureBundles(dir);
+    const modules = await buildPackageDir();
+    t.after(() => removeDir(modules));
+    const sizes = await measureBundles(modules);
     assert.deepEqual(
       sizes.map((size) => size.name),
       ['cognito-jwt CognitoVerifier (web)', 'aws-jwt-verify CognitoJwtVerifier'],
@@ -307,7 +307,7 @@ describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
       assert.ok(!ours.modules.some((module) => module.path.includes(`/dist/${door}`)), `${door} was bundled`);
     }
     // Its parts are measured from the same files, and each is smaller than the whole.
-    const parts = await measureParts(dir);
+    const parts = await measureParts(modules);
     assert.equal(parts.length, 2);
     for (const part of parts) {
       assert.deepEqual(part.nodeImports, []);
@@ -316,6 +316,15 @@ describe('bench/bundle-size.ts (npm run bench:bundle)', () => {
     assert.ok(parts[0]!.minifiedBytes < parts[1]!.minifiedBytes);
     console.log(
       `# bundle sizes (min / gz bytes): ${sizes.map((s) => `${s.name} ${s.minifiedBytes} / ${s.gzippedBytes}`).join('; ')}`,
+    );
+  });
+
+  it('the package as shipped (bundled by npm run build) gives a web bundle under the same ceiling', async () => {
+    const [shipped] = await measureBundles(dir);
+    assert.deepEqual(shipped!.nodeImports, []);
+    assert.ok(
+      shipped!.gzippedBytes <= WEB_BUNDLE_CEILING_GZIP_BYTES,
+      `${shipped!.gzippedBytes} bytes gzipped from the bundled dist/, over the ceiling of ${WEB_BUNDLE_CEILING_GZIP_BYTES}`,
     );
   });
 });
