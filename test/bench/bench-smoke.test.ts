@@ -61,7 +61,13 @@ test('the benchmark runs with --quick and its JSON holds every variant, workload
       report.coldStart.map((row: { variant: string }) => row.variant),
       [...COLD_START_VARIANTS],
     );
-    for (const row of report.coldStart) assert.ok(row.importToVerifiedMs > 0, row.variant);
+    for (const row of report.coldStart) {
+      assert.ok(row.importMs > 0 && row.importToVerifiedMs > row.importMs, row.variant);
+      assert.ok(row.cpuToVerifiedMs > 0, row.variant);
+    }
+    assert.ok(
+      report.targets.some((target: { target: string }) => target.target.startsWith('cold start: importing')),
+    );
 
     assert.deepEqual(
       report.flood.map((row: { library: string }) => row.library),
