@@ -138,7 +138,7 @@ function bundle(entryPoints: { in: string; out: string }[], outDir: string, src:
 
 /**
  * Classes of the output whose name no class of the sources has: esbuild gives a clashing top-level
- * name a numbered suffix (`ConfigError2`), which would change an error's `name` and `instanceof` message.
+ * name a numbered suffix (`ConfigError2`), which would change an error's `name`.
  */
 function renamedClasses(src: string, outputs: readonly OutputFile[]): string[] {
   const declared = (text: string) =>
