@@ -1,9 +1,9 @@
 /**
- * The revoked sessions of a mirror: `origin_jti` → expiry (epoch ms). Cognito's `origin_jti` is a
- * lowercase UUID, so those are held as 16 bytes in typed arrays (an open-addressing table with
- * linear probing), not as a string key of a `Map`: a mirror of a million revoked sessions then
- * costs 40 bytes a slot (two slots an entry at most) instead of a string and a map entry each, fills in a fraction of the time,
- * and gives the garbage collector nothing to trace. Any other spelling of an id (another issuer's,
+ * The revoked sessions of a mirror: `origin_jti` → expiry (epoch ms), and each one's owner. A
+ * Cognito `origin_jti` is a lowercase UUID, so those are held as numbers in one typed array (an
+ * open-addressing table with linear probing), not as string keys of a `Map`: a million revoked
+ * sessions then cost 40 bytes a slot (at most two slots an entry), fill in a fraction of the time,
+ * and give the garbage collector nothing to trace. Any other spelling of an id (another issuer's,
  * upper case) is kept exactly as given in a `Map`, so no two ids are ever confused.
  */
 
