@@ -781,20 +781,23 @@ export class CognitoSession {
     return cookies;
   }
 
+  /** Store mode: the session is gone from the store (signed out, ended, or lost with Redis's data). */
+  #storedSessionEnded(request: SessionRequest): SessionError {
+    return new SessionError(
+      'ERR_SESSION_ENDED',
+      'the session was signed out or ended',
+      this.#clearSession(request),
+    );
+  }
+
   /** A read in store mode: the session from the store, refreshed there; the cookie never changes. */
   async #readStored<Claims>(ref: SessionRef, request: SessionRequest): Promise<SessionRead<Claims>> {
     const store = this.#config.store!;
-    const ended = () =>
-      new SessionError(
-        'ERR_SESSION_ENDED',
-        'the session was signed out or ended',
-        this.#clearSession(request),
-      );
-    if (this.#ended.size > 0 && this.#ended.has(ref.sid)) throw ended();
+    if (this.#ended.size > 0 && this.#ended.has(ref.sid)) throw this.#storedSessionEnded(request);
     let state: SessionState;
     try {
       const stored = await store.get(ref.u, ref.sid);
-      if (stored === undefined) throw ended();
+      if (stored === undefined) throw this.#storedSessionEnded(request);
       state = this.#fromStored(stored);
       const now = this.#now();
       if (now >= this.#endsAt(state)) {
@@ -852,12 +855,6 @@ export class CognitoSession {
     request: SessionRequest,
   ): Promise<SessionState> {
     const store = this.#config.store!;
-    const ended = () =>
-      new SessionError(
-        'ERR_SESSION_ENDED',
-        'the session was signed out or ended',
-        this.#clearSession(request),
-      );
     const lockMs = this.#config.refreshLockMs;
     const token = await store.lock(ref.u, ref.sid, lockMs);
     if (token === undefined) {
@@ -866,7 +863,7 @@ export class CognitoSession {
       while (Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         const stored = await store.get(ref.u, ref.sid);
-        if (stored === undefined) throw ended();
+        if (stored === undefined) throw this.#storedSessionEnded(request);
         if (stored.generation > state.g) return this.#fromStored(stored);
       }
       if (this.#now() < state.exp) return state; // its tokens still live; the next request refreshes
@@ -879,7 +876,7 @@ export class CognitoSession {
     try {
       // Refreshed by another process between this read and the lock: use its tokens.
       const stored = await store.get(ref.u, ref.sid);
-      if (stored === undefined) throw ended();
+      if (stored === undefined) throw this.#storedSessionEnded(request);
       const current = this.#fromStored(stored);
       if (current.g > state.g) return current;
       let next: SessionState;
@@ -895,7 +892,7 @@ export class CognitoSession {
       if (outcome === 'ended') {
         // Signed out during the refresh: the new refresh token must not outlive the session.
         await this.#client.revoke(next.rt).catch(() => {});
-        throw ended();
+        throw this.#storedSessionEnded(request);
       }
       return next;
     } finally {
