@@ -36,6 +36,21 @@ async function serviceAnswer(harness: Harness, headers: Record<string, string>) 
   };
 }
 
+/** Beside a snippet, what is allowed still passes (with its identity), and a 401 still carries the challenge. */
+async function stillAllowsAndChallenges({
+  upstream,
+  nginx,
+  bearer,
+}: Omit<Awaited<ReturnType<typeof setUp>>, 'harness'>) {
+  const allowed = await rawRequest(nginx.origin, 'GET', '/admin/users', bearer(['admins']));
+  assert.equal(allowed.status, 200, allowed.body);
+  assert.equal(upstream.requests.length, 1);
+  assert.equal(upstream.requests[0]!.headers['x-auth-request-groups'], 'admins');
+  const anonymous = await rawRequest(nginx.origin, 'GET', '/admin/users', {});
+  assert.equal(anonymous.status, 401);
+  assert.match(String(anonymous.headers['www-authenticate']), /^Bearer/);
+}
+
 test('docs/service.md has the two "A 403 behind nginx" snippets', () => {
   assert.ok(STATIC_403?.includes('error_page 403 /'), 'the static error_page snippet');
   assert.ok(NAMED_403?.includes('error_page 403 = @'), 'the named-location snippet');
@@ -65,15 +80,8 @@ test('nginx with the static error_page 403 (docs/service.md): JSON and the insuf
   const direct = await rawRequest(nginx.origin, 'GET', '/_cognito_jwt_403', bearer(['admins']));
   assert.equal(direct.status, 404);
   assert.equal(upstream.requests.length, 0);
-  // What is allowed still passes, and a 401 still carries the service's challenge.
   upstream.reset();
-  const allowed = await rawRequest(nginx.origin, 'GET', '/admin/users', bearer(['admins']));
-  assert.equal(allowed.status, 200, allowed.body);
-  assert.equal(upstream.requests.length, 1);
-  assert.equal(upstream.requests[0]!.headers['x-auth-request-groups'], 'admins');
-  const anonymous = await rawRequest(nginx.origin, 'GET', '/admin/users', {});
-  assert.equal(anonymous.status, 401);
-  assert.match(String(anonymous.headers['www-authenticate']), /^Bearer/);
+  await stillAllowsAndChallenges({ upstream, nginx, bearer });
 });
 
 test("nginx with error_page 403 = @named (docs/service.md): the service's own 403 answer, byte for byte", async (t) => {
@@ -97,12 +105,5 @@ test("nginx with error_page 403 = @named (docs/service.md): the service's own 40
   assert.equal(posted.status, 403);
   assert.equal(JSON.parse(posted.body).code, 'ERR_GROUP_MISSING');
   assert.equal(upstream.requests.length, 0, 'refused, yet the upstream was asked');
-  // What is allowed still passes, and a 401 still carries the service's challenge.
-  const allowed = await rawRequest(nginx.origin, 'GET', '/admin/users', bearer(['admins']));
-  assert.equal(allowed.status, 200, allowed.body);
-  assert.equal(upstream.requests.length, 1);
-  assert.equal(upstream.requests[0]!.headers['x-auth-request-groups'], 'admins');
-  const anonymous = await rawRequest(nginx.origin, 'GET', '/admin/users', {});
-  assert.equal(anonymous.status, 401);
-  assert.match(String(anonymous.headers['www-authenticate']), /^Bearer/);
+  await stillAllowsAndChallenges({ upstream, nginx, bearer });
 });
