@@ -68,13 +68,6 @@ export class SessionTable {
     return this.#lookUp(id) >= 0;
   }
 
-  /** The owner given with `id` when it was added, or 0 (none, or not held). */
-  ownerOf(id: string): number {
-    if (!this.#parse(id)) return this.#otherOwners.get(id) ?? 0;
-    const slot = this.#lookUp(id);
-    return slot < 0 ? 0 : (this.#slots[slot * STRIDE + 4] as number);
-  }
-
   /**
    * Hold `id` until `expiresAt` (a positive epoch-ms time), replacing what was held; `owner` (a
    * positive integer) is kept with it when given, and otherwise left as it was (0 for a new id).
