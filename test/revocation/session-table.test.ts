@@ -136,6 +136,17 @@ describe('SessionTable', () => {
     for (const [id, , owner] of table.entries()) assert.equal(owner, ids.indexOf(id) + 1);
   });
 
+  test("reserve takes a count from outside (the store's) only up to its cap, and the table still grows past it", () => {
+    const table = new SessionTable();
+    // Uncapped, room for this many would be a RangeError (or gigabytes): the cap makes it 320 MB at most.
+    table.reserve(Number.MAX_SAFE_INTEGER);
+    table.reserve(-5);
+    table.reserve(Number.NaN);
+    const id = randomUUID();
+    table.set(id, 3);
+    assert.equal(table.get(id), 3);
+  });
+
   test('setLastBytes without the getBytes of that id just before it is refused', () => {
     const table = new SessionTable();
     const id = Buffer.from(randomUUID());
