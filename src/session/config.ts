@@ -106,8 +106,8 @@ export interface SessionOptions {
   store?: SessionStore;
   /**
    * Reads remembered by cookie value: a repeat read skips decryption, the signature and the claim
-   * rules, and checks only what can change (times, refresh, sign-out, revocation). The least
-   * recently read is dropped first. Default 10 000; 0 turns it off.
+   * rules, and checks only what can change (times, refresh, sign-out, revocation). A cookie enters
+   * at its second read; the least recently read is dropped first. Default 10 000; 0 turns it off.
    */
   readCacheSize?: number;
   /**

@@ -66,14 +66,19 @@ function countedSession(
   return { session, verifier };
 }
 
-/** Read `cookie` twice and check the second read came from the cache. */
+/**
+ * Read `cookie` until it is served from the cache: it enters at its second read (the first is not
+ * kept), so the third call skips `verify` and answers what the second did.
+ */
 async function cached(session: CognitoSession, verifier: { verifies: number }, cookie: string) {
-  const first = await session.read(reading(cookie));
-  const before = verifier.verifies;
+  const start = verifier.verifies;
+  await session.read(reading(cookie));
+  const second = await session.read(reading(cookie));
+  assert.equal(verifier.verifies, start + 2, 'a cookie read once is not kept: its second read is full');
   const again = await session.read(reading(cookie));
-  assert.equal(verifier.verifies, before, 'the repeat read is served from the cache');
-  assert.equal(again.claims, first.claims);
-  return first;
+  assert.equal(verifier.verifies, start + 2, 'the third read is served from the cache');
+  assert.equal(again.claims, second.claims);
+  return second;
 }
 
 describe('the session read cache', () => {
@@ -125,16 +130,38 @@ describe('the session read cache', () => {
   test('bounded: past readCacheSize, the cookie least recently read is dropped first', async () => {
     const { session, verifier } = countedSession({ readCacheSize: 2 });
     const [a, b, c] = [await signedInCookie(), await signedInCookie(), await signedInCookie()];
-    await session.read(reading(a));
-    await session.read(reading(b));
-    await session.read(reading(a)); // a is read again: b is now the least recently read
-    assert.equal(verifier.verifies, 2);
-    await session.read(reading(c)); // a third cookie: one of the two must go
-    assert.equal(verifier.verifies, 3);
-    await session.read(reading(a));
-    assert.equal(verifier.verifies, 3, 'a stayed');
-    await session.read(reading(b));
-    assert.equal(verifier.verifies, 4, 'b was dropped, so it is read in full');
+    const verifiesOf = async (cookie: string) => {
+      const before = verifier.verifies;
+      await session.read(reading(cookie));
+      return verifier.verifies - before;
+    };
+    for (const cookie of [a, b, a, b])
+      assert.equal(await verifiesOf(cookie), 1, 'first and second reads are full');
+    assert.equal(await verifiesOf(a), 0, 'a is cached, and now read more recently than b');
+    assert.equal(await verifiesOf(c), 1);
+    assert.equal(await verifiesOf(c), 1, 'c enters the cache at its second read: one of a and b must go');
+    assert.equal(await verifiesOf(a), 0, 'a stayed');
+    assert.equal(await verifiesOf(c), 0, 'c is cached');
+    assert.equal(await verifiesOf(b), 1, 'b was dropped, so it is read in full');
+  });
+
+  test('a cookie read only once is not kept (its second read is full, its third is cached)', async () => {
+    const { session, verifier } = countedSession({ readCacheSize: 3 });
+    const cookies = [
+      await signedInCookie(),
+      await signedInCookie(),
+      await signedInCookie(),
+      await signedInCookie(),
+    ];
+    // Four cookies read once each, with room for three: the oldest fingerprint is forgotten.
+    for (const cookie of cookies) await session.read(reading(cookie));
+    assert.equal(verifier.verifies, 4);
+    await session.read(reading(cookies[0] as string));
+    await session.read(reading(cookies[0] as string));
+    assert.equal(verifier.verifies, 6, 'its first read was forgotten: two more full reads before it is kept');
+    await session.read(reading(cookies[3] as string));
+    await session.read(reading(cookies[3] as string));
+    assert.equal(verifier.verifies, 7, 'read once before: the second read admits it, the third is cached');
   });
 
   test('a signed-out session is not served from the cache, in this process or (through the list) in another', async () => {
