@@ -19,7 +19,7 @@
  * round visiting the reference and every variant in a rotating order; a variant's ratio is the
  * median of its per-round ratios to that round's reference, reported with the spread. Latency is
  * then taken at a fixed rate of half each target's median maximum, with requests evenly spaced
- * and timed from when each was due (paced-load.ts).
+ * and timed from when each was due, by a generator in a process of its own (paced-load.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ import { nginxServerBlock } from '../test/helpers/nginx.ts';
 import { freePort, startProxyProcess } from '../test/helpers/proxy-process.ts';
 import { benchArgs } from './args.ts';
 import { type Build, buildPlainJs } from './build.ts';
-import { pacedLoad } from './paced-load.ts';
+import { pacedLoadInChild } from './paced-load.ts';
 
 const args = benchArgs('npm run bench:serve', '1 s per measurement', 'the table');
 
@@ -337,14 +337,20 @@ async function measureSetup(measured: Measured[]): Promise<void> {
       item.row.ratioSpread = [Math.min(...ratios), Math.max(...ratios)];
     }
     // Latency at half the maximum, with requests evenly spaced (see paced-load.ts for why not autocannon).
-    const half = await pacedLoad({
-      port: Number(item.target.host),
-      path: item.target.path,
-      headers: () => requestHeaders(item.target, item.pick),
-      rate: Math.max(1, Math.round(item.row.maxRequestsPerSec / 2)),
-      durationS: settings.durationS,
-      connections: settings.connections,
-    });
+    // From a fresh process, with the workload's requests written out (see pacedLoadInChild).
+    const half = await pacedLoadInChild(
+      {
+        port: Number(item.target.host),
+        path: item.target.path,
+        headerCycle: Array.from({ length: settings.distinctTokens }, () =>
+          requestHeaders(item.target, item.pick),
+        ),
+        rate: Math.max(1, Math.round(item.row.maxRequestsPerSec / 2)),
+        durationS: settings.durationS,
+        connections: settings.connections,
+      },
+      dir,
+    );
     for (const [status, count] of Object.entries(half.statuses))
       item.row.statuses[status] = (item.row.statuses[status] ?? 0) + count;
     item.row.errors += half.errors;

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { answerEnd, pacedLoad, quantile } from '../../bench/paced-load.ts';
+import { answerEnd, pacedLoad, pacedLoadInChild, quantile } from '../../bench/paced-load.ts';
 
 test('quantile takes the nearest rank', () => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -89,5 +92,41 @@ test('a stall counts against every request that was due during it', async () => 
     assert.ok(result.p50Ms < result.p99Ms);
   } finally {
     server.close();
+  }
+});
+
+test('from a process of its own, the load sends the header cycle in order and reports what came back', async () => {
+  const seen: string[] = [];
+  const server = createServer((request, response) => {
+    const token = request.headers.authorization ?? '';
+    seen.push(token);
+    response.writeHead(token === 'Bearer bad' ? 401 : 200).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'paced-child-'));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const result = await pacedLoadInChild(
+      {
+        port,
+        path: '/',
+        headerCycle: [
+          { authorization: 'Bearer a' },
+          { authorization: 'Bearer b' },
+          { authorization: 'Bearer bad' },
+        ],
+        rate: 60,
+        durationS: 1,
+        connections: 1,
+      },
+      dir,
+    );
+    assert.equal(result.sent, 60);
+    assert.deepEqual(result.statuses, { 200: 40, 401: 20 });
+    assert.deepEqual(seen.slice(0, 4), ['Bearer a', 'Bearer b', 'Bearer bad', 'Bearer a']);
+    assert.ok(result.p99Ms > 0);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
