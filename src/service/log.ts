@@ -3,18 +3,23 @@
  * request (contract, method, normalised path, rule, status, code, subject and client) and never a
  * token or a header value.
  */
+import { fstatSync } from 'node:fs';
 import type { LogLevel } from './config.ts';
 import type { Decision } from './decide.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /**
- * Lines held for stdout are written when the next line would take the batch past this, or
- * {@link FLUSH_DELAY_MS} after the first one. 4 KiB is Linux's PIPE_BUF: a write that size or
- * smaller to a pipe is atomic, so workers sharing stdout never cut into each other's lines.
+ * Lines held for stdout are written when the next line would take the batch past its limit, or
+ * {@link FLUSH_DELAY_MS} after the first one. To a pipe the limit is 4 KiB, Linux's PIPE_BUF: a
+ * write that size or smaller is atomic, so workers sharing stdout never cut into each other's
+ * lines. A regular file needs no such care (each write lands whole at the shared offset), and
+ * takes 64 KiB at a time.
  */
-const BATCH_LIMIT = 4096;
+const PIPE_BATCH_LIMIT = 4096;
+const FILE_BATCH_LIMIT = 64 * 1024;
 const FLUSH_DELAY_MS = 50;
+let batchLimit = 0;
 let pending = '';
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let exitHooked = false;
@@ -38,7 +43,8 @@ export function flushLog(): void {
  * lines; a line is at most 50 ms late, and lines held at exit are written then.
  */
 function writeBatched(line: string): void {
-  if (pending.length + line.length > BATCH_LIMIT) flushLog();
+  if (batchLimit === 0) batchLimit = stdoutIsFile() ? FILE_BATCH_LIMIT : PIPE_BATCH_LIMIT;
+  if (pending.length + line.length > batchLimit) flushLog();
   pending += line;
   if (flushTimer === undefined) {
     // Unreferenced: held lines never keep the process alive; the exit hook writes them.
@@ -48,6 +54,14 @@ function writeBatched(line: string): void {
   if (!exitHooked) {
     exitHooked = true;
     process.once('exit', flushLog);
+  }
+}
+
+function stdoutIsFile(): boolean {
+  try {
+    return fstatSync(1).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { createLogger, flushLog } from '../../src/service/log.ts';
@@ -48,17 +49,19 @@ test('stdout lines are held and go out together, in order, within the flush dela
   for (const line of lines) assert.ok(!Number.isNaN(Date.parse(line.time)), line.time);
 });
 
-test('a batch never passes 4 KiB (atomic on a pipe shared by workers) and holds whole lines; flushLog writes what is held', async (t) => {
+test('a batch never passes 4 KiB to a pipe (atomic, when workers share it) and holds whole lines; flushLog writes what is held', async (t) => {
   const { writes } = captureLogWrites(t);
   const logger = createLogger({ level: 'info', decisions: 'info' });
+  // The test runner gives each file a pipe for stdout; run alone with stdout to a file, the limit is 64 KiB.
+  const limit = fstatSync(1).isFile() ? 64 * 1024 : 4096;
   const long = 'x'.repeat(1000);
-  for (let i = 0; i < 70; i++) logger.log('info', long);
+  for (let i = 0; i < 140; i++) logger.log('info', long);
   assert.ok(
-    writes.length >= 17,
-    `70 lines of about 1 KB go out in batches, without waiting (${writes.length})`,
+    writes.length >= 2,
+    `140 lines of about 1 KB go out in batches, without waiting (${writes.length})`,
   );
   for (const write of writes) {
-    assert.ok(write.length <= 4096, `a write of ${write.length} characters`);
+    assert.ok(write.length <= limit, `a write of ${write.length} characters`);
     assert.ok(write.endsWith('\n'));
     for (const line of write.trimEnd().split('\n')) assert.equal(JSON.parse(line).msg, long);
   }
