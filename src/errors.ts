@@ -255,6 +255,12 @@ export function syncUnsupported(): CognitoJwtError {
   );
 }
 
+/** `ERR_CLAIM_INVALID` for a claim of the wrong type or shape: what it must be, and what was found. */
+export function invalidClaim(claim: string, expected: string, found: unknown): CognitoJwtError {
+  const message = `${claim} must be ${expected}, found ${describeValue(found)}`;
+  return new CognitoJwtError('ERR_CLAIM_INVALID', message, { claim });
+}
+
 /** Describe an untrusted value for an error message without echoing it at length. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';

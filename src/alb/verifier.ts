@@ -1,4 +1,4 @@
-import { CognitoJwtError, ConfigError, describeValue, TokenExpiredError } from '../errors.ts';
+import { CognitoJwtError, ConfigError, describeValue, invalidClaim, TokenExpiredError } from '../errors.ts';
 import {
   checkNumber,
   checkOptions,
@@ -455,16 +455,6 @@ export class AlbVerifier {
     }
     return { claims: freezeClaims(payload) as AlbClaims, header: freezeClaims(header) as AlbTokenHeader };
   }
-}
-
-function invalidClaim(claim: string, expected: string, found: unknown): CognitoJwtError {
-  return new CognitoJwtError(
-    'ERR_CLAIM_INVALID',
-    `${claim} must be ${expected}, found ${describeValue(found)}`,
-    {
-      claim,
-    },
-  );
 }
 
 /**

@@ -95,6 +95,14 @@ function invalidKey(kid: unknown, reason: string): CognitoJwtError {
   });
 }
 
+/** A key the platform refused to import: at once on Node, at its first use with Web Crypto. */
+export function keyNotImported(kid: unknown, cause: unknown): CognitoJwtError {
+  return new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
+    claim: 'kid',
+    cause,
+  });
+}
+
 /** Bits of a big-endian unsigned integer, leading zero bytes aside. */
 function bitLength(bytes: Uint8Array): number {
   let first = 0;
@@ -159,10 +167,7 @@ export function importJwk(jwk: unknown, profile: KeyProfile = USER_POOL_KEYS): V
   try {
     key = importRsaKey(modulus, e, profile.alg);
   } catch (cause) {
-    throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
-      claim: 'kid',
-      cause,
-    });
+    throw keyNotImported(kid, cause);
   }
 
   // `n` as published, so a snapshot holds what the key set serves.

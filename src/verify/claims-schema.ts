@@ -4,7 +4,7 @@
  * not fit is refused with `ERR_CLAIM_INVALID` naming the claim, and the verified claims are typed
  * from the schema.
  */
-import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
+import { ConfigError, describeValue, invalidClaim } from '../errors.ts';
 import { typeName } from '../options.ts';
 
 /** The type names a claims schema knows. */
@@ -153,11 +153,7 @@ export function checkClaimsSchema(payload: Record<string, unknown>, schema: read
     const value = payload[claim.name];
     if (value === undefined && claim.optional) continue;
     if (!fits(claim.type, value)) {
-      throw new CognitoJwtError(
-        'ERR_CLAIM_INVALID',
-        `${claim.name} must be ${claim.expected}${claim.optional ? ' when present' : ''}, found ${describeValue(value)}`,
-        { claim: claim.name },
-      );
+      throw invalidClaim(claim.name, `${claim.expected}${claim.optional ? ' when present' : ''}`, value);
     }
   }
 }

@@ -1,4 +1,10 @@
-import { CognitoJwtError, describeValue, ScopeMissingError, TokenExpiredError } from '../errors.ts';
+import {
+  CognitoJwtError,
+  describeValue,
+  invalidClaim,
+  ScopeMissingError,
+  TokenExpiredError,
+} from '../errors.ts';
 import type { CognitoClaims } from '../token/claims.ts';
 import { checkClaimsSchema } from './claims-schema.ts';
 import type { ClaimRules } from './config.ts';
@@ -6,16 +12,6 @@ import { parseGroups } from './groups-claim.ts';
 
 /** An `iat` up to this far ahead is ordinary clock drift between AWS and this host. */
 export const MAX_IAT_AHEAD_SECONDS = 300;
-
-function invalidClaim(claim: string, expected: string, found: unknown): CognitoJwtError {
-  return new CognitoJwtError(
-    'ERR_CLAIM_INVALID',
-    `${claim} must be ${expected}, found ${describeValue(found)}`,
-    {
-      claim,
-    },
-  );
-}
 
 /** A `Date` holds ±8.64e15 ms; a numeric date beyond it is no date (and would break `toISOString`). */
 const MAX_EPOCH_SECONDS = 8.64e12;

@@ -4,7 +4,7 @@
  * instead, which Cognito writes as a string. Each format has a strict parser: a value that does not
  * fit the declared format is refused (`ERR_CLAIM_INVALID`), never guessed at.
  */
-import { CognitoJwtError, ConfigError, describeValue } from '../errors.ts';
+import { CognitoJwtError, ConfigError, describeValue, invalidClaim } from '../errors.ts';
 import { checkOptions, optionKeys, typeName } from '../options.ts';
 
 /**
@@ -59,11 +59,7 @@ export function checkGroupsClaim(where: string, value: unknown): GroupsSource {
 }
 
 function malformed(source: GroupsSource, expected: string, found: unknown): CognitoJwtError {
-  return new CognitoJwtError(
-    'ERR_CLAIM_INVALID',
-    `${source.claim} must be ${expected} (groupsClaim format '${source.format}'), found ${describeValue(found)}`,
-    { claim: source.claim },
-  );
+  return invalidClaim(source.claim, `${expected} (groupsClaim format '${source.format}')`, found);
 }
 
 function stringArray(source: GroupsSource, value: unknown, expected: string): string[] {

@@ -1,6 +1,6 @@
 import { verifyRs256, verifyRs256Sync } from '#platform';
 import { CognitoJwtError, describeValue } from '../errors.ts';
-import { isKid, type VerificationKey } from '../keys/jwk.ts';
+import { isKid, keyNotImported, type VerificationKey } from '../keys/jwk.ts';
 import type { ParsedToken } from '../token/decode.ts';
 
 /**
@@ -56,10 +56,7 @@ async function settle(checking: Promise<boolean>, kid: string): Promise<void> {
     valid = await checking;
   } catch (cause) {
     // Web Crypto imports a key at its first use; one it refuses is an unusable key, like on Node.
-    throw new CognitoJwtError('ERR_KEY_INVALID', `JWK ${describeValue(kid)} could not be imported`, {
-      claim: 'kid',
-      cause,
-    });
+    throw keyNotImported(kid, cause);
   }
   if (!valid) throw invalidSignature();
 }
