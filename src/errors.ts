@@ -251,7 +251,7 @@ export class ConfigError extends CognitoJwtError {
 export function syncUnsupported(): CognitoJwtError {
   return new CognitoJwtError(
     'ERR_SYNC_UNSUPPORTED',
-    'this runtime checks signatures with Web Crypto, which is asynchronous only: use verify() instead of verifySync()',
+    'this runtime checks signatures with Web Crypto, which is asynchronous: use verify(), not verifySync()',
   );
 }
 

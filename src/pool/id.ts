@@ -50,7 +50,7 @@ export function regionMistake(userPoolId: string): string | undefined {
     parts !== null && direction !== undefined ? `${parts[1]}-${direction}-${parts[3]}` : undefined;
   return (
     `userPoolId ${describeValue(userPoolId)} starts with ${describeValue(prefix)}, which is not an AWS region ` +
-    '(a region is an area, a compass direction and a number, such as "eu-west-1" or "ap-southeast-2")' +
+    '(an area, a compass direction and a number, such as "eu-west-1")' +
     (suggestion !== undefined && REGION.test(suggestion) ? `; did you mean "${suggestion}"?` : '')
   );
 }

@@ -20,8 +20,8 @@ export function poolIssuers(userPoolId: string): string[] {
   const undocumented = undocumentedDomain(userPoolId);
   if (undocumented !== undefined) {
     throw new ConfigError(
-      `${undocumented}: the issuer and JWKS URL cannot be derived without guessing (amazonaws.com would be a guess, and a wrong one sends key requests elsewhere). ` +
-        'Set issuer and jwksUri to the values of your pool (its /.well-known/openid-configuration lists both)',
+      `${undocumented}: deriving the issuer and JWKS URL would be a guess (a wrong one sends key requests elsewhere). ` +
+        "Set issuer and jwksUri as your pool's /.well-known/openid-configuration lists them",
     );
   }
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';

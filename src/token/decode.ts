@@ -76,7 +76,7 @@ function foreignCharacter(token: string, at: number): CognitoJwtError {
   if (/^bearer\s/i.test(token)) {
     return new CognitoJwtError(
       'ERR_TOKEN_MALFORMED',
-      'the token starts with "Bearer ": pass the token alone, without the "Bearer " prefix of the Authorization header',
+      'the token starts with "Bearer ": pass the token alone, without the "Bearer " prefix',
     );
   }
   const segments = token.split('.').length;

@@ -232,8 +232,8 @@ export function resolveConfig(config: VerifierConfig, configIndex: number): Issu
   const { audience, groupsClaim, acrLevels, claims } = config;
   if (audience !== undefined && tokenUse !== 'access') {
     throw new ConfigError(
-      `${where}: audience needs tokenUse: 'access' (got ${describeValue(tokenUse)}): an ID token's aud is its app client, ` +
-        'so with ID tokens accepted the resource binding could be passed by an ID token whose client id is that URI',
+      `${where}: audience needs tokenUse: 'access' (got ${describeValue(tokenUse)}): an ID token's aud is its client id, ` +
+        'so an ID token whose client id is that URI would pass the resource check',
     );
   }
   const rules: ClaimRules = {
@@ -281,7 +281,7 @@ function checkAcrLevels(where: string, value: unknown): readonly string[] {
     new Set(value).size !== 4
   ) {
     throw new ConfigError(
-      `${where}: acrLevels must list the pool's four level names, lowest first, each distinct printable ASCII without spaces or quotes (as AcrConfiguration names them)`,
+      `${where}: acrLevels must list the pool's four level names, lowest first, distinct, printable ASCII without spaces or quotes (AcrConfiguration's names)`,
     );
   }
   return Object.freeze([...value]);
