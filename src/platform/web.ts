@@ -54,12 +54,18 @@ export const SYNC_SIGNATURES = false;
 
 const subtle = (): Subtle => (globalThis as unknown as { crypto: { subtle: Subtle } }).crypto.subtle;
 
-/** Value of each character in either base64 alphabet (both, like Node's decoder), -1 otherwise. */
+/**
+ * Value of each character in either base64 alphabet (both, like Node's decoder), -1 otherwise:
+ * `A`-`Z` 0-25, `a`-`z` 26-51, `0`-`9` 52-61, then `+` or `-` 62 and `/` or `_` 63.
+ */
 const SEXTETS = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++)
-  SEXTETS['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
-SEXTETS[45] = 62; // '-'
-SEXTETS[95] = 63; // '_'
+for (let i = 0; i < 26; i++) {
+  SEXTETS[65 + i] = i;
+  SEXTETS[97 + i] = 26 + i;
+  if (i < 10) SEXTETS[48 + i] = 52 + i;
+}
+SEXTETS[43] = SEXTETS[45] = 62;
+SEXTETS[47] = SEXTETS[95] = 63;
 
 /** Node's decoding rules, so `token/base64url.ts` sees the same bytes on both platforms. */
 function decodeLenient(text: string): Uint8Array {
@@ -270,8 +276,8 @@ export function unsubscribe(name: string, listener: EventListener): boolean {
 
 function noFileSystem(path: string): ConfigError {
   return new ConfigError(
-    `this runtime has no file system, so the JWKS snapshot ${path} cannot be read or written: ` +
-      'pass the snapshot object instead, or persist it with the snapshotStore option',
+    `this runtime has no file system to read or write the JWKS snapshot ${path}: ` +
+      'pass the snapshot object, or keep it with the snapshotStore option',
   );
 }
 
