@@ -26,11 +26,11 @@ const ROOT = resolve(import.meta.dirname, '..');
 export const WEB_BUNDLE_BUDGET_GZIP_BYTES = 14 * 1024;
 /**
  * What CI holds the bundle to until the budget is met: its size once the verifier's option
- * plumbing, the event-name table, the identity pools' key-profile method and duplicated helpers
- * left it (15 987 bytes, from 16 496), so it cannot grow further unnoticed. Lower it as the bundle
- * shrinks; remove it when the budget holds.
+ * plumbing, the event-name table, the identity pools' key-profile method, duplicated helpers and
+ * the wordiest messages left it (15 871 bytes, from 16 496), with about 100 bytes to spare, so it
+ * cannot grow further unnoticed. Lower it as the bundle shrinks; remove it when the budget holds.
  */
-export const WEB_BUNDLE_CEILING_GZIP_BYTES = 16_100;
+export const WEB_BUNDLE_CEILING_GZIP_BYTES = 15_980;
 
 /** One measured bundle. */
 export interface BundleSize {
