@@ -26,7 +26,11 @@ const RESTART_WINDOW_MS = 60_000;
 export async function runService(settings: ServiceSettings): Promise<number> {
   // A missing optional package is named once, here, not in every worker's crash loop.
   if (cluster.isPrimary) await checkOptionalPeers(settings);
-  const logger = createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
+  const logger = createLogger({
+    level: settings.logLevel,
+    decisions: settings.decisionLevel,
+    allowed: settings.allowedLevel,
+  });
   if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings, logger);
   const service = await startService(settings, { logger });
   if (!cluster.isWorker) return untilSignal(service);

@@ -80,12 +80,13 @@ function isoNow(): string {
 /** Writes JSON lines at or above a level. */
 export interface Logger {
   log(level: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void;
-  /** The line for one decision, at `level` (the config's `log.decisions`). */
+  /** The line for one decision: at `log.allowed` for an allowed request, `log.decisions` for a refusal, `warn` for a 5xx. */
   decision(decision: Decision, durationMs: number, cacheHit: boolean | undefined): void;
 }
 
 /**
- * A logger writing to `write` (default: stdout) the lines at or above `level`.
+ * A logger writing to `write` (default: stdout) the lines at or above `level`. Allowed requests
+ * are logged at `allowed` (default: `decisions`).
  *
  * ```ts
  * const logger = createLogger({ level: 'info', decisions: 'info' });
@@ -95,6 +96,7 @@ export interface Logger {
 export function createLogger(options: {
   level: LogLevel;
   decisions: LogLevel;
+  allowed?: LogLevel;
   write?: (line: string) => void;
 }): Logger {
   const write = options.write ?? writeBatched;
@@ -105,11 +107,13 @@ export function createLogger(options: {
     write(`${JSON.stringify({ time: isoNow(), level, msg: message, pid: process.pid, ...fields })}\n`);
   };
   const decisionLevel = options.decisions;
+  const allowedLevel = options.allowed ?? decisionLevel;
   return {
     log,
     decision(decision, durationMs, cacheHit) {
       // 5xx answers are worth a warning whatever level decisions are logged at.
-      const level = decision.status >= 500 ? 'warn' : decisionLevel;
+      const level =
+        decision.status >= 500 ? 'warn' : decision.outcome === 'allow' ? allowedLevel : decisionLevel;
       if (level === 'silent' || !enabled(level)) return;
       const claims = decision.claims as Record<string, unknown> | undefined;
       // The whole line as one literal (no fields object spread into another): the line is written

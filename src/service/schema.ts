@@ -196,7 +196,7 @@ export function buildServiceSchema(): Schema {
       clock: false,
     }),
     envoyPathPrefix: { ...string, pattern: '^/' },
-    log: objectOf(lists.log, { level, decisions: level }),
+    log: objectOf(lists.log, { level, decisions: level, allowed: level }),
     metrics: { type: 'boolean' },
     protectedResource: {
       ...objectOf(PROTECTED_RESOURCE_OPTION_KEYS, {

@@ -66,7 +66,12 @@ export async function startService(
   options: StartOptions = {},
 ): Promise<RunningService> {
   const logger =
-    options.logger ?? createLogger({ level: settings.logLevel, decisions: settings.decisionLevel });
+    options.logger ??
+    createLogger({
+      level: settings.logLevel,
+      decisions: settings.decisionLevel,
+      allowed: settings.allowedLevel,
+    });
   const metrics =
     options.metrics === null
       ? undefined

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { checkServiceConfig, type ServiceConfig } from '../../src/service/config.ts';
+import type { Decision } from '../../src/service/decide.ts';
 import { createLogger, flushLog } from '../../src/service/log.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -87,4 +89,61 @@ test('lines held when the process exits are written before it ends', () => {
   });
   assert.equal(result.status, 3, result.stderr);
   assert.match(result.stdout, /"msg":"before exit"/);
+});
+
+test('allowed requests are logged at log.allowed, refusals at log.decisions, 5xx answers at warn; the config defaults allowed to debug', () => {
+  const lines: string[] = [];
+  const decision = (outcome: 'allow' | 'deny' | 'unavailable', status: number) =>
+    ({
+      contract: 'nginx',
+      method: 'GET',
+      path: '/x',
+      route: 0,
+      status,
+      outcome,
+      code: 'OK',
+    }) as unknown as Decision;
+  const logger = createLogger({
+    level: 'info',
+    decisions: 'info',
+    allowed: 'debug',
+    write: (line) => lines.push(line),
+  });
+  logger.decision(decision('allow', 200), 0.1, true);
+  logger.decision(decision('deny', 401), 0.1, undefined);
+  logger.decision(decision('unavailable', 503), 0.1, undefined);
+  assert.deepEqual(
+    lines.map((line) => [JSON.parse(line).outcome, JSON.parse(line).level]),
+    [
+      ['deny', 'info'],
+      ['unavailable', 'warn'],
+    ],
+  );
+
+  const base = {
+    pools: [{ userPoolId: 'eu-west-1_AbC123', clientId: ['app'], tokenUse: 'access' as const }],
+  };
+  const levels = (log?: ServiceConfig['log']) => {
+    const settings = checkServiceConfig(log === undefined ? base : { ...base, log }, {
+      baseDir: ROOT,
+      env: {},
+    });
+    return [settings.decisionLevel, settings.allowedLevel];
+  };
+  assert.deepEqual(
+    levels(),
+    ['info', 'debug'],
+    'by default, a line per refusal and none per allowed request',
+  );
+  assert.deepEqual(
+    levels({ decisions: 'info' }),
+    ['info', 'info'],
+    'a config that set decisions keeps every line',
+  );
+  assert.deepEqual(levels({ allowed: 'info' }), ['info', 'info']);
+  assert.deepEqual(levels({ decisions: 'warn', allowed: 'silent' }), ['warn', 'silent']);
+  assert.throws(() => levels({ allowed: 'loud' as never }), {
+    code: 'ERR_CONFIG_INVALID',
+    message: /log\.allowed/,
+  });
 });
