@@ -165,6 +165,20 @@ export interface MemberVisitor {
    * took it so; otherwise {@link session} gets it as a string.
    */
   sessionBytes?(member: Buffer, start: number, end: number, expiresAt: number): boolean;
+  /**
+   * {@link sessionBytes} for a session with its owner: its pool is `member[poolStart..poolEnd)` and
+   * its sub `member[subStart..subEnd)`.
+   */
+  ownedSessionBytes?(
+    member: Buffer,
+    start: number,
+    end: number,
+    poolStart: number,
+    poolEnd: number,
+    subStart: number,
+    subEnd: number,
+    expiresAt: number,
+  ): boolean;
   /** Any other entry this library wrote (a user cut-off). */
   other(entry: RevocationEntry): void;
 }
@@ -218,6 +232,11 @@ export function decodeMember(member: Buffer, visit: MemberVisitor): void {
   }
   if (!Number.isSafeInteger(expiresAt)) return;
   if (kind === SESSION && visit.sessionBytes?.(member, idStart, tab, expiresAt)) return;
+  if (
+    kind === OWNED &&
+    visit.ownedSessionBytes?.(member, idStart, tab, 2, poolEnd, poolEnd + 1, subEnd, expiresAt)
+  )
+    return;
   // An ASCII id (every Cognito origin_jti) reads the same as latin1, which copies without decoding.
   const originJti = member.toString(high < 0x80 ? 'latin1' : 'utf8', idStart, tab);
   if (kind === SESSION) visit.session(originJti, expiresAt);

@@ -1,5 +1,6 @@
 import type { RevocationEntry } from './entries.ts';
 import { poolIdOfIssuer } from './entries.ts';
+import { SessionOwners } from './session-owners.ts';
 import { SessionTable } from './session-table.ts';
 
 /** The claims a revocation check reads; verified `CognitoClaims` have them all. */
@@ -14,6 +15,9 @@ interface Cutoff {
   seconds: number;
   expiresAt: number;
 }
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 /** Issuers remembered with their pool id; a verifier accepts a handful, so this never fills in practice. */
 const MAX_KNOWN_ISSUERS = 256;
@@ -35,24 +39,13 @@ export interface CapacityReport {
   folded: number;
 }
 
-/** The sessions held of one user, with their owner: the session table keeps its `index` beside each. */
-interface UserSessions {
-  readonly index: number;
-  readonly pool: string;
-  readonly sub: string;
-  /** Their origin_jti: one string for the usual one session, a set for more. */
-  ids: string | Set<string>;
-}
-
-/** One pool's entries: its count, and its users' sessions (to fold them). */
+/** One pool's entries against the cap. */
 interface PoolLoad {
   /** The pool's id (or {@link NO_POOL}), the one string every entry of the pool refers to. */
   readonly pool: string;
   entries: number;
   level: CapacityLevel;
   folded: number;
-  /** sub → the user's sessions held. */
-  sessionsBySub: Map<string, UserSessions>;
   /**
    * Overflow: every token of the pool issued at or before `seconds` is refused, until `expiresAt`
    * (the latest expiry of an entry the mirror could not hold).
@@ -71,8 +64,10 @@ interface PoolLoad {
  * entry it could not hold is refused (a pool-wide cut-off), so nothing revoked is ever accepted.
  */
 export class RevocationMirror {
-  /** origin_jti → expiry (epoch ms). */
-  readonly #sessions = new SessionTable();
+  /** origin_jti → expiry (epoch ms), and its owner's index in {@link #owners} (0: none). */
+  readonly #sessions = new SessionTable((owner, slot) => this.#owners.moved(owner, slot));
+  /** The users who own held sessions: the table keeps each one's index beside its sessions. */
+  readonly #owners = new SessionOwners(this.#sessions);
   /** pool id → sub → cut-off. Two levels, so a check builds no string. */
   readonly #users = new Map<string, Map<string, Cutoff>>();
   #userCount = 0;
@@ -80,15 +75,12 @@ export class RevocationMirror {
   readonly #subsByIssuer = new Map<string, Map<string, Cutoff> | null>();
   /** pool id (or {@link NO_POOL}) → its load against the cap. */
   readonly #pools = new Map<string, PoolLoad>();
-  /**
-   * The owned sessions' users, by the index the table keeps beside each session (to uncount a
-   * session when it expires or folds); freed indexes are reused.
-   */
-  readonly #owners: (UserSessions | undefined)[] = [undefined];
-  readonly #freeOwners: number[] = [];
   /** Pools in overflow: their pool-wide cut-offs (checked only while there is one). */
   readonly #overflows = new Map<string, Cutoff>();
   readonly #cap: number;
+  /** The pool of the last owned session added, and its id's bytes: what {@link applyOwnedSessionBytes} takes. */
+  #lastOwnedLoad: PoolLoad | undefined;
+  #lastOwnedPool = new Uint8Array(0);
   readonly #onCapacity: (report: CapacityReport) => void;
 
   constructor(options: { maxEntriesPerPool?: number; onCapacity?: (report: CapacityReport) => void } = {}) {
@@ -164,7 +156,7 @@ export class RevocationMirror {
     // The pool's name as the mirror holds it: one string per pool, however many entries.
     const pool = load.pool;
     if (load.entries >= this.#cap) {
-      if (owned && pool !== NO_POOL && this.#hasAny(pool, load, sub)) {
+      if (owned && pool !== NO_POOL && this.#hasAny(pool, sub)) {
         // The user already holds entries: this session joins them in one cut-off (no growth), so
         // one user signing out over and over never fills the pool.
         this.#applyFold(pool, sub, Math.ceil(now / 1000), expiresAt);
@@ -181,17 +173,11 @@ export class RevocationMirror {
     if (!owned) {
       this.#sessions.set(originJti, expiresAt);
     } else {
-      const sessions = load.sessionsBySub.get(sub);
-      if (sessions === undefined) {
-        const index = this.#freeOwners.pop() ?? this.#owners.length;
-        const added: UserSessions = { index, pool, sub, ids: originJti };
-        this.#owners[index] = added;
-        load.sessionsBySub.set(sub, added);
-        this.#sessions.set(originJti, expiresAt, index);
-      } else {
-        if (typeof sessions.ids === 'string') sessions.ids = new Set([sessions.ids]);
-        sessions.ids.add(originJti);
-        this.#sessions.set(originJti, expiresAt, sessions.index);
+      const owner = this.#owners.user(pool, sub);
+      this.#owners.attach(owner, this.#sessions.set(originJti, expiresAt, owner), originJti);
+      if (this.#lastOwnedLoad !== load) {
+        this.#lastOwnedLoad = load;
+        this.#lastOwnedPool = utf8.encode(pool);
       }
     }
     this.#review(pool, load);
@@ -222,6 +208,51 @@ export class RevocationMirror {
     load.entries++;
     this.#sessions.setLastBytes(expiresAt);
     this.#review(NO_POOL, load);
+    return true;
+  }
+
+  /**
+   * {@link applySessionBytes} for a session with its owner: its id is `bytes[start..end)`, its pool
+   * `bytes[poolStart..poolEnd)` and its sub `bytes[subStart..subEnd)`. Only a pool the last owned
+   * session added through {@link applySession} named is taken this way (a full read brings a pool's
+   * sessions by the thousand): `undefined` for another, for the caller to take the string way once.
+   */
+  applyOwnedSessionBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    poolStart: number,
+    poolEnd: number,
+    subStart: number,
+    subEnd: number,
+    expiresAt: number,
+    now: number,
+  ): boolean | undefined {
+    if (expiresAt <= now) return false;
+    const held = this.#sessions.getBytes(bytes, start, end);
+    if (held === null) return undefined;
+    if (held !== undefined) {
+      if (held < expiresAt) this.#sessions.setLastBytes(expiresAt);
+      return held <= expiresAt;
+    }
+    const load = this.#lastOwnedLoad;
+    if (
+      load === undefined ||
+      load.entries >= this.#cap ||
+      !sameBytes(this.#lastOwnedPool, bytes, poolStart, poolEnd)
+    ) {
+      return undefined;
+    }
+    const pool = load.pool;
+    // A user whose sessions were folded: this one is covered by the cut-off when it is older.
+    const cutoffs = this.#users.get(pool);
+    const cutoff = cutoffs?.get(utf8Decoder.decode(bytes.subarray(subStart, subEnd)));
+    if (cutoff !== undefined && this.#foldedInto(cutoff, expiresAt, now)) return false;
+    const owner = this.#owners.userBytes(pool, bytes, subStart, subEnd);
+    if (owner === undefined) return undefined;
+    load.entries++;
+    this.#owners.attach(owner, this.#sessions.setLastBytes(expiresAt, owner));
+    this.#review(pool, load);
     return true;
   }
 
@@ -271,8 +302,12 @@ export class RevocationMirror {
       }
     }
     for (const [pool, load] of this.#pools) {
-      if (load.entries === 0 && load.overflow === undefined) this.#pools.delete(pool);
-      else this.#review(pool, load);
+      if (load.entries === 0 && load.overflow === undefined) {
+        this.#pools.delete(pool);
+        if (this.#lastOwnedLoad === load) this.#lastOwnedLoad = undefined;
+      } else {
+        this.#review(pool, load);
+      }
     }
     return dropped;
   }
@@ -283,10 +318,10 @@ export class RevocationMirror {
    */
   *entries(): IterableIterator<RevocationEntry> {
     for (const [originJti, expiresAt, index] of this.#sessions.entries()) {
-      const owner = this.#owners[index];
+      const owner = this.#owners.owner(index);
       yield owner === undefined
         ? { kind: 'session', originJti, expiresAt }
-        : { kind: 'session', originJti, expiresAt, owner: { userPoolId: owner.pool, sub: owner.sub } };
+        : { kind: 'session', originJti, expiresAt, owner };
     }
     for (const [userPoolId, bySub] of this.#users) {
       for (const [sub, { seconds, expiresAt }] of bySub) {
@@ -313,7 +348,7 @@ export class RevocationMirror {
     // A cut-off of a user with sessions held replaces them: room is made by that user first.
     if (
       load.entries >= this.#cap &&
-      !load.sessionsBySub.has(sub) &&
+      this.#owners.find(pool, sub) === 0 &&
       (load.overflow !== undefined || !this.#makeRoom(pool, load, now))
     ) {
       this.#overflow(pool, load, expiresAt, now);
@@ -336,30 +371,17 @@ export class RevocationMirror {
   /** Drop the sessions of `sub` that `cutoff` now covers. */
   #dropFolded(pool: string, sub: string, cutoff: Cutoff): void {
     const load = this.#pools.get(pool);
-    const sessions = load?.sessionsBySub.get(sub);
-    if (load === undefined || sessions === undefined) return;
-    for (const originJti of idsOf(sessions)) {
+    const owner = this.#owners.find(pool, sub);
+    if (load === undefined || owner === 0) return;
+    for (const originJti of this.#owners.ids(owner)) {
       const expiresAt = this.#sessions.get(originJti);
       if (expiresAt !== undefined && expiresAt <= cutoff.expiresAt) {
         this.#sessions.delete(originJti);
-        this.#forget(load, sessions, originJti);
+        this.#owners.detach(owner, originJti);
         load.entries--;
         load.folded++;
       }
     }
-  }
-
-  /** `originJti` is no longer held: off its user's sessions, and the user off the pool when none are left. */
-  #forget(load: PoolLoad, sessions: UserSessions, originJti: string): void {
-    if (typeof sessions.ids !== 'string') {
-      sessions.ids.delete(originJti);
-      if (sessions.ids.size > 0) return;
-    } else if (sessions.ids !== originJti) {
-      return;
-    }
-    load.sessionsBySub.delete(sessions.sub);
-    this.#owners[sessions.index] = undefined;
-    this.#freeOwners.push(sessions.index);
   }
 
   /**
@@ -369,24 +391,23 @@ export class RevocationMirror {
   #makeRoom(pool: string, load: PoolLoad, now: number): boolean {
     if (pool === NO_POOL) return false;
     const before = load.entries;
-    for (const [sub, sessions] of [...load.sessionsBySub]) {
+    for (const sub of this.#owners.several(pool)) {
       // Every token of these sessions was issued before now: one cut-off at this second refuses them all.
-      if (typeof sessions.ids !== 'string') this.#applyFold(pool, sub, Math.ceil(now / 1000), 0);
+      this.#applyFold(pool, sub, Math.ceil(now / 1000), 0);
     }
     if (load.entries < before) this.#publish(pool, load, 'full');
     return load.entries < this.#cap;
   }
 
-  #hasAny(pool: string, load: PoolLoad, sub: string): boolean {
-    return load.sessionsBySub.has(sub) || this.#users.get(pool)?.has(sub) === true;
+  #hasAny(pool: string, sub: string): boolean {
+    return this.#owners.find(pool, sub) !== 0 || this.#users.get(pool)?.has(sub) === true;
   }
 
   /** One cut-off at `seconds` for `sub`, living as long as the latest of its sessions (and `expiresAt`); its sessions leave. */
   #applyFold(pool: string, sub: string, seconds: number, expiresAt: number): void {
     let latest = expiresAt;
     const load = this.#load(pool);
-    const sessions = load.sessionsBySub.get(sub);
-    for (const originJti of sessions === undefined ? [] : idsOf(sessions)) {
+    for (const originJti of this.#owners.ids(this.#owners.find(pool, sub))) {
       latest = Math.max(latest, this.#sessions.get(originJti) ?? 0);
     }
     let bySub = this.#users.get(pool);
@@ -433,7 +454,7 @@ export class RevocationMirror {
   #load(pool: string): PoolLoad {
     let load = this.#pools.get(pool);
     if (load === undefined) {
-      load = { pool, entries: 0, level: 'ok', folded: 0, sessionsBySub: new Map(), overflow: undefined };
+      load = { pool, entries: 0, level: 'ok', folded: 0, overflow: undefined };
       this.#pools.set(pool, load);
     }
     return load;
@@ -445,15 +466,13 @@ export class RevocationMirror {
   }
 
   #uncountSession(originJti: string, owner: number): void {
-    const sessions = this.#owners[owner];
-    if (sessions === undefined) {
+    const pool = this.#owners.poolOf(owner);
+    if (pool === undefined) {
       this.#uncount(NO_POOL);
       return;
     }
-    const load = this.#pools.get(sessions.pool);
-    if (load === undefined) return;
-    load.entries--;
-    this.#forget(load, sessions, originJti);
+    this.#uncount(pool);
+    this.#owners.detach(owner, originJti);
   }
 
   /** Publish a change of level: up at 80 %, at the cap and at overflow; down once back under 80 %. */
@@ -485,9 +504,11 @@ export class RevocationMirror {
   }
 }
 
-/** A user's session ids, one or many. */
-function idsOf(sessions: UserSessions): Iterable<string> {
-  return typeof sessions.ids === 'string' ? [sessions.ids] : [...sessions.ids];
+/** Whether `bytes[start..end)` spell `expected`. */
+function sameBytes(expected: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
 }
 
 /** Inclusive at one-second resolution; a token without a numeric iat cannot prove it is newer. */

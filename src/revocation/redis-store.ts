@@ -522,6 +522,24 @@ export class RedisStore implements RevocationStore {
         live++;
         return true;
       },
+      ownedSessionBytes: (member, start, end, poolStart, poolEnd, subStart, subEnd, expiresAt) => {
+        if (expiresAt <= now) return true;
+        const applied = this.#sink.applyOwnedSessionBytes(
+          member,
+          start,
+          end,
+          poolStart,
+          poolEnd,
+          subStart,
+          subEnd,
+          expiresAt,
+          now,
+        );
+        if (applied === undefined) return false;
+        if (applied && countable) covered++;
+        live++;
+        return true;
+      },
       session: (originJti, expiresAt, userPoolId, sub) => {
         if (expiresAt <= now) return;
         if (this.#sink.applySession(originJti, expiresAt, now, userPoolId, sub) && countable) covered++;

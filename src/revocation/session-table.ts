@@ -5,6 +5,7 @@
  * sessions then cost 40 bytes a slot (at most two slots an entry), fill in a fraction of the time,
  * and give the garbage collector nothing to trace. Any other spelling of an id (another issuer's,
  * upper case) is kept exactly as given in a `Map`, so no two ids are ever confused.
+ * The same table finds a pool's users by sub (see session-owners.ts): a Cognito sub is a UUID too.
  */
 
 /** Slots at first; the table doubles when it is half full. */
@@ -42,9 +43,20 @@ export class SessionTable {
   #lastSlot = -1;
   /** Per table: slots cannot be chosen from outside by picking ids. */
   readonly #seed = (Math.random() * 0x1_0000_0000) | 0;
+  /** Told when an owned entry moves to another slot, so an owner can point at its entry's slot. */
+  readonly #moved: (owner: number, slot: number) => void;
+
+  constructor(moved: (owner: number, slot: number) => void = () => {}) {
+    this.#moved = moved;
+  }
 
   get size(): number {
     return this.#used + this.#others.size;
+  }
+
+  /** How many entries it holds before it next grows. */
+  get room(): number {
+    return this.#capacity / 2;
   }
 
   /** Make room for `entries` in all without growing again (a full read knows how many are coming). */
@@ -71,20 +83,22 @@ export class SessionTable {
   /**
    * Hold `id` until `expiresAt` (a positive epoch-ms time), replacing what was held; `owner` (a
    * positive integer) is kept with it when given, and otherwise left as it was (0 for a new id).
+   * Returns the slot that holds it until it moves (the constructor's `moved` says when), or -1 for
+   * an id kept aside (not a lowercase UUID), which never moves.
    */
-  set(id: string, expiresAt: number, owner?: number): void {
+  set(id: string, expiresAt: number, owner?: number): number {
     // A set right after a get of the same id (the mirror's add) reuses that lookup.
     const slot = id === this.#lastId ? this.#lastSlot : this.#parse(id) ? this.#lookUp(id) : Number.NaN;
     if (Number.isNaN(slot)) {
       this.#others.set(id, expiresAt);
       if (owner !== undefined) this.#otherOwners.set(id, owner);
-      return;
+      return -1;
     }
-    this.#put(slot, expiresAt, owner);
+    return this.#put(slot, expiresAt, owner);
   }
 
   /** Write the parsed id at `slot` (a {@link #find} answer for it): its expiry, and its owner if given. */
-  #put(found: number, expiresAt: number, owner: number | undefined): void {
+  #put(found: number, expiresAt: number, owner: number | undefined): number {
     this.#lastId = undefined;
     let slot = found;
     if (slot < 0 && (this.#used + 1) * 2 > this.#capacity) {
@@ -101,6 +115,7 @@ export class SessionTable {
     }
     this.#slots[at] = expiresAt;
     if (owner !== undefined) this.#slots[at + 4] = owner;
+    return at / STRIDE;
   }
 
   /**
@@ -114,10 +129,10 @@ export class SessionTable {
     return this.#lastSlot < 0 ? undefined : this.#slots[this.#lastSlot * STRIDE];
   }
 
-  /** {@link set} (no owner) for the id {@link getBytes} just looked up, with nothing changed since. */
-  setLastBytes(expiresAt: number): void {
+  /** {@link set} for the id {@link getBytes} just looked up, with nothing changed since; returns its slot. */
+  setLastBytes(expiresAt: number, owner?: number): number {
     if (this.#lastId !== BYTES) throw new Error('setLastBytes() must follow getBytes() of the same id');
-    this.#put(this.#lastSlot, expiresAt, undefined);
+    return this.#put(this.#lastSlot, expiresAt, owner);
   }
 
   delete(id: string): boolean {
@@ -157,7 +172,7 @@ export class SessionTable {
       const slot = (start + step) & this.#mask;
       const expiresAt = slots[slot * STRIDE] as number;
       if (expiresAt === EMPTY || expiresAt > now) continue;
-      const id = this.#idAt(slot);
+      const id = this.idAt(slot);
       const owner = slots[slot * STRIDE + 4] as number;
       this.#free(slot);
       dropped(id, owner);
@@ -174,7 +189,7 @@ export class SessionTable {
     for (let slot = 0; slot < this.#capacity; slot++) {
       const at = slot * STRIDE;
       const expiresAt = this.#slots[at] as number;
-      if (expiresAt !== EMPTY) yield [this.#idAt(slot), expiresAt, this.#slots[at + 4] as number];
+      if (expiresAt !== EMPTY) yield [this.idAt(slot), expiresAt, this.#slots[at + 4] as number];
     }
   }
 
@@ -269,6 +284,8 @@ export class SessionTable {
       const reachable = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (reachable) continue;
       slots.copyWithin(hole * STRIDE, at, at + STRIDE);
+      const owner = slots[at + 4] as number;
+      if (owner !== 0) this.#moved(owner, hole);
       hole = next;
     }
     slots[hole * STRIDE] = EMPTY;
@@ -288,11 +305,12 @@ export class SessionTable {
       while (slots[slot * STRIDE] !== EMPTY) slot = (slot + 1) & this.#mask;
       const to = slot * STRIDE;
       for (let i = 0; i < STRIDE; i++) slots[to + i] = old[at + i] as number;
+      if (old[at + 4] !== 0) this.#moved(old[at + 4] as number, slot);
     }
   }
 
-  /** The id in `slot`, spelled as it was given. */
-  #idAt(slot: number): string {
+  /** The id in `slot` (a slot {@link set} answered, not moved since), spelled as it was given. */
+  idAt(slot: number): string {
     const at = slot * STRIDE;
     const digits =
       (this.#slots[at + 1] as number).toString(16).padStart(11, '0') +

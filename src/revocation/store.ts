@@ -25,6 +25,21 @@ export interface MirrorSink {
     expiresAt: number,
     now: number,
   ): boolean | undefined;
+  /**
+   * {@link applySessionBytes} for a session with its owner: its id is `bytes[start..end)`, its pool
+   * `bytes[poolStart..poolEnd)` and its sub `bytes[subStart..subEnd)`.
+   */
+  applyOwnedSessionBytes(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    poolStart: number,
+    poolEnd: number,
+    subStart: number,
+    subEnd: number,
+    expiresAt: number,
+    now: number,
+  ): boolean | undefined;
   /** Every entry the mirror holds (to write back to a store that lost them). */
   entries(): Iterable<RevocationEntry>;
   /** How many entries the mirror holds. */

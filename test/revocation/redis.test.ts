@@ -314,3 +314,57 @@ test('a full read pages through entries that share one expiry (more than a page 
   assert.equal(list.isRevoked({ origin_jti: 'tie-24999' }), true);
   assert.equal(list.isRevoked({ origin_jti: 'later-9' }), true);
 });
+
+test('a full read of sessions revoked with their owners keeps every owner, across pools, pages and a cut-off read first; revoking a user then drops exactly its sessions', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const admin = createClient({ url: redis.url });
+  admin.on('error', () => {});
+  await admin.connect();
+  t.after(() => admin.destroy());
+  const pools = ['eu-west-1_OwnedA', 'eu-west-1_OwnedB'];
+  const base = Date.now() + 3_600_000;
+  // 20 000 users in runs of 5 000 per pool: the first 10 000 hold two sessions, the rest one; a few
+  // subs and ids are not lowercase UUIDs (the mirror keeps those aside).
+  const userOf = (n: number) => ({
+    userPoolId: pools[Math.floor(n / 5_000) % 2] as string,
+    sub: n % 997 === 0 ? `User-${n}` : `${n.toString(16).padStart(8, '0')}-1111-4000-8000-000000000000`,
+  });
+  const written = new Map<string, { userPoolId: string; sub: string }>();
+  const members: string[] = [];
+  for (let i = 0; i < 30_000; i++) {
+    const owner = userOf(i % 20_000);
+    const originJti =
+      i % 1_009 === 0 ? `Session-${i}` : `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    // Five expiries: the read (latest first) switches pools several times.
+    const expiresAt = base + (i % 5);
+    written.set(originJti, owner);
+    members.push(String(expiresAt), `o\t${owner.userPoolId}\t${owner.sub}\t${originJti}\t${expiresAt}`);
+  }
+  // A cut-off outliving user 7's sessions, read before them: they are folded into it as they come.
+  const folded = userOf(7);
+  const cutoffExpiry = base + 60_000;
+  members.push(
+    String(cutoffExpiry),
+    `u\t${folded.userPoolId}\t${folded.sub}\t${Math.floor(Date.now() / 1000)}\t${cutoffExpiry}`,
+  );
+  await admin.sendCommand(['ZADD', 'cognito-jwt:revocation:entries', ...members]);
+  const list = new RevocationList({ redis: { url: redis.url }, onUnavailable: 'reject' });
+  t.after(() => list.close());
+  await list.ready;
+  const foldedIds = [...written].filter(([, owner]) => owner.sub === folded.sub).map(([id]) => id);
+  assert.equal(foldedIds.length, 2);
+  assert.equal(list.size, 30_000 - 2 + 1);
+  const sessions = list.entries().filter((entry) => entry.kind === 'session');
+  assert.equal(sessions.length, 30_000 - 2);
+  for (const entry of sessions) assert.deepEqual(entry.owner, written.get(entry.originJti), entry.originJti);
+  // One user with two sessions, one with one, one whose sub is kept aside: each cut-off replaces them.
+  for (const n of [3, 15_000, 997]) {
+    const owner = userOf(n);
+    const ids = [...written].filter(([, o]) => o.sub === owner.sub).map(([id]) => id);
+    const before = list.size;
+    await list.revokeUser(owner);
+    assert.equal(list.size, before - ids.length + 1, owner.sub);
+    for (const id of ids) assert.equal(list.isRevoked({ origin_jti: id }), false, id);
+  }
+});

@@ -136,6 +136,23 @@ describe('SessionTable', () => {
     for (const [id, , owner] of table.entries()) assert.equal(owner, ids.indexOf(id) + 1);
   });
 
+  test('set answers the slot that holds an id, and each owned entry that moves is told with its new slot', () => {
+    const slots = new Map<number, number>();
+    const table = new SessionTable((owner, slot) => slots.set(owner, slot));
+    const ids = Array.from({ length: 3_000 }, () => randomUUID());
+    ids.forEach((id, i) => {
+      const slot = table.set(id, 10 + (i % 2), i + 1);
+      assert.equal(table.idAt(slot), id);
+      slots.set(i + 1, slot);
+    });
+    assert.equal(table.set('not-a-uuid', 10, 9_999), -1);
+    // Growth moved every entry, and expiry closes gaps by moving later ones back.
+    table.deleteExpired(10, () => {});
+    ids.forEach((id, i) => {
+      if (i % 2 === 1) assert.equal(table.idAt(slots.get(i + 1) as number), id);
+    });
+  });
+
   test("reserve takes a count from outside (the store's) only up to its cap, and the table still grows past it", () => {
     const table = new SessionTable();
     // Uncapped, room for this many would be a RangeError (or gigabytes): the cap makes it 320 MB at most.
