@@ -78,7 +78,7 @@ export class RevocationMirror {
   /** Pools in overflow: their pool-wide cut-offs (checked only while there is one). */
   readonly #overflows = new Map<string, Cutoff>();
   readonly #cap: number;
-  /** The pool of the last owned session added, and its id's bytes: what {@link applyOwnedSessionBytes} takes. */
+  /** The pool of the last owned session added, and its name as bytes: what {@link applyOwnedSessionBytes} takes. */
   #lastOwnedLoad: PoolLoad | undefined;
   #lastOwnedPool = new Uint8Array(0);
   readonly #onCapacity: (report: CapacityReport) => void;
