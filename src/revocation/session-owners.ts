@@ -97,13 +97,18 @@ export class SessionOwners {
   }
 
   /**
-   * Where a pool's table would double, grow it fourfold instead, up to the sessions' room (users
-   * never outnumber sessions): a full read of a million users then moves 0.7 M subs while growing
-   * rather than 2 M. Called before a lookup, which growing would forget.
+   * Where a pool's table would double, grow it to this pool's share of the sessions' room instead
+   * (its users per session held, times the room, which a full read sized for the whole store), and
+   * at least fourfold, never past the room (users never outnumber sessions). A full read of a
+   * million users then grows the table once, early, rather than moving 2 M subs on the way.
+   * Called before a lookup, which growing would forget.
    */
   #makeRoom(subs: SessionTable): void {
     const users = subs.size;
-    if (users >= subs.room) subs.reserve(Math.max(users + 1, Math.min(users * 4, this.#sessions.room)));
+    if (users < subs.room) return;
+    const room = this.#sessions.room;
+    const share = Math.ceil((users / Math.max(1, this.#sessions.size)) * room);
+    subs.reserve(Math.max(users + 1, Math.min(Math.max(users * 4, share), room)));
   }
 
   /** A user index of `pool` with no session yet; its sub is for the caller to place. */
