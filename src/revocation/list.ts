@@ -28,7 +28,7 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 /**
  * Entries a mirror holds per user pool before it folds sessions into per-user cut-offs: about 100 MB
- * for a million sessions revoked without their owner, up to about 400 MB when each names a user of
+ * for a million sessions revoked without their owner, up to about 220 MB when each names a user of
  * its own (the benchmark's two million-entry mirrors). Sessions revoked without their pool cannot be
  * folded, so the default leaves them room.
  */
@@ -81,7 +81,7 @@ interface CommonOptions {
   sweepIntervalMs?: number;
   /**
    * Entries the mirror holds per user pool (sessions revoked without `userPoolId` share one more
-   * bucket of the same size). Default 1 000 000 (100–400 MB). At 80 % a `capacity` event warns; at the
+   * bucket of the same size). Default 1 000 000 (100–220 MB). At 80 % a `capacity` event warns; at the
    * cap a user's sessions are folded into one cut-off, and when that frees no room the pool refuses
    * every token issued up to now (see docs/revocation.md, "Sizing the mirror").
    */
