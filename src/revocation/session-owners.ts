@@ -19,6 +19,8 @@ const SEVERAL = -1;
 /** One pool's users. */
 interface OwnerPool {
   readonly name: string;
+  /** Its place in the pools' list: what each user's pool column holds. */
+  readonly number: number;
   /** sub → user index: the index stands where a session's expiry would, and as its owner (told when the sub moves). */
   readonly subs: SessionTable;
 }
@@ -62,17 +64,18 @@ export class SessionOwners {
     if (owners === undefined) {
       owners = {
         name: pool,
+        number: this.#pools.length,
         subs: new SessionTable((index, slot) => {
           this.#subSlots[index] = slot;
         }),
       };
-      this.#poolNumbers.set(pool, this.#pools.length);
+      this.#poolNumbers.set(pool, owners.number);
       this.#pools.push(owners);
     }
     this.#makeRoom(owners.subs);
     const found = owners.subs.get(sub);
     if (found !== undefined) return found;
-    const index = this.#newUser(pool);
+    const index = this.#newUser(owners);
     const slot = owners.subs.set(sub, index, index);
     this.#subSlots[index] = slot;
     if (slot < 0) this.#asideSubs.set(index, sub);
@@ -91,7 +94,7 @@ export class SessionOwners {
     const found = owners.subs.getBytes(bytes, start, end);
     if (found === null) return undefined;
     if (found !== undefined) return found;
-    const index = this.#newUser(pool);
+    const index = this.#newUser(owners);
     this.#subSlots[index] = owners.subs.setLastBytes(index, index);
     return index;
   }
@@ -111,11 +114,11 @@ export class SessionOwners {
     subs.reserve(Math.max(users + 1, Math.min(Math.max(users * 4, share), room)));
   }
 
-  /** A user index of `pool` with no session yet; its sub is for the caller to place. */
-  #newUser(pool: string): number {
+  /** A user index in `owners` with no session yet; its sub is for the caller to place. */
+  #newUser(owners: OwnerPool): number {
     const index = this.#freed.pop() ?? this.#nextUser++;
     if (index >= this.#counts.length) this.#grow(this.#counts.length * 2);
-    this.#poolOf[index] = this.#poolNumbers.get(pool) as number;
+    this.#poolOf[index] = owners.number;
     this.#counts[index] = 0;
     return index;
   }
