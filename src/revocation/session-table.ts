@@ -296,6 +296,10 @@ export class SessionTable {
     this.#lastId = undefined;
     const old = this.#slots;
     const slots = new Float64Array(capacity * STRIDE);
+    // Touch every 4 KiB page (512 slots' worth of numbers) in order, once: left to the hashed
+    // writes, each page faults in at a random moment, and a million-entry read paid about a third
+    // of its time in page faults (start 3.06 -> 2.4-2.9 s, reconcile 1.5 -> 1.0 s, bench/revocation.ts).
+    for (let i = 0; i < slots.length; i += 512) slots[i] = EMPTY;
     this.#slots = slots;
     this.#capacity = capacity;
     this.#mask = capacity - 1;
