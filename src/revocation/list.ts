@@ -239,6 +239,8 @@ export class RevocationList {
   #closed = false;
   #trusted: boolean;
   #confirmedAt = -Infinity;
+  /** When the last confirmation runs out (`#confirmedAt + maxStalenessMs`; never, in memory). */
+  #trustedUntil = -Infinity;
   #storeWarnings: readonly string[] = [];
   /** Settles a pending `ready` (as closed) when the list is closed first. */
   #abandonReady: (() => void) | undefined;
@@ -296,6 +298,7 @@ export class RevocationList {
 
     if (store === 'memory') {
       this.#trusted = true;
+      this.#trustedUntil = Number.POSITIVE_INFINITY;
       this.#isReady = true;
       this.#store = Promise.resolve(MEMORY_STORE);
       this.ready = Promise.resolve();
@@ -395,7 +398,7 @@ export class RevocationList {
       );
     });
     this.ready.catch(() => {}); // a caller who never awaits `ready` gets no unhandled rejection
-    // Staleness is decided here, off the hot path: isRevoked only reads a boolean.
+    // Staleness is announced here (the state event); isRevoked also compares the clock itself.
     this.#addTimer(
       () => this.#reviewTrust('stale'),
       Math.max(10, Math.min(heartbeatMs, this.#maxStalenessMs / 4)),
@@ -414,7 +417,13 @@ export class RevocationList {
    */
   readonly isRevoked = (claims: RevocationClaims): boolean => {
     if (this.#mirror.has(claims)) return true;
-    if (!this.#trusted) this.#untrusted(claims);
+    // The stale timer alone is not enough: a process that was stopped, or an event loop that
+    // stalled, answers the requests waiting for it before that timer runs (and before the
+    // revocations published meanwhile are read). So the clock decides too, at one read per call.
+    if (!this.#trusted || this.#clock() > this.#trustedUntil) {
+      this.#reviewTrust('stale');
+      if (!this.#trusted) this.#untrusted(claims);
+    }
     return false;
   };
 
@@ -535,7 +544,10 @@ export class RevocationList {
   }
 
   #confirm(at: number): void {
-    if (at > this.#confirmedAt) this.#confirmedAt = at;
+    if (at > this.#confirmedAt) {
+      this.#confirmedAt = at;
+      this.#trustedUntil = at + this.#maxStalenessMs;
+    }
     this.#lastError = undefined;
     if (!this.#trusted) this.#reviewTrust('confirmed');
   }

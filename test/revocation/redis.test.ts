@@ -229,6 +229,27 @@ for (const onUnavailable of ['reject', 'accept'] as const) {
   });
 }
 
+test('an event loop that stalled past maxStalenessMs refuses at its first check, before the stale timer can run; a heartbeat makes it current again', async (t) => {
+  const redis = await startRedisServer();
+  t.after(() => redis.stop());
+  const list = new RevocationList({
+    redis: { url: redis.url },
+    onUnavailable: 'reject',
+    heartbeatMs: 100,
+    maxStalenessMs: 500,
+  });
+  t.after(() => list.close());
+  await list.ready;
+  const claims = decodeUnverified(mint('stalled-user')).payload as Parameters<typeof list.isRevoked>[0];
+  assert.equal(list.isRevoked(claims), false);
+  // A stall (a stopped process, a long synchronous task): no timer, no message, no heartbeat runs.
+  const resumeAt = Date.now() + 700;
+  while (Date.now() < resumeAt) {}
+  assert.throws(() => list.isRevoked(claims), { code: 'ERR_REVOCATION_UNAVAILABLE' });
+  await until(() => list.status.state === 'current', 5_000, 'a heartbeat to confirm the mirror');
+  assert.equal(list.isRevoked(claims), false);
+});
+
 test('expiry: entries vanish from the mirror after their lifetime (injected clock); Redis prunes by its own clock', async (t) => {
   const redis = await startRedisServer();
   t.after(() => redis.stop());
