@@ -39,7 +39,7 @@ test('bench:serve --quick measures every setup and workload, with only expected 
       expected.push(`no-op node:http, ${workers} / any`);
       for (const workload of ['repeated', 'fresh', 'invalid-10%'])
         expected.push(`service, ${workers} / ${workload}`);
-      if (workers === '1 worker') expected.push('service, 1 worker / repeated, log off');
+      if (workers === '1 worker') expected.push('service, 1 worker / repeated, every decision logged');
     }
     expected.push('nginx auth_request → no-op / any');
     for (const workload of ['repeated', 'fresh', 'invalid-10%']) {
