@@ -332,18 +332,7 @@ export class RevocationList {
         this.#mirror.applySession(originJti, expiresAt, now, userPoolId, sub),
       applySessionBytes: (bytes, start, end, expiresAt, now) =>
         this.#mirror.applySessionBytes(bytes, start, end, expiresAt, now),
-      applyOwnedSessionBytes: (bytes, start, end, poolStart, poolEnd, subStart, subEnd, expiresAt, now) =>
-        this.#mirror.applyOwnedSessionBytes(
-          bytes,
-          start,
-          end,
-          poolStart,
-          poolEnd,
-          subStart,
-          subEnd,
-          expiresAt,
-          now,
-        ),
+      applyOwnedSessionBytes: (...member) => this.#mirror.applyOwnedSessionBytes(...member),
       entries: () => this.#mirror.entries(),
       size: () => this.#mirror.size,
       reserve: (entries) => this.#mirror.reserve(entries),

@@ -197,18 +197,26 @@ export class RevocationMirror {
     now: number,
   ): boolean | undefined {
     if (expiresAt <= now) return false;
-    const held = this.#sessions.getBytes(bytes, start, end);
-    if (held === null) return undefined;
-    if (held !== undefined) {
-      if (held < expiresAt) this.#sessions.setLastBytes(expiresAt);
-      return held <= expiresAt;
-    }
+    const held = this.#heldBytes(bytes, start, end, expiresAt);
+    if (held !== undefined) return held ?? undefined;
     const load = this.#load(NO_POOL);
     if (load.entries >= this.#cap) return undefined;
     load.entries++;
     this.#sessions.setLastBytes(expiresAt);
     this.#review(NO_POOL, load);
     return true;
+  }
+
+  /**
+   * The bytes path's lookup of a session id, for both bytes methods: for a held id, their answer
+   * (its expiry raised to the member's if that is later); `null` when the id is no lowercase UUID;
+   * `undefined` when it is not held (the table remembers where it would go).
+   */
+  #heldBytes(bytes: Uint8Array, start: number, end: number, expiresAt: number): boolean | null | undefined {
+    const held = this.#sessions.getBytes(bytes, start, end);
+    if (held === null || held === undefined) return held;
+    if (held < expiresAt) this.#sessions.setLastBytes(expiresAt);
+    return held <= expiresAt;
   }
 
   /**
@@ -229,12 +237,8 @@ export class RevocationMirror {
     now: number,
   ): boolean | undefined {
     if (expiresAt <= now) return false;
-    const held = this.#sessions.getBytes(bytes, start, end);
-    if (held === null) return undefined;
-    if (held !== undefined) {
-      if (held < expiresAt) this.#sessions.setLastBytes(expiresAt);
-      return held <= expiresAt;
-    }
+    const held = this.#heldBytes(bytes, start, end, expiresAt);
+    if (held !== undefined) return held ?? undefined;
     const load = this.#lastOwnedLoad;
     if (
       load === undefined ||
