@@ -513,33 +513,31 @@ export class RedisStore implements RevocationStore {
     let now = this.#sink.now();
     let live = 0;
     let countable = true;
+    // What a bytes path answered: `undefined` sends the member the string way.
+    const tookBytes = (applied: boolean | undefined): boolean => {
+      if (applied === undefined) return false;
+      if (applied && countable) covered++;
+      live++;
+      return true;
+    };
     const visit: MemberVisitor = {
-      sessionBytes: (member, start, end, expiresAt) => {
-        if (expiresAt <= now) return true;
-        const applied = this.#sink.applySessionBytes(member, start, end, expiresAt, now);
-        if (applied === undefined) return false;
-        if (applied && countable) covered++;
-        live++;
-        return true;
-      },
-      ownedSessionBytes: (member, start, end, poolStart, poolEnd, subStart, subEnd, expiresAt) => {
-        if (expiresAt <= now) return true;
-        const applied = this.#sink.applyOwnedSessionBytes(
-          member,
-          start,
-          end,
-          poolStart,
-          poolEnd,
-          subStart,
-          subEnd,
-          expiresAt,
-          now,
-        );
-        if (applied === undefined) return false;
-        if (applied && countable) covered++;
-        live++;
-        return true;
-      },
+      sessionBytes: (member, start, end, expiresAt) =>
+        expiresAt <= now || tookBytes(this.#sink.applySessionBytes(member, start, end, expiresAt, now)),
+      ownedSessionBytes: (member, start, end, poolStart, poolEnd, subStart, subEnd, expiresAt) =>
+        expiresAt <= now ||
+        tookBytes(
+          this.#sink.applyOwnedSessionBytes(
+            member,
+            start,
+            end,
+            poolStart,
+            poolEnd,
+            subStart,
+            subEnd,
+            expiresAt,
+            now,
+          ),
+        ),
       session: (originJti, expiresAt, userPoolId, sub) => {
         if (expiresAt <= now) return;
         if (this.#sink.applySession(originJti, expiresAt, now, userPoolId, sub) && countable) covered++;

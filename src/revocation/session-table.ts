@@ -296,7 +296,7 @@ export class SessionTable {
     this.#lastId = undefined;
     const old = this.#slots;
     const slots = new Float64Array(capacity * STRIDE);
-    // Touch every 4 KiB page (512 slots' worth of numbers) in order, once: left to the hashed
+    // Touch every 4 KiB page (512 numbers) in order, once: left to the hashed
     // writes, each page faults in at a random moment, and a million-entry read paid about a third
     // of its time in page faults (start 3.06 -> 2.4-2.9 s, reconcile 1.5 -> 1.0 s, bench/revocation.ts).
     for (let i = 0; i < slots.length; i += 512) slots[i] = EMPTY;
